@@ -1,0 +1,133 @@
+# BYO model platform. `make help` lists the targets.
+# TARGET=local (default) runs against the embedded AWS emulator; TARGET=aws against real AWS.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BYO := $(VENV)/bin/byo
+STAMP := $(VENV)/.installed
+BUILD := build
+
+TARGET ?= local
+EMULATOR_HOST ?= 127.0.0.1
+EMULATOR_PORT ?= 4566
+EMULATOR_PIDFILE := .localaws/emulator.pid
+EMULATOR_URL := http://$(EMULATOR_HOST):$(EMULATOR_PORT)
+
+STACK := terraform/stacks/platform
+TF_RC := $(abspath $(BUILD))/terraform.rc
+TF := TF_CLI_CONFIG_FILE=$(TF_RC) terraform
+# Each target has its own provider cache and state; state lives outside build/ so `make clean`
+# never loses track of real resources.
+TF_STACK := TF_CLI_CONFIG_FILE=$(TF_RC) TF_DATA_DIR=$(abspath $(BUILD))/tf/$(TARGET) terraform
+TF_STATE := $(abspath .state)/$(TARGET)/terraform.tfstate
+
+DATA := $(BUILD)/data/creditcard.csv
+MODEL := $(BUILD)/model/model.tar.gz
+
+ifeq ($(TARGET),local)
+  # The emulator's fixed test credentials; requests go to it through the standard endpoint variable.
+  AWS_ENV := AWS_ENDPOINT_URL=$(EMULATOR_URL) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+             AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+  TF_VARS := -var emulator=true
+  NEEDS_EMULATOR := emulator-up
+else ifeq ($(TARGET),aws)
+  AWS_ENV :=
+  TF_VARS := -var emulator=false
+  NEEDS_EMULATOR :=
+else
+  $(error TARGET must be 'local' or 'aws', not '$(TARGET)')
+endif
+
+.PHONY: help setup test lint format demo apply plan destroy emulator-up emulator-down model data \
+        sample-csv bench clean tf-init tf-config compat-venv
+
+help: ## List the targets
+	@echo "Usage: make <target> [TARGET=local|aws]"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## Create .venv and install the project with pinned dependencies (no-op when current)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[local,dev]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	touch $@
+
+COMPAT_VENV := $(BUILD)/compat/xgboost17
+COMPAT_PY := $(COMPAT_VENV)/bin/python
+
+test: setup lint compat-venv ## Lint, then run every test (unit, emulator, e2e, Terraform modules)
+	$(PY) -m pytest -n 2 --dist loadfile
+	@set -e; for dir in terraform/modules/*/; do \
+	  if [ -d "$$dir/tests" ]; then echo "terraform test $$dir"; \
+	    $(TF) -chdir=$$dir init -input=false -backend=false >/dev/null && $(TF) -chdir=$$dir test; fi; \
+	done
+
+compat-venv: $(COMPAT_VENV)/.installed ## Build the XGBoost 1.7 venv the model-compatibility test uses
+
+$(COMPAT_VENV)/.installed: tests/compat/requirements-xgboost17.txt
+	rm -rf $(COMPAT_VENV)
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_PY) -m pip install --quiet --disable-pip-version-check -r $< 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	touch $@
+
+lint: setup tf-config ## ruff (lint + format check) and terraform fmt -check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(TF) fmt -check -recursive terraform
+
+format: setup tf-config ## Apply ruff and terraform formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(TF) fmt -recursive terraform
+
+demo: setup $(NEEDS_EMULATOR) model ## The main job: emulator, model, upload to S3, score from S3
+	$(AWS_ENV) $(BYO) demo --model-dir $(BUILD)/model
+	@echo "The emulator keeps running at $(EMULATOR_URL); stop it with: make emulator-down"
+
+tf-config: setup
+	@$(PY) -m operators.terraform cli-config $(TF_RC) >/dev/null
+
+tf-init: tf-config
+	$(TF_STACK) -chdir=$(STACK) init -input=false -lockfile=readonly \
+	  -backend-config=path=$(TF_STATE) >/dev/null
+
+plan: $(NEEDS_EMULATOR) tf-init ## terraform plan of the platform stack
+	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) plan -input=false $(TF_VARS)
+
+apply: $(NEEDS_EMULATOR) tf-init ## terraform apply of the platform stack
+	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) apply -input=false -auto-approve $(TF_VARS)
+
+destroy: $(NEEDS_EMULATOR) tf-init ## terraform destroy of the platform stack
+	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) destroy -input=false -auto-approve $(TF_VARS)
+
+emulator-up: setup ## Start the embedded AWS emulator in the background (127.0.0.1:4566)
+	@$(PY) -m localaws.emulator --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) \
+	  --pidfile $(EMULATOR_PIDFILE) --detach
+
+emulator-down: setup ## Stop the emulator started by emulator-up
+	@$(PY) -m localaws.emulator --pidfile $(EMULATOR_PIDFILE) --stop
+
+data: $(DATA) ## Generate the synthetic credit-card-fraud dataset
+
+$(DATA): $(STAMP) sample/generate.py
+	$(PY) -m sample generate --out $@
+
+model: $(MODEL) ## Train XGBoost into build/model/{model.tar.gz,evaluation.json}
+
+$(MODEL): $(DATA) sample/train.py
+	$(PY) -m sample train --data $(DATA) --out-dir $(dir $@)
+
+sample-csv: setup ## Regenerate sample/sample.csv (a few headerless feature rows)
+	$(PY) -m sample sample-csv --out sample/sample.csv
+
+bench: setup ## Run the benchmarks and write bench/RESULTS.md
+	$(PY) -m bench
+
+clean: emulator-down ## Remove build outputs and the emulator's state (keeps .venv)
+	rm -rf $(BUILD) .localaws

@@ -1,0 +1,5 @@
+import sys
+
+from localaws.emulator import main
+
+sys.exit(main())

@@ -1,0 +1,235 @@
+"""The embedded AWS emulator: moto's server plus localaws' compatibility shims.
+
+    python -m localaws.emulator --host 127.0.0.1 --port 4566            # foreground
+    python -m localaws.emulator --port 4566 --pidfile P --detach        # background, waits ready
+    python -m localaws.emulator --pidfile P --stop                      # SIGTERM, wait, clean up
+
+Port 4566 is LocalStack's edge port, so LocalStack clients and plain boto3 with
+AWS_ENDPOINT_URL=http://127.0.0.1:4566 both reach it. Container execution is off: Batch jobs and
+Lambda functions never start containers; the project runs their entry points as processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+READY_TIMEOUT_S = 20.0
+
+
+class EmulatorError(RuntimeError):
+    """The emulator could not be started or stopped."""
+
+
+def endpoint_url(host: str, port: int) -> str:
+    return f"http://{host}:{port}"
+
+
+def is_ready(url: str, timeout: float = 0.5) -> bool:
+    """True once the server answers HTTP (any status: moto answers 404 on unknown paths)."""
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=timeout):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+def wait_ready(
+    url: str, timeout: float = READY_TIMEOUT_S, proc: subprocess.Popen | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if is_ready(url):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise EmulatorError(f"emulator exited with code {proc.returncode} before it was ready")
+        time.sleep(0.05)
+    raise EmulatorError(f"emulator at {url} not ready after {timeout:.0f} s")
+
+
+def _disable_container_execution() -> None:
+    from moto.core.config import default_user_config
+
+    default_user_config["batch"] = {"use_docker": False}
+    default_user_config["lambda"] = {"use_docker": False}
+
+
+def serve(host: str, port: int, pidfile: Path | None = None) -> None:
+    """Run the emulator in this process until SIGTERM/SIGINT; then stop cleanly."""
+    os.environ.setdefault("MOTO_PORT", str(port))
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from localaws import shims
+
+    _disable_container_execution()
+    shims.apply()
+    server = make_server(
+        host,
+        port,
+        DomainDispatcherApplication(create_backend_app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+    thread.start()
+    if pidfile is not None:
+        pidfile.parent.mkdir(parents=True, exist_ok=True)
+        pidfile.write_text(f"{os.getpid()}\n")
+    print(f"localaws emulator ready on {endpoint_url(host, port)}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+        if pidfile is not None:
+            with contextlib.suppress(FileNotFoundError):
+                pidfile.unlink()
+
+
+def start_detached(host: str, port: int, pidfile: Path, log: Path) -> int:
+    """Start the emulator as a background process; return its PID once it answers."""
+    url = endpoint_url(host, port)
+    running = read_pid(pidfile)
+    if running is not None:
+        if is_ready(url):
+            return running
+        raise EmulatorError(
+            f"pidfile {pidfile} names process {running}, which does not answer on {url}; "
+            "run `make emulator-down` first"
+        )
+    if is_ready(url):
+        raise EmulatorError(f"something else already answers on {url}; choose another --port")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "localaws.emulator",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--pidfile",
+                str(pidfile),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        wait_ready(url, proc=proc)
+    except EmulatorError as exc:
+        proc.kill()
+        tail = log.read_text(errors="replace")[-2000:]
+        raise EmulatorError(f"{exc}\n--- {log} ---\n{tail}") from None
+    return proc.pid
+
+
+def read_pid(pidfile: Path) -> int | None:
+    """The PID in the pidfile if that process is alive; a stale pidfile is removed."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        pidfile.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def stop(pidfile: Path, timeout: float = 10.0) -> bool:
+    """SIGTERM the emulator named by the pidfile and wait for it to exit. False if none ran."""
+    pid = read_pid(pidfile)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m localaws.emulator",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port (default: %(default)s)"
+    )
+    parser.add_argument("--pidfile", type=Path, help="write the server's PID here while it runs")
+    parser.add_argument(
+        "--log", type=Path, help="with --detach: log file (default: beside pidfile)"
+    )
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--detach", action="store_true", help="run in the background")
+    action.add_argument("--stop", action="store_true", help="stop the emulator named by --pidfile")
+    args = parser.parse_args(argv)
+
+    if (args.detach or args.stop) and args.pidfile is None:
+        parser.error("--detach and --stop need --pidfile")
+    try:
+        if args.stop:
+            stopped = stop(args.pidfile)
+            print("emulator stopped" if stopped else "no emulator running")
+            return 0
+        if args.detach:
+            log = args.log or args.pidfile.with_suffix(".log")
+            pid = start_detached(args.host, args.port, args.pidfile, log)
+            print(f"localaws emulator (pid {pid}) ready on {endpoint_url(args.host, args.port)}")
+            return 0
+    except EmulatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        serve(args.host, args.port, args.pidfile)
+    except OSError as exc:
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,371 @@
+"""Compatibility shims: what moto 5.2.5's server lacks for this platform, and nothing more.
+
+Each patch below adds one missing behaviour and says which gap it fills (see
+../shared/EMULATOR-NOTES.md). `apply()` installs them all, once, before the server starts.
+Everything here patches moto's own response/backend classes, so callers keep using the ordinary
+AWS APIs: nothing outside localaws/ and tests imports moto.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import utcnow
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.s3.models import FakeBucket
+from moto.sagemaker.exceptions import ConflictException, ValidationError
+from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
+from moto.sagemaker.utils import arn_formatter
+
+_applied = False
+
+
+def _scalable_target_tags(backend: ApplicationAutoscalingBackend) -> dict[str, dict[str, str]]:
+    if not hasattr(backend, "shim_tags"):
+        backend.shim_tags = {}
+    return backend.shim_tags
+
+
+def _find_scalable_target(backend: ApplicationAutoscalingBackend, arn: str) -> Any:
+    for by_resource in backend.targets.values():
+        for target in by_resource.values():
+            if target.arn == arn:
+                return target
+    raise ValidationError(f"No scalable target found for ResourceARN {arn}")
+
+
+def _patch_application_autoscaling_tags() -> None:
+    """Application Auto Scaling TagResource / UntagResource / ListTagsForResource.
+
+    moto answers HTTP 500 for all three, so `aws_appautoscaling_target` hangs in Terraform. Tags
+    given to RegisterScalableTarget are kept too (moto drops them), so a re-plan shows no diff.
+    """
+    original_register = ApplicationAutoScalingResponse.register_scalable_target
+    original_deregister = ApplicationAutoscalingBackend.deregister_scalable_target
+
+    def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+        body = original_register(self)
+        tags = self._get_param("Tags") or {}
+        if tags:
+            arn = json.loads(body)["ScalableTargetARN"]
+            _scalable_target_tags(self.applicationautoscaling_backend).setdefault(arn, {}).update(
+                tags
+            )
+        return body
+
+    def deregister_scalable_target(self: ApplicationAutoscalingBackend, *args: Any) -> None:
+        _namespace, resource_id, dimension = args[:3]
+        target = self.targets.get(dimension, {}).get(resource_id)
+        original_deregister(self, *args)
+        if target is not None:
+            _scalable_target_tags(self).pop(target.arn, None)
+
+    def tag_resource(self: ApplicationAutoScalingResponse) -> str:
+        backend = self.applicationautoscaling_backend
+        arn = self._get_param("ResourceARN")
+        _find_scalable_target(backend, arn)
+        _scalable_target_tags(backend).setdefault(arn, {}).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self: ApplicationAutoScalingResponse) -> str:
+        backend = self.applicationautoscaling_backend
+        arn = self._get_param("ResourceARN")
+        _find_scalable_target(backend, arn)
+        tags = _scalable_target_tags(backend).setdefault(arn, {})
+        for key in self._get_param("TagKeys") or []:
+            tags.pop(key, None)
+        return "{}"
+
+    def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
+        backend = self.applicationautoscaling_backend
+        arn = self._get_param("ResourceARN")
+        _find_scalable_target(backend, arn)
+        return json.dumps({"Tags": _scalable_target_tags(backend).get(arn, {})})
+
+    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
+    ApplicationAutoscalingBackend.deregister_scalable_target = deregister_scalable_target
+    ApplicationAutoScalingResponse.tag_resource = tag_resource
+    ApplicationAutoScalingResponse.untag_resource = untag_resource
+    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
+
+
+def _patch_model_package_deletes() -> None:
+    """SageMaker DeleteModelPackage and DeleteModelPackageGroup.
+
+    moto answers HTTP 500 for both, so `terraform destroy` of a model package group hangs. As on
+    AWS, a group that still holds versions cannot be deleted (ConflictException-like 400).
+    """
+
+    def delete_model_package(self: SageMakerResponse) -> ActionResult:
+        backend = self.sagemaker_backend
+        name = self._get_param("ModelPackageName")
+        arn = backend.model_package_name_mapping.get(name)
+        if arn is None or arn not in backend.model_packages:
+            raise ValidationError(f"Model package {name} does not exist.")
+        backend.model_packages.pop(arn)
+        for key, value in list(backend.model_package_name_mapping.items()):
+            if value == arn:
+                del backend.model_package_name_mapping[key]
+        return EmptyResult()
+
+    def delete_model_package_group(self: SageMakerResponse) -> ActionResult:
+        backend = self.sagemaker_backend
+        name = self._get_param("ModelPackageGroupName").split("/")[-1]
+        if name not in backend.model_package_groups:
+            raise ValidationError(f"Model package group {name} does not exist.")
+        if any(p.model_package_group_name == name for p in backend.model_packages.values()):
+            raise ConflictException(
+                f"Model package group {name} still contains model packages; delete them first."
+            )
+        del backend.model_package_groups[name]
+        return EmptyResult()
+
+    SageMakerResponse.delete_model_package = delete_model_package
+    SageMakerResponse.delete_model_package_group = delete_model_package_group
+
+
+def _patch_update_endpoint() -> None:
+    """SageMaker UpdateEndpoint.
+
+    moto answers HTTP 500, so changing an endpoint's config hangs. The endpoint takes the new
+    config's variants and data capture at once (no Updating phase to wait through). With
+    RetainAllVariantProperties, variants present in both configs keep their live weight and
+    instance count unless listed in ExcludeRetainedVariantProperties, as on AWS.
+    DeploymentConfig (blue/green) is accepted and not simulated.
+    """
+
+    def update_endpoint(self: SageMakerResponse) -> ActionResult:
+        backend = self.sagemaker_backend
+        name = self._get_param("EndpointName")
+        config_name = self._get_param("EndpointConfigName")
+        endpoint = backend.endpoints.get(name)
+        if endpoint is None:
+            arn = FakeEndpoint.arn_formatter(name, backend.account_id, backend.region_name)
+            raise ValidationError(f"Could not find endpoint '{arn}'.")
+        config = backend.endpoint_configs.get(config_name)
+        if config is None:
+            raise ValidationError(f"Could not find endpoint configuration '{config_name}'.")
+        new_variants = endpoint._process_production_variants(config.production_variants)
+        if self._get_param("RetainAllVariantProperties"):
+            excluded = {
+                p["VariantPropertyType"]
+                for p in self._get_param("ExcludeRetainedVariantProperties") or []
+            }
+            live = {v["VariantName"]: v for v in endpoint.production_variants}
+            for variant in new_variants:
+                old = live.get(variant["VariantName"])
+                if old is None:
+                    continue
+                if "DesiredWeight" not in excluded:
+                    for key in ("CurrentWeight", "DesiredWeight"):
+                        if key in old:
+                            variant[key] = old[key]
+                if "DesiredInstanceCount" not in excluded:
+                    for key in ("CurrentInstanceCount", "DesiredInstanceCount"):
+                        if key in old:
+                            variant[key] = old[key]
+        endpoint.endpoint_config_name = config_name
+        endpoint.production_variants = new_variants
+        endpoint.data_capture_config = copy.deepcopy(config.data_capture_config)
+        endpoint.endpoint_status = "InService"
+        endpoint.last_modified_time = utcnow()
+        return ActionResult({"EndpointArn": endpoint.arn})
+
+    SageMakerResponse.update_endpoint = update_endpoint
+
+
+def _patch_update_weights_keeps_unspecified() -> None:
+    """UpdateEndpointWeightsAndCapacities keeps what the request leaves out.
+
+    moto sets a variant's weight or instance count to null when the request omits it; AWS keeps
+    the current value. Fill the omitted fields from the live variant before moto applies them.
+    """
+    original = SageMakerModelBackend.update_endpoint_weights_and_capacities
+
+    def update_endpoint_weights_and_capacities(
+        self: SageMakerModelBackend,
+        endpoint_name: str,
+        desired_weights_and_capacities: list[dict[str, Any]],
+    ) -> str:
+        endpoint = self.endpoints.get(endpoint_name)
+        if endpoint is not None:
+            live = {v["VariantName"]: v for v in endpoint.production_variants}
+            filled = []
+            for desired in desired_weights_and_capacities:
+                current = live.get(desired.get("VariantName"), {})
+                merged = dict(desired)
+                if merged.get("DesiredWeight") is None and "CurrentWeight" in current:
+                    merged["DesiredWeight"] = current["CurrentWeight"]
+                if merged.get("DesiredInstanceCount") is None and "CurrentInstanceCount" in current:
+                    merged["DesiredInstanceCount"] = current["CurrentInstanceCount"]
+                filled.append(merged)
+            desired_weights_and_capacities = filled
+        return original(self, endpoint_name, desired_weights_and_capacities)
+
+    SageMakerModelBackend.update_endpoint_weights_and_capacities = (
+        update_endpoint_weights_and_capacities
+    )
+
+
+def _monitoring_schedules(backend: SageMakerModelBackend) -> dict[str, dict[str, Any]]:
+    if not hasattr(backend, "shim_monitoring_schedules"):
+        backend.shim_monitoring_schedules = {}
+    return backend.shim_monitoring_schedules
+
+
+def _patch_monitoring_schedules() -> None:
+    """SageMaker Create/Describe/List/Update/DeleteMonitoringSchedule.
+
+    moto answers HTTP 500 for all of them (CreateDataQualityJobDefinition works). Schedules are
+    stored and described; none ever runs (the platform's monitoring runs as Batch jobs). Tags on
+    schedules and on model packages (whose ARNs moto cannot parse) are served too.
+    """
+
+    def _schedule(self: SageMakerResponse) -> dict[str, Any]:
+        name = self._get_param("MonitoringScheduleName")
+        schedule = _monitoring_schedules(self.sagemaker_backend).get(name)
+        if schedule is None:
+            raise ValidationError(f"Monitoring schedule {name} does not exist.")
+        return schedule
+
+    def create_monitoring_schedule(self: SageMakerResponse) -> ActionResult:
+        backend = self.sagemaker_backend
+        name = self._get_param("MonitoringScheduleName")
+        schedules = _monitoring_schedules(backend)
+        if name in schedules:
+            raise ValidationError(f"Monitoring schedule {name} already exists.")
+        now = datetime.now(UTC)
+        arn = arn_formatter("monitoring-schedule", name, backend.account_id, backend.region_name)
+        config = self._get_param("MonitoringScheduleConfig") or {}
+        schedules[name] = {
+            "MonitoringScheduleArn": arn,
+            "MonitoringScheduleName": name,
+            "MonitoringScheduleStatus": "Scheduled",
+            "MonitoringType": config.get("MonitoringType", "DataQuality"),
+            "CreationTime": now,
+            "LastModifiedTime": now,
+            "MonitoringScheduleConfig": config,
+            "Tags": self._get_param("Tags") or [],
+        }
+        return ActionResult({"MonitoringScheduleArn": arn})
+
+    def describe_monitoring_schedule(self: SageMakerResponse) -> ActionResult:
+        schedule = _schedule(self)
+        return ActionResult({k: v for k, v in schedule.items() if k != "Tags"})
+
+    def update_monitoring_schedule(self: SageMakerResponse) -> ActionResult:
+        schedule = _schedule(self)
+        schedule["MonitoringScheduleConfig"] = self._get_param("MonitoringScheduleConfig")
+        schedule["LastModifiedTime"] = datetime.now(UTC)
+        return ActionResult({"MonitoringScheduleArn": schedule["MonitoringScheduleArn"]})
+
+    def delete_monitoring_schedule(self: SageMakerResponse) -> ActionResult:
+        schedule = _schedule(self)
+        del _monitoring_schedules(self.sagemaker_backend)[schedule["MonitoringScheduleName"]]
+        return EmptyResult()
+
+    def list_monitoring_schedules(self: SageMakerResponse) -> ActionResult:
+        summaries = [
+            {
+                k: s[k]
+                for k in (
+                    "MonitoringScheduleName",
+                    "MonitoringScheduleArn",
+                    "CreationTime",
+                    "LastModifiedTime",
+                    "MonitoringScheduleStatus",
+                    "MonitoringType",
+                )
+            }
+            for s in _monitoring_schedules(self.sagemaker_backend).values()
+        ]
+        return ActionResult({"MonitoringScheduleSummaries": summaries})
+
+    original_get_resource = SageMakerModelBackend._get_resource_from_arn
+
+    def _get_resource_from_arn(self: SageMakerModelBackend, arn: str) -> Any:
+        resource_type, _, name = arn.split(":")[-1].partition("/")
+        if resource_type == "monitoring-schedule":
+            schedule = _monitoring_schedules(self).get(name)
+            if schedule is None:
+                raise ValidationError(f"Could not find monitoring-schedule with name {name}")
+            return _TagHolder(schedule["Tags"])
+        if resource_type == "model-package":
+            package = self.model_packages.get(self.model_package_name_mapping.get(arn, arn))
+            if package is None:
+                raise ValidationError(f"Could not find model-package {name}")
+            return package
+        return original_get_resource(self, arn)
+
+    SageMakerResponse.create_monitoring_schedule = create_monitoring_schedule
+    SageMakerResponse.describe_monitoring_schedule = describe_monitoring_schedule
+    SageMakerResponse.update_monitoring_schedule = update_monitoring_schedule
+    SageMakerResponse.delete_monitoring_schedule = delete_monitoring_schedule
+    SageMakerResponse.list_monitoring_schedules = list_monitoring_schedules
+    SageMakerModelBackend._get_resource_from_arn = _get_resource_from_arn
+
+
+class _TagHolder:
+    """The `.tags` list moto's tag calls expect, over a schedule's stored tags."""
+
+    def __init__(self, tags: list[dict[str, str]]) -> None:
+        self.tags = tags
+
+
+def _applies_over_tls(statement: dict[str, Any]) -> bool:
+    """False when the statement's aws:SecureTransport condition rules out a TLS request."""
+    for operator, conditions in (statement.get("Condition") or {}).items():
+        if operator.split(":")[-1].removesuffix("IfExists") != "Bool":
+            continue
+        for key, expected in conditions.items():
+            if key.lower() != "aws:securetransport":
+                continue
+            values = expected if isinstance(expected, list) else [expected]
+            if "true" not in {str(v).lower() for v in values}:
+                return False
+    return True
+
+
+def _patch_tls_only_bucket_policy() -> None:
+    """Bucket policies with `Bool aws:SecureTransport` are evaluated as for a TLS request.
+
+    moto ignores the Bool operator, so a TLS-only policy (Deny when SecureTransport is false)
+    denies every object call. The emulator is plain HTTP on loopback, standing in for AWS's
+    HTTPS endpoints: statements whose SecureTransport condition excludes TLS are dropped before
+    moto evaluates the rest.
+    """
+
+    def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy.decode())
+        statements = document.get("Statement", [])
+        if isinstance(statements, dict):
+            statements = [statements]
+        document["Statement"] = [s for s in statements if _applies_over_tls(s)]
+        if not document["Statement"]:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
+def apply() -> None:
+    """Install every shim (idempotent)."""
+    global _applied
+    if _applied:
+        return
+    _patch_application_autoscaling_tags()
+    _patch_model_package_deletes()
+    _patch_update_endpoint()
+    _patch_update_weights_keeps_unspecified()
+    _patch_monitoring_schedules()
+    _patch_tls_only_bucket_policy()
+    _applied = True

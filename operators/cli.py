@@ -1,0 +1,78 @@
+"""The `byo` command line: parse, validate, call a plain function, print.
+
+Configuration lookup order (documented once, here and in the README): CLI option → environment
+variable (BYO_*) → .env → Terraform outputs → default.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from operators import demo
+from operators.aws import Clients
+from operators.errors import ByoError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "BYO"})
+@click.version_option(version("byo-platform"), prog_name="byo")
+def cli() -> None:
+    """Operate the BYO model platform: models, endpoints, traffic, monitoring."""
+
+
+@cli.command("demo")
+@click.option(
+    "--model-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build/model"),
+    show_default=True,
+    help="Directory holding model.tar.gz and evaluation.json (from `make model`).",
+)
+@click.option(
+    "--sample",
+    "sample_csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("sample/sample.csv"),
+    show_default=True,
+    help="Headerless feature rows to score with the uploaded model.",
+)
+@click.option("--bucket", default=demo.DEMO_BUCKET, show_default=True, help="S3 bucket to use.")
+def demo_cmd(model_dir: Path, sample_csv: Path, bucket: str) -> None:
+    """Upload the trained model to S3, read it back and score sample rows with it."""
+    clients = Clients()
+    uploaded = demo.upload_model(clients, model_dir, bucket)
+    table = Table(title=f"s3://{bucket}", title_justify="left")
+    table.add_column("key")
+    table.add_column("bytes", justify="right")
+    table.add_column("sha256")
+    for artifact in uploaded:
+        table.add_row(artifact.key, f"{artifact.size:,}", artifact.sha256[:16] + "…")
+    console.print(table)
+    console.print(f"held-out AUC: {demo.read_auc(model_dir):.4f}")
+    scores = demo.score_from_s3(clients, bucket, uploaded[0].key, sample_csv)
+    console.print(
+        f"scored {len(scores)} rows of {sample_csv} with the model read back from S3: "
+        + ", ".join(f"{s:.4f}" for s in scores)
+    )
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("aborted", style="red")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ByoError as exc:
+        err_console.print(f"error: {exc}", style="red", markup=False)
+        sys.exit(exc.exit_code)

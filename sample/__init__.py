@@ -1,0 +1,1 @@
+"""Synthetic credit-card-fraud data and the XGBoost model trained on it."""

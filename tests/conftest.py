@@ -1,0 +1,116 @@
+"""Shared fixtures: one embedded AWS emulator per test session (per xdist worker), on a free port.
+
+The emulator runs as its own process and is stopped by PID at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from localaws.emulator import endpoint_url, wait_ready
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Tests never reach real AWS: fixed fake credentials and region, whatever the caller's shell holds.
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    AWS_ACCESS_KEY_ID="test",
+    AWS_SECRET_ACCESS_KEY="test",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_EC2_METADATA_DISABLED="true",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Emulator:
+    def __init__(self, proc: subprocess.Popen, host: str, port: int, pidfile: Path) -> None:
+        self.proc = proc
+        self.host = host
+        self.port = port
+        self.pidfile = pidfile
+        self.url = endpoint_url(host, port)
+
+    def client(self, service: str, **kwargs):
+        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1", **kwargs)
+
+
+def start_emulator(tmp: Path) -> Emulator:
+    port = free_port()
+    pidfile = tmp / "emulator.pid"
+    log = (tmp / "emulator.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "localaws.emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--pidfile",
+            str(pidfile),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+    )
+    wait_ready(endpoint_url("127.0.0.1", port), proc=proc)
+    return Emulator(proc, "127.0.0.1", port, pidfile)
+
+
+def stop_emulator(emulator: Emulator) -> None:
+    emulator.proc.send_signal(signal.SIGTERM)
+    try:
+        emulator.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        emulator.proc.kill()
+        emulator.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """A running emulator; AWS_ENDPOINT_URL points every boto3 client in the tests at it."""
+    emu = start_emulator(tmp_path_factory.mktemp("emulator"))
+    previous = os.environ.get("AWS_ENDPOINT_URL")
+    os.environ["AWS_ENDPOINT_URL"] = emu.url
+    try:
+        yield emu
+    finally:
+        if previous is None:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = previous
+        stop_emulator(emu)
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default synthetic dataset (full size, default seed) as CSV."""
+    from sample.generate import generate, write_csv
+
+    path = tmp_path_factory.mktemp("data") / "creditcard.csv"
+    write_csv(generate(), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_model(dataset: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The model `make model` builds, trained once per test session."""
+    from sample.train import train
+
+    return train(dataset, tmp_path_factory.mktemp("model"))

@@ -1,0 +1,57 @@
+"""`byo demo` against the emulator: the model goes to S3 and scores from there."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from operators.aws import Clients
+from operators.demo import DEMO_BUCKET, score_from_s3, upload_model
+from sample.train import load_model_tarball
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = REPO / "sample" / "sample.csv"
+
+
+def test_upload_then_score_from_s3_matches_the_local_model(emulator, trained_model):
+    clients = Clients()
+    uploaded = upload_model(clients, trained_model.model_path.parent, "byo-test-upload")
+    keys = [a.key for a in uploaded]
+    digest = hashlib.sha256(trained_model.model_path.read_bytes()).hexdigest()
+    assert keys == [f"models/{digest[:16]}/model.tar.gz", f"models/{digest[:16]}/evaluation.json"]
+    assert uploaded[0].sha256 == digest
+    assert uploaded[0].size == trained_model.model_path.stat().st_size
+
+    remote = score_from_s3(clients, "byo-test-upload", keys[0], SAMPLE)
+    local = load_model_tarball(trained_model.model_path).predict(
+        xgb.DMatrix(np.loadtxt(SAMPLE, delimiter=",", ndmin=2))
+    )
+    assert np.array_equal(remote, local)
+
+
+def test_byo_demo_command_exits_zero_and_shows_the_objects(emulator, trained_model, tmp_path):
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained_model.model_path.parent, model_dir)
+    env = {**os.environ, "AWS_ENDPOINT_URL": emulator.url, "COLUMNS": "200"}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "byo"), "demo", "--model-dir", str(model_dir)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"s3://{DEMO_BUCKET}" in result.stdout
+    assert "model.tar.gz" in result.stdout and "evaluation.json" in result.stdout
+    assert "scored 10 rows" in result.stdout
