@@ -1,0 +1,144 @@
+"""Run the benchmarks and write bench/RESULTS.md (with the machine they ran on).
+
+Targets (issue 2): emulator ready in < 5 s; training on ~300k rows well under a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import xgboost as xgb
+
+from localaws.emulator import endpoint_url, wait_ready
+from sample.generate import DEFAULT_ROWS, generate, write_csv
+from sample.train import load_model_tarball, train
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "RESULTS.md"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def emulator_start_seconds(runs: int = 5) -> list[float]:
+    """Process start to first HTTP answer, then SIGTERM; one fresh process per run."""
+    times = []
+    for _ in range(runs):
+        port = free_port()
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localaws.emulator", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=REPO,
+        )
+        wait_ready(endpoint_url("127.0.0.1", port), proc=proc)
+        times.append(time.perf_counter() - started)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    return times
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.system()} "
+        f"{platform.machine()}, Python {platform.python_version()}, xgboost {xgb.__version__}"
+    )
+
+
+def main() -> None:
+    rows: list[tuple[str, str, str]] = []
+
+    start = emulator_start_seconds()
+    rows.append(
+        (
+            "emulator: start to ready (5 runs)",
+            f"median {statistics.median(start):.2f} s, max {max(start):.2f} s",
+            "< 5 s",
+        )
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "creditcard.csv"
+        began = time.perf_counter()
+        table = generate(DEFAULT_ROWS)
+        write_csv(table, data)
+        took = time.perf_counter() - began
+        rows.append(
+            (
+                f"sample: generate + write {DEFAULT_ROWS:,} rows",
+                f"{took:.2f} s ({DEFAULT_ROWS / took / 1e3:.0f}k rows/s, "
+                f"{data.stat().st_size / 2**20:.0f} MiB)",
+                "",
+            )
+        )
+
+        began = time.perf_counter()
+        result = train(data, Path(tmp) / "model")
+        took = time.perf_counter() - began
+        auc = result.evaluation["binary_classification_metrics"]["auc"]["value"]
+        rows.append(
+            (
+                f"sample: train on {DEFAULT_ROWS:,} rows (read CSV, split, fit, evaluate, package)",
+                f"{took:.2f} s, AUC {auc:.4f}, {result.evaluation['model']['best_iteration'] + 1}"
+                " trees",
+                "well under 60 s",
+            )
+        )
+
+        booster = load_model_tarball(result.model_path)
+        features = np.column_stack([table.column(i).to_numpy() for i in range(30)])
+        for batch in (1, 100, 10_000):
+            chunk = features[:batch]
+            calls = max(1, 20_000 // batch)
+            began = time.perf_counter()
+            for _ in range(calls):
+                booster.inplace_predict(chunk)
+            took = time.perf_counter() - began
+            rows.append(
+                (
+                    f"model: inplace_predict, {batch:,} rows per call",
+                    f"{calls * batch / took / 1e3:,.1f}k rows/s",
+                    "",
+                )
+            )
+
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `make bench` on: {machine()}.",
+        "",
+        "| what | measured | target |",
+        "|---|---|---|",
+        *[f"| {what} | {measured} | {target} |" for what, measured, target in rows],
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
