@@ -1,0 +1,1 @@
+"""The ml-byo batch flow: the S3 trigger handler (Lambda) and the Batch scoring job."""

@@ -1,0 +1,1 @@
+"""The BYO inference server (SageMaker container contract) and its inference core."""
