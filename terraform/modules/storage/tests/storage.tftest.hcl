@@ -1,0 +1,191 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "111122223333" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:eu-west-1:111122223333:key/created" }
+  }
+}
+
+variables {
+  name = "byo"
+  tags = { team = "ml" }
+}
+
+run "defaults_create_an_encrypted_versioned_tls_only_bucket_and_table" {
+  command = plan
+
+  assert {
+    condition     = aws_s3_bucket.this[0].bucket == "byo-data-111122223333-eu-west-1"
+    error_message = "bucket name is derived from name, account and region"
+  }
+  assert {
+    condition     = aws_s3_bucket.this[0].tags["Name"] == "byo-data-111122223333-eu-west-1" && aws_s3_bucket.this[0].tags["team"] == "ml"
+    error_message = "bucket carries the given tags plus its Name"
+  }
+  assert {
+    condition     = aws_kms_key.this[0].enable_key_rotation
+    error_message = "a created key rotates"
+  }
+  assert {
+    condition     = one(aws_s3_bucket_versioning.this[0].versioning_configuration).status == "Enabled"
+    error_message = "bucket is versioned"
+  }
+  assert {
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms"
+    error_message = "bucket encrypts with KMS"
+  }
+  assert {
+    condition     = aws_s3_bucket_public_access_block.this[0].block_public_policy && aws_s3_bucket_public_access_block.this[0].restrict_public_buckets
+    error_message = "public access is blocked"
+  }
+  assert {
+    condition     = jsondecode(aws_s3_bucket_policy.this[0].policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false"
+    error_message = "bucket policy denies requests without TLS"
+  }
+  assert {
+    condition     = one(aws_s3_bucket_lifecycle_configuration.this[0].rule).noncurrent_version_expiration[0].noncurrent_days == 30
+    error_message = "noncurrent versions expire after the default 30 days"
+  }
+  assert {
+    condition     = aws_dynamodb_table.this[0].name == "byo-jobs" && aws_dynamodb_table.this[0].hash_key == "FileName"
+    error_message = "job table keeps the seed schema: partition key FileName"
+  }
+  assert {
+    condition     = one(aws_dynamodb_table.this[0].global_secondary_index).hash_key == "StartTime"
+    error_message = "job table has the StartTime index"
+  }
+  assert {
+    condition     = aws_dynamodb_table.this[0].point_in_time_recovery[0].enabled && aws_dynamodb_table.this[0].server_side_encryption[0].enabled
+    error_message = "job table has PITR and SSE"
+  }
+  assert {
+    condition     = aws_dynamodb_table.this[0].ttl[0].attribute_name == "ExpiresAt"
+    error_message = "job records expire through the TTL attribute"
+  }
+  assert {
+    condition     = length(aws_s3_bucket_logging.this) == 0
+    error_message = "access logging is off unless a log bucket is given"
+  }
+  assert {
+    condition     = output.prefixes.input == "input/" && output.prefixes.ground_truth == "ground-truth/"
+    error_message = "prefixes are exported"
+  }
+}
+
+run "created_key_encrypts_bucket_and_table" {
+  command = apply
+
+  assert {
+    condition     = output.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/created"
+    error_message = "the created key is exported"
+  }
+  assert {
+    condition     = aws_dynamodb_table.this[0].server_side_encryption[0].kms_key_arn == output.kms_key_arn
+    error_message = "table uses the platform key"
+  }
+  assert {
+    condition     = output.kms_key_created
+    error_message = "kms_key_created is true when the module made the key"
+  }
+}
+
+run "given_key_is_used_and_none_created" {
+  command = plan
+
+  variables {
+    kms_key_arn       = "arn:aws:kms:eu-west-1:111122223333:key/existing"
+    bucket_name       = "my-data"
+    job_table_name    = "my_jobs"
+    access_log_bucket = "central-logs"
+  }
+
+  assert {
+    condition     = length(aws_kms_key.this) == 0 && length(aws_kms_alias.this) == 0
+    error_message = "no key is created when one is given"
+  }
+  assert {
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).apply_server_side_encryption_by_default).kms_master_key_id == "arn:aws:kms:eu-west-1:111122223333:key/existing"
+    error_message = "bucket uses the given key"
+  }
+  assert {
+    condition     = aws_s3_bucket.this[0].bucket == "my-data" && aws_dynamodb_table.this[0].name == "my_jobs"
+    error_message = "explicit names are used"
+  }
+  assert {
+    condition     = aws_s3_bucket_logging.this[0].target_bucket == "central-logs"
+    error_message = "access logs go to the given bucket"
+  }
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition = (length(aws_s3_bucket.this) + length(aws_kms_key.this) + length(aws_dynamodb_table.this)
+    + length(aws_s3_bucket_policy.this) + length(aws_s3_bucket_versioning.this)) == 0
+    error_message = "create = false creates no resources"
+  }
+  assert {
+    condition     = output.bucket_name == null && output.kms_key_arn == null && output.job_table_arn == null
+    error_message = "outputs are null when nothing is created"
+  }
+}
+
+run "rejects_a_bad_name" {
+  command = plan
+  variables {
+    name = "Bad_Name"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_a_bad_bucket_name" {
+  command = plan
+  variables {
+    bucket_name = "UPPER"
+  }
+  expect_failures = [var.bucket_name]
+}
+
+run "rejects_a_bad_key_arn" {
+  command = plan
+  variables {
+    kms_key_arn = "alias/mine"
+  }
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_a_short_deletion_window" {
+  command = plan
+  variables {
+    kms_deletion_window_days = 3
+  }
+  expect_failures = [var.kms_deletion_window_days]
+}
+
+run "rejects_zero_noncurrent_days" {
+  command = plan
+  variables {
+    noncurrent_version_expiration_days = 0
+  }
+  expect_failures = [var.noncurrent_version_expiration_days]
+}
+
+run "rejects_a_bad_table_name" {
+  command = plan
+  variables {
+    job_table_name = "a"
+  }
+  expect_failures = [var.job_table_name]
+}
