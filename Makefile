@@ -28,6 +28,7 @@ TF_STACK := TF_CLI_CONFIG_FILE=$(TF_RC) TF_DATA_DIR=$(abspath $(BUILD))/tf/$(TAR
 TF_STATE := $(abspath .state)/$(TARGET)/terraform.tfstate
 
 DATA := $(BUILD)/data/creditcard.csv
+TRIGGER_ZIP := $(BUILD)/lambda/trigger.zip
 MODEL := $(BUILD)/model/model.tar.gz
 
 ifeq ($(TARGET),local)
@@ -45,7 +46,7 @@ else
 endif
 
 .PHONY: help setup test lint format demo apply plan destroy emulator-up emulator-down model data \
-        sample-csv bench clean tf-init tf-config compat-venv
+        sample-csv bench clean tf-init tf-config compat-venv security lambda-package
 
 help: ## List the targets
 	@echo "Usage: make <target> [TARGET=local|aws]"
@@ -61,7 +62,7 @@ $(STAMP): pyproject.toml
 COMPAT_VENV := $(BUILD)/compat/xgboost17
 COMPAT_PY := $(COMPAT_VENV)/bin/python
 
-test: setup lint compat-venv ## Lint, then run every test (unit, emulator, e2e, Terraform modules)
+test: setup lint security compat-venv lambda-package ## Lint, checkov, then every test (unit, emulator, e2e, Terraform modules)
 	$(PY) -m pytest -n 2 --dist loadfile
 	@set -e; for dir in terraform/modules/*/; do \
 	  if [ -d "$$dir/tests" ]; then echo "terraform test $$dir"; \
@@ -75,6 +76,21 @@ $(COMPAT_VENV)/.installed: tests/compat/requirements-xgboost17.txt
 	$(PYTHON) -m venv $(COMPAT_VENV)
 	$(COMPAT_PY) -m pip install --quiet --disable-pip-version-check -r $< 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $@
+
+# checkov cannot share the project's venv (its pins conflict with boto3/pytest): its own tool venv.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION) 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	touch $@
+
+security: $(CHECKOV_STAMP) ## checkov over terraform/: 0 failed checks (skips are inline, with reasons)
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory terraform --framework terraform \
+	  --quiet --compact --skip-download --download-external-modules false
 
 lint: setup tf-config ## ruff (lint + format check) and terraform fmt -check
 	$(VENV)/bin/ruff check .
@@ -93,9 +109,14 @@ demo: setup $(NEEDS_EMULATOR) model ## The main job: emulator, model, upload to 
 tf-config: setup
 	@$(PY) -m operators.terraform cli-config $(TF_RC) >/dev/null
 
-tf-init: tf-config
+tf-init: tf-config lambda-package
 	$(TF_STACK) -chdir=$(STACK) init -input=false -lockfile=readonly \
 	  -backend-config=path=$(TF_STATE) >/dev/null
+
+lambda-package: $(TRIGGER_ZIP) ## Build the trigger Lambda's zip (stable hash)
+
+$(TRIGGER_ZIP): $(STAMP) batch_processor/__init__.py batch_processor/trigger.py batch_processor/package.py
+	$(PY) -m batch_processor.package $@
 
 plan: $(NEEDS_EMULATOR) tf-init ## terraform plan of the platform stack
 	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) plan -input=false $(TF_VARS)

@@ -57,10 +57,10 @@ resource "aws_kms_key" "this" {
         Condition = { ArnLike = { "kms:EncryptionContext:aws:logs:arn" = local.logs_arn_base } }
       },
       {
-        # CloudWatch alarms publish to the KMS-encrypted SNS topic.
-        Sid       = "CloudWatchAlarmsPublishToEncryptedTopics"
+        # CloudWatch alarms and EventBridge rules publish to the KMS-encrypted SNS topic.
+        Sid       = "AlarmsAndEventsPublishToEncryptedTopics"
         Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Principal = { Service = ["cloudwatch.amazonaws.com", "events.amazonaws.com"] }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
         Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
