@@ -17,6 +17,7 @@ from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
+from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket
 from moto.sagemaker.exceptions import ConflictException, ValidationError
@@ -357,6 +358,52 @@ def _patch_tls_only_bucket_policy() -> None:
     FakeBucket.get_permission = get_permission
 
 
+def _patch_security_group_rule_descriptions() -> None:
+    """Descriptions of security-group rules that target a prefix list or another group.
+
+    moto's DescribeSecurityGroupRules reads a rule's description only from its CIDR range, so
+    `aws_vpc_security_group_*_rule` with a prefix list (S3/DynamoDB gateway endpoints) or a
+    referenced group re-plans `+ description` forever; ModifySecurityGroupRules then stores the
+    description as a CIDR-less IP range. Keep and update it where that kind of rule holds it.
+    """
+    original_init = SecurityGroupRule.__init__
+    original_modify = SecurityGroupBackend.modify_security_group_rules
+
+    def __init__(self: SecurityGroupRule, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        prefix_list = kwargs.get("prefix_list_id", args[7] if len(args) > 7 else None)
+        self.prefix_list_description = (prefix_list or {}).get("Description")
+
+    def description(self: SecurityGroupRule) -> str | None:
+        return (
+            self.ip_range.get("Description")
+            or self.source_group.get("Description")
+            or getattr(self, "prefix_list_description", None)
+        )
+
+    def modify_security_group_rules(
+        self: SecurityGroupBackend, group_id: str, rules: dict[str, dict[str, Any]]
+    ) -> None:
+        group = self.get_security_group_by_name_or_id(group_id)
+        moved = {}
+        for rule_id, new_rule in list(rules.items()):
+            rule = group.get_rule(rule_id) if group else None
+            if rule is not None and not rule.ip_range and "Description" in new_rule:
+                moved[rule_id] = new_rule["Description"]
+                rules[rule_id] = {k: v for k, v in new_rule.items() if k != "Description"}
+        original_modify(self, group_id, rules)
+        for rule_id, text in moved.items():
+            rule = group.get_rule(rule_id)
+            if rule.source_group:
+                rule.source_group["Description"] = text
+            else:
+                rule.prefix_list_description = text
+
+    SecurityGroupRule.__init__ = __init__
+    SecurityGroupRule.description = property(description)
+    SecurityGroupBackend.modify_security_group_rules = modify_security_group_rules
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -368,4 +415,5 @@ def apply() -> None:
     _patch_update_weights_keeps_unspecified()
     _patch_monitoring_schedules()
     _patch_tls_only_bucket_policy()
+    _patch_security_group_rule_descriptions()
     _applied = True

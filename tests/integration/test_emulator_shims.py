@@ -325,3 +325,64 @@ def test_container_execution_is_disabled(emulator):
             break
         time.sleep(0.1)
     assert status == "SUCCEEDED"
+
+
+def test_security_group_rule_descriptions_survive_for_prefix_lists_and_groups(emulator):
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName=unique("sg"), Description="t", VpcId=vpc)["GroupId"]
+    prefix_list = ec2.create_managed_prefix_list(
+        PrefixListName=unique("pl"), MaxEntries=1, AddressFamily="IPv4"
+    )["PrefixList"]["PrefixListId"]
+    ec2.authorize_security_group_egress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "PrefixListIds": [{"PrefixListId": prefix_list, "Description": "to S3"}],
+            },
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "UserIdGroupPairs": [{"GroupId": group, "Description": "to itself"}],
+            },
+        ],
+    )
+
+    def descriptions() -> dict[str, str]:
+        rules = ec2.describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [group]}]
+        )["SecurityGroupRules"]
+        return {
+            r.get("PrefixListId") or r["ReferencedGroupInfo"]["GroupId"]: (
+                r["SecurityGroupRuleId"],
+                r.get("Description"),
+            )
+            for r in rules
+            if r["IsEgress"] and (r.get("PrefixListId") or r.get("ReferencedGroupInfo"))
+        }
+
+    found = descriptions()
+    assert found[prefix_list][1] == "to S3"
+    assert found[group][1] == "to itself"
+
+    rule_id = found[prefix_list][0]
+    ec2.modify_security_group_rules(
+        GroupId=group,
+        SecurityGroupRules=[
+            {
+                "SecurityGroupRuleId": rule_id,
+                "SecurityGroupRule": {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "PrefixListId": prefix_list,
+                    "Description": "to S3 gateway",
+                },
+            }
+        ],
+    )
+    assert descriptions()[prefix_list][1] == "to S3 gateway"

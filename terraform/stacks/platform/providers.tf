@@ -8,7 +8,8 @@ provider "aws" {
   secret_key                  = var.emulator ? "test" : null
   skip_credentials_validation = var.emulator
   skip_metadata_api_check     = var.emulator
-  skip_requesting_account_id  = var.emulator
+  # The account id is still requested: the emulator's STS answers, and without it the provider
+  # misreads same-account security-group references as cross-account ("<account>/sg-…").
   skip_region_validation      = var.emulator
   s3_use_path_style           = var.emulator
   # The emulator answers unsupported calls with HTTP 500: fail fast instead of retrying for minutes.
