@@ -21,7 +21,7 @@ from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupR
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket
 from moto.sagemaker.exceptions import ConflictException, ValidationError
-from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
+from moto.sagemaker.models import FakeEndpoint, Model, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
 
@@ -404,6 +404,32 @@ def _patch_security_group_rule_descriptions() -> None:
     SecurityGroupBackend.modify_security_group_rules = modify_security_group_rules
 
 
+def _patch_describe_model() -> None:
+    """DescribeModel: no empty VpcConfig, and the EnableNetworkIsolation that was asked for.
+
+    moto answers `VpcConfig: {}` for a model created without one (AWS omits it) and always
+    `EnableNetworkIsolation: false`; either makes `aws_sagemaker_model` re-plan (the first
+    forces a replacement) on every plan.
+    """
+    original_response = Model.response_object.fget
+    original_create = SageMakerResponse.create_model
+
+    def response_object(self: Model) -> dict[str, Any]:
+        response = original_response(self)
+        if not response.get("VpcConfig"):
+            response.pop("VpcConfig", None)
+        return response
+
+    def create_model(self: SageMakerResponse) -> ActionResult:
+        result = original_create(self)
+        model = self.sagemaker_backend._models[self._get_param("ModelName")]
+        model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation"))
+        return result
+
+    Model.response_object = property(response_object)
+    SageMakerResponse.create_model = create_model
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -416,4 +442,5 @@ def apply() -> None:
     _patch_monitoring_schedules()
     _patch_tls_only_bucket_policy()
     _patch_security_group_rule_descriptions()
+    _patch_describe_model()
     _applied = True

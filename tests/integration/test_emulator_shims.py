@@ -386,3 +386,27 @@ def test_security_group_rule_descriptions_survive_for_prefix_lists_and_groups(em
         ],
     )
     assert descriptions()[prefix_list][1] == "to S3 gateway"
+
+
+def test_describe_model_matches_what_was_created(sagemaker):
+    plain = unique("plain")
+    sagemaker.create_model(
+        ModelName=plain,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "xgb:1", "ModelDataUrl": "s3://b/model.tar.gz"},
+    )
+    described = sagemaker.describe_model(ModelName=plain)
+    assert "VpcConfig" not in described
+    assert described["EnableNetworkIsolation"] is False
+
+    isolated = unique("isolated")
+    sagemaker.create_model(
+        ModelName=isolated,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "xgb:1", "ModelDataUrl": "s3://b/model.tar.gz"},
+        EnableNetworkIsolation=True,
+        VpcConfig={"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]},
+    )
+    described = sagemaker.describe_model(ModelName=isolated)
+    assert described["EnableNetworkIsolation"] is True
+    assert described["VpcConfig"]["Subnets"] == ["subnet-1"]

@@ -1,0 +1,49 @@
+output "endpoint_name" {
+  description = "Name of the SageMaker endpoint."
+  value       = try(aws_sagemaker_endpoint.this[0].name, null)
+}
+
+output "endpoint_arn" {
+  description = "ARN of the SageMaker endpoint."
+  value       = try(aws_sagemaker_endpoint.this[0].arn, null)
+}
+
+output "endpoint_config_name" {
+  description = "Name of the endpoint config Terraform manages: the endpoint's initial config, or the config to roll out after variants changed (the live config is the operators')."
+  value       = try(aws_sagemaker_endpoint_configuration.this[0].name, null)
+}
+
+output "model_names" {
+  description = "SageMaker model name of each variant (variant name => model name)."
+  value       = var.create ? { for k, m in aws_sagemaker_model.this : k => m.name } : null
+}
+
+output "variant_names" {
+  description = "Names of the endpoint's initial production variants, sorted."
+  value       = var.create ? sort(keys(var.variants)) : null
+}
+
+output "execution_role_arn" {
+  description = "ARN of the execution role of the endpoint's models (pass it to models the operators create)."
+  value       = try(aws_iam_role.this[0].arn, null)
+}
+
+output "image" {
+  description = "Inference image URI of variants without their own image (default_image or the resolved prebuilt sagemaker-xgboost image)."
+  value       = var.create ? local.default_image : null
+}
+
+output "data_capture_s3_uri" {
+  description = "S3 URI data capture writes to (null without data capture)."
+  value       = var.create ? try(var.data_capture.destination_s3_uri, null) : null
+}
+
+output "model_package_group_name" {
+  description = "Name of the model package group (model registry) of the endpoint's model versions."
+  value       = try(aws_sagemaker_model_package_group.this[0].model_package_group_name, null)
+}
+
+output "model_package_group_arn" {
+  description = "ARN of the model package group."
+  value       = try(aws_sagemaker_model_package_group.this[0].arn, null)
+}

@@ -1,0 +1,215 @@
+variable "create" {
+  description = "Create the module's resources. false creates nothing (outputs are null)."
+  type        = bool
+  default     = true
+}
+
+variable "name" {
+  description = "Name of the endpoint; prefix of its models, endpoint configs, role and model package group (lowercase letters, digits, hyphens)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name))
+    error_message = "name must be 2-21 characters: a lowercase letter, then lowercase letters, digits or hyphens (e.g. \"byo\")."
+  }
+}
+
+variable "variants" {
+  description = <<-EOT
+    Production variants of the endpoint's initial configuration, keyed by variant name. Each serves
+    the model artifact at model_data_url (a model.tar.gz under model_bucket_arn/model_prefix) in
+    image (null: default_image) on initial_instance_count instances of instance_type, and gets
+    initial_weight / sum(weights) of the traffic. Weights are relative integers (e.g. 9 and 1).
+  EOT
+  type = map(object({
+    model_data_url         = string
+    image                  = optional(string)
+    instance_type          = optional(string, "ml.m5.large")
+    initial_instance_count = optional(number, 1)
+    initial_weight         = optional(number, 1)
+    environment            = optional(map(string), {})
+  }))
+
+  validation {
+    condition     = length(var.variants) >= 1 && length(var.variants) <= 10
+    error_message = "variants must hold 1 to 10 variants (SageMaker's limit per endpoint config), e.g. { champion = { model_data_url = \"s3://bucket/models/model.tar.gz\" } }."
+  }
+  validation {
+    condition     = alltrue([for k, _ in var.variants : can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", k))])
+    error_message = "Each variant name must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit (e.g. \"champion\", \"challenger-1\")."
+  }
+  validation {
+    # Model names are "<name>-<variant>-<8-char content hash>" and SageMaker caps them at 63.
+    condition     = alltrue([for k, _ in var.variants : length("${var.name}-${k}") <= 54])
+    error_message = "\"<name>-<variant>\" must be at most 54 characters (model names add a 9-character hash, up to SageMaker's 63): shorten the variant name."
+  }
+  validation {
+    condition     = alltrue([for v in var.variants : v.initial_weight >= 0 && floor(v.initial_weight) == v.initial_weight])
+    error_message = "Each variant's initial_weight must be a whole number >= 0 (relative integer weights, e.g. 9 and 1)."
+  }
+  validation {
+    condition     = anytrue([for v in var.variants : v.initial_weight > 0])
+    error_message = "At least one variant's initial_weight must be > 0 so the endpoint serves traffic (relative integer weights, e.g. 9 and 1)."
+  }
+  validation {
+    condition     = alltrue([for v in var.variants : v.initial_instance_count >= 1 && floor(v.initial_instance_count) == v.initial_instance_count])
+    error_message = "Each variant's initial_instance_count must be a whole number >= 1 (a real-time variant needs at least one instance)."
+  }
+  validation {
+    condition     = alltrue([for v in var.variants : startswith(v.model_data_url, "s3://")])
+    error_message = "Each variant's model_data_url must be an S3 URI, e.g. \"s3://<bucket>/models/<sha256>/model.tar.gz\"."
+  }
+  validation {
+    # The execution role may read only there; anything else fails when the endpoint starts.
+    condition     = alltrue([for v in var.variants : startswith(v.model_data_url, "s3://${try(split(":::", var.model_bucket_arn)[1], "")}/${var.model_prefix}")])
+    error_message = "Each variant's model_data_url must lie under the model bucket and prefix (s3://<bucket of model_bucket_arn>/<model_prefix>...), where the execution role may read."
+  }
+  validation {
+    condition     = alltrue([for v in var.variants : startswith(v.instance_type, "ml.")])
+    error_message = "Each variant's instance_type must be a SageMaker instance type such as \"ml.m5.large\"."
+  }
+}
+
+variable "default_image" {
+  description = "Inference image URI for variants without their own image. null resolves SageMaker's prebuilt sagemaker-xgboost image (tag xgboost_image_tag) for the provider's region."
+  type        = string
+  default     = null
+}
+
+variable "xgboost_image_tag" {
+  description = "Tag of the prebuilt sagemaker-xgboost image used when default_image is null."
+  type        = string
+  default     = "1.7-1"
+}
+
+variable "data_capture" {
+  description = <<-EOT
+    Endpoint data capture: sampling_percentage of requests (capture_input) and responses
+    (capture_output) are written as JSONL under destination_s3_uri, encrypted with kms_key_arn.
+    null captures nothing.
+  EOT
+  type = object({
+    enabled             = optional(bool, true)
+    sampling_percentage = optional(number, 100)
+    destination_s3_uri  = string
+    capture_input       = optional(bool, true)
+    capture_output      = optional(bool, true)
+    csv_content_types   = optional(list(string), ["text/csv"])
+    json_content_types  = optional(list(string), ["application/json"])
+  })
+  default = null
+
+  validation {
+    condition = var.data_capture == null || try(
+      var.data_capture.sampling_percentage >= 0 && var.data_capture.sampling_percentage <= 100 && floor(var.data_capture.sampling_percentage) == var.data_capture.sampling_percentage,
+    false)
+    error_message = "data_capture.sampling_percentage must be a whole number from 0 to 100 (e.g. 100 captures every request)."
+  }
+  validation {
+    condition     = var.data_capture == null || try(startswith(var.data_capture.destination_s3_uri, "s3://"), false)
+    error_message = "data_capture.destination_s3_uri must be an S3 URI, e.g. \"s3://<bucket>/captures/\"."
+  }
+  validation {
+    condition     = var.data_capture == null || try(var.data_capture.capture_input || var.data_capture.capture_output, false)
+    error_message = "data_capture must capture the input, the output or both (set capture_input or capture_output to true), or be null."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the KMS key encrypting the endpoint instances' storage volumes and captured data; the execution role may use it to read model artifacts and write captures."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "model_bucket_arn" {
+  description = "ARN of the bucket holding the model artifacts; the execution role may read objects under model_prefix only."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.model_bucket_arn))
+    error_message = "model_bucket_arn must be an S3 bucket ARN, e.g. \"arn:aws:s3:::my-bucket\" (no object path)."
+  }
+}
+
+variable "model_prefix" {
+  description = "Key prefix of the model artifacts in the model bucket (every variant's model_data_url must lie under it)."
+  type        = string
+  default     = "models/"
+
+  validation {
+    condition     = !startswith(var.model_prefix, "/") && !strcontains(var.model_prefix, "*")
+    error_message = "model_prefix must be a key prefix without a leading \"/\" or wildcards, e.g. \"models/\"."
+  }
+}
+
+variable "capture_prefix_arn" {
+  description = "S3 ARN prefix the execution role may write captured data to (s3:PutObject on \"<prefix>*\"). null derives it from data_capture.destination_s3_uri."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.capture_prefix_arn == null || can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^*]*$", var.capture_prefix_arn))
+    error_message = "capture_prefix_arn must be an S3 object ARN prefix without wildcards, e.g. \"arn:aws:s3:::my-bucket/captures/\"."
+  }
+}
+
+variable "ecr_repository_arns" {
+  description = "ECR repositories of bring-your-own images the execution role may pull from (SageMaker's prebuilt images need none)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.ecr_repository_arns : can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/.+$", a))])
+    error_message = "Each ecr_repository_arns entry must be an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>)."
+  }
+}
+
+variable "vpc_subnet_ids" {
+  description = "Private subnets the model containers attach to. Empty runs them outside your VPC (vpc_security_group_ids must then be empty too)."
+  type        = list(string)
+  default     = []
+}
+
+variable "vpc_security_group_ids" {
+  description = "Security groups of the model containers' network interfaces (required with vpc_subnet_ids)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = (length(var.vpc_subnet_ids) == 0) == (length(var.vpc_security_group_ids) == 0)
+    error_message = "Give vpc_subnet_ids and vpc_security_group_ids together (both non-empty to attach the models to the VPC, both empty otherwise)."
+  }
+}
+
+variable "enable_network_isolation" {
+  description = "Run the model containers without any network access (they cannot call AWS or the internet)."
+  type        = bool
+  default     = false
+}
+
+variable "create_model_package_group" {
+  description = "Create the model package group (model registry) for this endpoint's model versions."
+  type        = bool
+  default     = true
+}
+
+variable "model_package_group_name" {
+  description = "Name of the model package group. null derives \"<name>-models\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.model_package_group_name == null || can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.model_package_group_name))
+    error_message = "model_package_group_name must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}
