@@ -15,6 +15,7 @@ from typing import Any
 
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+from moto.awslambda.models import LambdaFunction
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule
@@ -430,6 +431,37 @@ def _patch_describe_model() -> None:
     SageMakerResponse.create_model = create_model
 
 
+def _patch_lambda_dead_letter_config() -> None:
+    """Lambda DeadLetterConfig is stored and returned.
+
+    moto drops it on CreateFunction/UpdateFunctionConfiguration and never returns it, so an
+    `aws_lambda_function` with a dead-letter queue re-plans `+ dead_letter_config` forever.
+    """
+    original_init = LambdaFunction.__init__
+    original_get = LambdaFunction.get_configuration
+    original_update = LambdaFunction.update_configuration
+
+    def __init__(self: LambdaFunction, account_id: str, spec: dict, *args: Any, **kw: Any) -> None:
+        original_init(self, account_id, spec, *args, **kw)
+        self.dead_letter_config = spec.get("DeadLetterConfig")
+
+    def get_configuration(self: LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = original_get(self, *args, **kwargs)
+        dead_letter = getattr(self, "dead_letter_config", None)
+        if dead_letter and dead_letter.get("TargetArn"):
+            config["DeadLetterConfig"] = dead_letter
+        return config
+
+    def update_configuration(self: LambdaFunction, updates: dict[str, Any]) -> Any:
+        if "DeadLetterConfig" in updates:
+            self.dead_letter_config = updates["DeadLetterConfig"]
+        return original_update(self, updates)
+
+    LambdaFunction.__init__ = __init__
+    LambdaFunction.get_configuration = get_configuration
+    LambdaFunction.update_configuration = update_configuration
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -443,4 +475,5 @@ def apply() -> None:
     _patch_tls_only_bucket_policy()
     _patch_security_group_rule_descriptions()
     _patch_describe_model()
+    _patch_lambda_dead_letter_config()
     _applied = True

@@ -410,3 +410,36 @@ def test_describe_model_matches_what_was_created(sagemaker):
     described = sagemaker.describe_model(ModelName=isolated)
     assert described["EnableNetworkIsolation"] is True
     assert described["VpcConfig"]["Subnets"] == ["subnet-1"]
+
+
+def test_lambda_dead_letter_config_is_kept(emulator):
+    import io
+    import zipfile
+
+    iam = emulator.client("iam")
+    role = iam.create_role(
+        RoleName=unique("lambda"),
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    queue_arn = "arn:aws:sqs:us-east-1:123456789012:dlq"
+    other_arn = "arn:aws:sqs:us-east-1:123456789012:dlq2"
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    lam = emulator.client("lambda")
+    name = unique("fn")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+        DeadLetterConfig={"TargetArn": queue_arn},
+    )
+    assert lam.get_function_configuration(FunctionName=name)["DeadLetterConfig"] == {
+        "TargetArn": queue_arn
+    }
+    lam.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": other_arn})
+    assert lam.get_function(FunctionName=name)["Configuration"]["DeadLetterConfig"] == {
+        "TargetArn": other_arn
+    }
