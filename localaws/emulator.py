@@ -60,11 +60,13 @@ def wait_ready(
     raise EmulatorError(f"emulator at {url} not ready after {timeout:.0f} s")
 
 
-def _disable_container_execution() -> None:
+def _configure_moto() -> None:
+    """Containers never run; AWS managed IAM policies exist (roles attach them, as on AWS)."""
     from moto.core.config import default_user_config
 
     default_user_config["batch"] = {"use_docker": False}
     default_user_config["lambda"] = {"use_docker": False}
+    default_user_config["iam"] = {"load_aws_managed_policies": True}
 
 
 def serve(host: str, port: int, pidfile: Path | None = None) -> None:
@@ -80,7 +82,7 @@ def serve(host: str, port: int, pidfile: Path | None = None) -> None:
 
     from localaws import shims
 
-    _disable_container_execution()
+    _configure_moto()
     shims.apply()
     server = make_server(
         host,

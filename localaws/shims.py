@@ -16,6 +16,7 @@ from typing import Any
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.awslambda.models import LambdaFunction
+from moto.batch.models import BatchBackend
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule
@@ -462,6 +463,27 @@ def _patch_lambda_dead_letter_config() -> None:
     LambdaFunction.update_configuration = update_configuration
 
 
+def _patch_batch_service_linked_role() -> None:
+    """CreateComputeEnvironment without serviceRole uses Batch's service-linked role.
+
+    On AWS serviceRole is optional (Batch then uses AWSServiceRoleForBatch); moto rejects the
+    request ("ServiceRole is required"). Create the service-linked role on first use, as AWS does.
+    """
+    original = BatchBackend.create_compute_environment
+
+    def create_compute_environment(self: BatchBackend, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("service_role"):
+            iam = self.iam_backend
+            path = "/aws-service-role/batch.amazonaws.com/"
+            role = next((r for r in iam.get_roles() if r.path == path), None)
+            if role is None:
+                role = iam.create_service_linked_role("batch.amazonaws.com", "", "")
+            kwargs["service_role"] = role.arn
+        return original(self, *args, **kwargs)
+
+    BatchBackend.create_compute_environment = create_compute_environment
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -476,4 +498,5 @@ def apply() -> None:
     _patch_security_group_rule_descriptions()
     _patch_describe_model()
     _patch_lambda_dead_letter_config()
+    _patch_batch_service_linked_role()
     _applied = True

@@ -443,3 +443,39 @@ def test_lambda_dead_letter_config_is_kept(emulator):
     assert lam.get_function(FunctionName=name)["Configuration"]["DeadLetterConfig"] == {
         "TargetArn": other_arn
     }
+
+
+def test_compute_environment_without_service_role_uses_the_service_linked_role(emulator):
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.6.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.6.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName=unique("sg"), Description="t", VpcId=vpc)
+    batch = emulator.client("batch")
+    names = [unique("ce"), unique("ce")]
+    for name in names:  # the second one reuses the role the first created
+        batch.create_compute_environment(
+            computeEnvironmentName=name,
+            type="MANAGED",
+            computeResources={
+                "type": "FARGATE",
+                "maxvCpus": 4,
+                "subnets": [subnet],
+                "securityGroupIds": [group["GroupId"]],
+            },
+        )
+    described = batch.describe_compute_environments(computeEnvironments=names)
+    (role,) = {env["serviceRole"] for env in described["computeEnvironments"]}
+    assert role.startswith("arn:aws:iam::123456789012:role/aws-service-role/batch.amazonaws.com/")
+
+
+def test_aws_managed_policies_can_be_attached(emulator):
+    iam = emulator.client("iam")
+    role = unique("ec2-instance")
+    iam.create_role(
+        RoleName=role,
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )
+    arn = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+    iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [arn]

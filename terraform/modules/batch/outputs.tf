@@ -1,0 +1,49 @@
+output "compute_environment_arn" {
+  description = "ARN of the managed compute environment."
+  value       = try(aws_batch_compute_environment.this[0].arn, null)
+}
+
+output "job_queue_arn" {
+  description = "ARN of the job queue scoring jobs are submitted to."
+  value       = try(aws_batch_job_queue.this[0].arn, null)
+}
+
+output "job_queue_name" {
+  description = "Name of the job queue (<name>-scoring)."
+  value       = try(aws_batch_job_queue.this[0].name, null)
+}
+
+output "job_definition_arn" {
+  description = "ARN of the job definition's current revision (…:job-definition/<name>-scoring:<revision>)."
+  value       = try(aws_batch_job_definition.this[0].arn, null)
+}
+
+output "job_definition_name" {
+  description = "Name of the job definition (<name>-scoring); submitting by name runs the latest active revision."
+  value       = try(aws_batch_job_definition.this[0].name, null)
+}
+
+output "job_role_arn" {
+  description = "ARN of the role the scoring code runs as (bucket prefixes, job table, endpoints)."
+  value       = try(aws_iam_role.job[0].arn, null)
+}
+
+output "execution_role_arn" {
+  description = "ARN of the role ECS uses to pull the image and write the job's logs."
+  value       = try(aws_iam_role.execution[0].arn, null)
+}
+
+output "service_role_arn" {
+  description = "ARN of the Batch service role when create_service_role is true; null when AWS Batch uses its service-linked role."
+  value       = try(aws_iam_role.service[0].arn, null)
+}
+
+output "instance_profile_arn" {
+  description = "ARN of the container instances' profile (EC2/SPOT); null on Fargate."
+  value       = try(aws_iam_instance_profile.this[0].arn, null)
+}
+
+output "log_group_name" {
+  description = "Name of the job log group (/aws/batch/<name>); streams are scoring/default/<task id>."
+  value       = try(aws_cloudwatch_log_group.this[0].name, null)
+}

@@ -1,0 +1,652 @@
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    override_during = plan
+    defaults        = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/byo" }
+  }
+  mock_resource "aws_iam_instance_profile" {
+    override_during = plan
+    defaults        = { arn = "arn:aws:iam::111122223333:instance-profile/byo-batch-instance" }
+  }
+  mock_resource "aws_launch_template" {
+    override_during = plan
+    defaults        = { id = "lt-0123456789abcdef0", latest_version = 1 }
+  }
+}
+
+override_resource {
+  target          = aws_iam_role.execution
+  override_during = plan
+  values          = { arn = "arn:aws:iam::111122223333:role/byo-batch-execution" }
+}
+
+override_resource {
+  target          = aws_iam_role.job
+  override_during = plan
+  values          = { arn = "arn:aws:iam::111122223333:role/byo-batch-job" }
+}
+
+override_resource {
+  target          = aws_iam_role.service
+  override_during = plan
+  values          = { arn = "arn:aws:iam::111122223333:role/byo-batch-service" }
+}
+
+variables {
+  name               = "byo"
+  subnet_ids         = ["subnet-0aaa", "subnet-0bbb"]
+  security_group_ids = ["sg-0ccc"]
+  image              = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo/batch-processor:1.0.0"
+  kms_key_arn        = "arn:aws:kms:eu-west-1:111122223333:key/platform"
+  data_bucket_arn    = "arn:aws:s3:::byo-data-111122223333-eu-west-1"
+  job_table_arn      = "arn:aws:dynamodb:eu-west-1:111122223333:table/byo-jobs"
+  environment = {
+    JOB_TABLE     = "byo-jobs"
+    DATA_BUCKET   = "byo-data-111122223333-eu-west-1"
+    ENDPOINT_NAME = "byo-endpoint"
+  }
+  tags = { team = "ml" }
+}
+
+run "fargate_defaults_run_the_image_privately_with_the_given_environment" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(aws_batch_job_definition.this[0].container_properties).image == var.image
+    error_message = "the job runs the given image"
+  }
+  assert {
+    condition = jsondecode(aws_batch_job_definition.this[0].container_properties).resourceRequirements == [
+      { type = "VCPU", value = "1" }, { type = "MEMORY", value = "2048" },
+    ]
+    error_message = "1 vCPU and 2048 MiB by default, as Batch resourceRequirements strings"
+  }
+  assert {
+    condition = jsondecode(aws_batch_job_definition.this[0].container_properties).environment == [
+      { name = "DATA_BUCKET", value = "byo-data-111122223333-eu-west-1" },
+      { name = "ENDPOINT_NAME", value = "byo-endpoint" },
+      { name = "JOB_TABLE", value = "byo-jobs" },
+    ]
+    error_message = "environment map becomes the container's environment, sorted by name"
+  }
+  assert {
+    condition = (jsondecode(aws_batch_job_definition.this[0].container_properties).executionRoleArn == "arn:aws:iam::111122223333:role/byo-batch-execution"
+    && jsondecode(aws_batch_job_definition.this[0].container_properties).jobRoleArn == "arn:aws:iam::111122223333:role/byo-batch-job")
+    error_message = "the container uses the module's execution and job roles"
+  }
+  assert {
+    condition = jsondecode(aws_batch_job_definition.this[0].container_properties).logConfiguration == {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = "/aws/batch/byo"
+        awslogs-region        = "eu-west-1"
+        awslogs-stream-prefix = "scoring"
+      }
+    }
+    error_message = "logs go to the module's log group through awslogs"
+  }
+  assert {
+    condition     = jsondecode(aws_batch_job_definition.this[0].container_properties).networkConfiguration.assignPublicIp == "DISABLED"
+    error_message = "Fargate jobs get no public IP"
+  }
+  assert {
+    condition     = jsondecode(aws_batch_job_definition.this[0].container_properties).fargatePlatformConfiguration.platformVersion == "LATEST"
+    error_message = "Fargate jobs run on the LATEST platform version"
+  }
+  assert {
+    condition     = aws_batch_job_definition.this[0].name == "byo-scoring" && aws_batch_job_definition.this[0].type == "container"
+    error_message = "job definition is the container job byo-scoring"
+  }
+  assert {
+    condition     = aws_batch_job_definition.this[0].platform_capabilities == toset(["FARGATE"]) && aws_batch_job_definition.this[0].propagate_tags
+    error_message = "job definition targets Fargate and propagates tags to the tasks"
+  }
+  assert {
+    condition     = one(aws_batch_job_definition.this[0].timeout).attempt_duration_seconds == 3600
+    error_message = "attempts time out after an hour by default"
+  }
+  assert {
+    condition     = aws_batch_compute_environment.this[0].type == "MANAGED" && startswith(aws_batch_compute_environment.this[0].compute_environment_name_prefix, "byo-fargate-")
+    error_message = "a managed compute environment named byo-fargate-*"
+  }
+  assert {
+    condition = (one(aws_batch_compute_environment.this[0].compute_resources).type == "FARGATE"
+      && one(aws_batch_compute_environment.this[0].compute_resources).max_vcpus == 16
+      && one(aws_batch_compute_environment.this[0].compute_resources).subnets == toset(["subnet-0aaa", "subnet-0bbb"])
+    && one(aws_batch_compute_environment.this[0].compute_resources).security_group_ids == toset(["sg-0ccc"]))
+    error_message = "Fargate capacity of 16 vCPUs in the given subnets and security groups"
+  }
+  assert {
+    condition     = length(one(aws_batch_compute_environment.this[0].compute_resources).launch_template) == 0
+    error_message = "Fargate needs no launch template"
+  }
+  assert {
+    condition     = length(aws_iam_instance_profile.this) + length(aws_iam_role.instance) + length(aws_launch_template.this) + length(aws_iam_role.service) == 0
+    error_message = "no instance profile, launch template or service role on Fargate by default"
+  }
+  assert {
+    condition = (aws_batch_job_queue.this[0].name == "byo-scoring" && aws_batch_job_queue.this[0].state == "ENABLED"
+    && aws_batch_job_queue.this[0].priority == 1 && one(aws_batch_job_queue.this[0].compute_environment_order).order == 1)
+    error_message = "an enabled queue of priority 1 in front of the compute environment"
+  }
+  assert {
+    condition = (aws_cloudwatch_log_group.this[0].name == "/aws/batch/byo" && aws_cloudwatch_log_group.this[0].retention_in_days == 365
+    && aws_cloudwatch_log_group.this[0].kms_key_id == var.kms_key_arn)
+    error_message = "log group /aws/batch/byo keeps a year of logs, encrypted with the platform key"
+  }
+  assert {
+    condition     = aws_batch_job_queue.this[0].tags["Name"] == "byo-scoring" && aws_batch_job_queue.this[0].tags["team"] == "ml"
+    error_message = "resources carry the given tags plus their Name"
+  }
+  assert {
+    condition = (output.job_queue_name == "byo-scoring" && output.job_definition_name == "byo-scoring"
+      && output.log_group_name == "/aws/batch/byo" && output.instance_profile_arn == null
+    && output.job_role_arn == "arn:aws:iam::111122223333:role/byo-batch-job" && output.service_role_arn == null)
+    error_message = "outputs are set (instance profile and service role null on Fargate)"
+  }
+}
+
+run "retries_host_loss_and_nonzero_exits_then_gives_up_on_the_rest" {
+  command = plan
+
+  assert {
+    condition     = one(aws_batch_job_definition.this[0].retry_strategy).attempts == 3
+    error_message = "three attempts by default"
+  }
+  assert {
+    condition = jsonencode([for e in one(aws_batch_job_definition.this[0].retry_strategy).evaluate_on_exit : [e.action, e.on_status_reason, e.on_exit_code, e.on_reason]]) == jsonencode([
+      ["RETRY", "Host EC2*", null, null],
+      ["RETRY", null, "*", null],
+      ["EXIT", null, null, "*"],
+    ])
+    error_message = "retry on host loss, retry on any exit code, exit on everything else - in that order"
+  }
+}
+
+run "job_role_is_least_privilege" {
+  command = plan
+
+  variables {
+    endpoint_arns = ["arn:aws:sagemaker:eu-west-1:111122223333:endpoint/byo-endpoint"]
+  }
+
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : alltrue([for a in s.Action : !strcontains(a, "*")])])
+    error_message = "no wildcard actions in the job role policy"
+  }
+  assert {
+    condition     = alltrue(flatten([for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : [for r in s.Resource : r != "*"]]))
+    error_message = "no wildcard resources in the job role policy"
+  }
+  assert {
+    condition = alltrue(flatten([for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : [
+      for r in s.Resource : can(regex("^arn:aws:s3:::byo-data-111122223333-eu-west-1/(input|output|errors|checkpoints)/\\*$", r))
+    ] if anytrue([for a in s.Action : startswith(a, "s3:") && a != "s3:ListBucket"])]))
+    error_message = "S3 object actions are scoped to the input/, output/, errors/ and checkpoints/ prefixes"
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s.Resource if s.Sid == "ReadInputAndCheckpoints"][0] == [
+      "arn:aws:s3:::byo-data-111122223333-eu-west-1/input/*", "arn:aws:s3:::byo-data-111122223333-eu-west-1/checkpoints/*",
+    ]
+    error_message = "the job reads only input/ and checkpoints/"
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s.Resource if s.Sid == "WriteResultsAndCheckpoints"][0] == [
+      "arn:aws:s3:::byo-data-111122223333-eu-west-1/output/*", "arn:aws:s3:::byo-data-111122223333-eu-west-1/errors/*", "arn:aws:s3:::byo-data-111122223333-eu-west-1/checkpoints/*",
+    ]
+    error_message = "the job writes only output/, errors/ and checkpoints/"
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s if s.Sid == "ListJobPrefixes"][0] == {
+      Sid       = "ListJobPrefixes"
+      Effect    = "Allow"
+      Action    = ["s3:ListBucket"]
+      Resource  = ["arn:aws:s3:::byo-data-111122223333-eu-west-1"]
+      Condition = { StringLike = { "s3:prefix" = ["input/*", "output/*", "errors/*", "checkpoints/*"] } }
+    }
+    error_message = "listing is limited to the job's prefixes"
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : [s.Action, s.Resource] if s.Sid == "RecordJobProgress"][0] == [
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], ["arn:aws:dynamodb:eu-west-1:111122223333:table/byo-jobs"],
+    ]
+    error_message = "the job reads and writes items of the job table only"
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : [s.Action, s.Resource] if s.Sid == "InvokeEndpoints"][0] == [
+      ["sagemaker:InvokeEndpoint"], ["arn:aws:sagemaker:eu-west-1:111122223333:endpoint/byo-endpoint"],
+    ]
+    error_message = "the job invokes only the given endpoints"
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : [s.Action, s.Resource, s.Condition] if s.Sid == "UsePlatformKeyForBucketAndTable"][0] == [
+      ["kms:Decrypt", "kms:GenerateDataKey"], ["arn:aws:kms:eu-west-1:111122223333:key/platform"],
+      { StringEquals = { "kms:ViaService" = ["s3.eu-west-1.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com"] } },
+    ]
+    error_message = "the job uses the platform key only through S3 and DynamoDB"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.job[0].assume_role_policy).Statement[0].Principal.Service == "ecs-tasks.amazonaws.com"
+    error_message = "ECS tasks assume the job role"
+  }
+}
+
+run "no_endpoints_grant_no_invoke" {
+  command = plan
+
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s if s.Sid == "InvokeEndpoints"]) == 0
+    error_message = "without endpoint_arns the job may invoke no endpoint"
+  }
+}
+
+run "execution_role_pulls_only_the_job_image_and_writes_its_logs" {
+  command = plan
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullJobImage"][0] == [
+      "arn:aws:ecr:eu-west-1:111122223333:repository/byo/batch-processor",
+    ]
+    error_message = "the repository ARN is derived from the ECR image URI"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Action if contains(s.Resource, "*")] == [["ecr:GetAuthorizationToken"]]
+    error_message = "only ecr:GetAuthorizationToken (which has no resource type) gets Resource \"*\""
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : [s.Action, s.Resource] if s.Sid == "WriteJobLogs"][0] == [
+      ["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/byo:*"],
+    ]
+    error_message = "the execution role writes only to the module's log group"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : alltrue([for a in s.Action : !strcontains(a, "*")])])
+    error_message = "no wildcard actions in the execution role policy"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.execution[0].assume_role_policy).Statement[0].Principal.Service == "ecs-tasks.amazonaws.com"
+    error_message = "ECS tasks assume the execution role"
+  }
+}
+
+run "given_repository_arn_wins" {
+  command = plan
+
+  variables {
+    image_repository_arn = "arn:aws:ecr:eu-west-1:444455556666:repository/shared/scorer"
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullJobImage"][0] == [
+      "arn:aws:ecr:eu-west-1:444455556666:repository/shared/scorer",
+    ]
+    error_message = "image_repository_arn overrides the derived ARN"
+  }
+}
+
+run "non_ecr_image_gets_no_ecr_permissions" {
+  command = plan
+
+  variables {
+    image = "public.example.com/scorer@sha256:0123456789abcdef"
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Sid] == ["WriteJobLogs"]
+    error_message = "an image outside ECR needs only the log permissions"
+  }
+}
+
+run "ec2_variant_uses_an_instance_profile_and_imdsv2" {
+  command = plan
+
+  variables {
+    compute_type   = "EC2"
+    instance_types = ["m5.large", "c5.xlarge"]
+    vcpu           = 2
+    memory_mib     = 3000
+    max_vcpus      = 64
+  }
+
+  assert {
+    condition     = length(aws_iam_instance_profile.this) == 1 && aws_iam_instance_profile.this[0].name == "byo-batch-instance"
+    error_message = "EC2 capacity gets an instance profile"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.instance[0].assume_role_policy).Statement[0].Principal.Service == "ec2.amazonaws.com"
+    error_message = "EC2 assumes the instance role"
+  }
+  assert {
+    condition     = aws_iam_role_policy_attachment.instance[0].policy_arn == "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+    error_message = "the instance role runs the ECS agent"
+  }
+  assert {
+    condition     = one(aws_launch_template.this[0].metadata_options).http_tokens == "required" && one(aws_launch_template.this[0].metadata_options).http_put_response_hop_limit == 1
+    error_message = "instances require IMDSv2 with one hop, so containers cannot reach instance credentials"
+  }
+  assert {
+    condition = (one(aws_batch_compute_environment.this[0].compute_resources).type == "EC2"
+      && one(aws_batch_compute_environment.this[0].compute_resources).instance_role == "arn:aws:iam::111122223333:instance-profile/byo-batch-instance"
+      && one(aws_batch_compute_environment.this[0].compute_resources).instance_type == toset(["m5.large", "c5.xlarge"])
+      && one(aws_batch_compute_environment.this[0].compute_resources).min_vcpus == 0
+      && one(aws_batch_compute_environment.this[0].compute_resources).max_vcpus == 64
+    && one(aws_batch_compute_environment.this[0].compute_resources).allocation_strategy == "BEST_FIT_PROGRESSIVE")
+    error_message = "EC2 compute resources: the instance profile, the given types, scale from 0 to max_vcpus"
+  }
+  assert {
+    condition     = one(one(aws_batch_compute_environment.this[0].compute_resources).launch_template).launch_template_id == "lt-0123456789abcdef0"
+    error_message = "instances launch from the IMDSv2 launch template"
+  }
+  assert {
+    condition     = startswith(aws_batch_compute_environment.this[0].compute_environment_name_prefix, "byo-ec2-")
+    error_message = "the compute environment is named after its type"
+  }
+  assert {
+    condition     = aws_batch_job_definition.this[0].platform_capabilities == toset(["EC2"])
+    error_message = "job definition targets EC2"
+  }
+  assert {
+    condition     = length(setintersection(keys(jsondecode(aws_batch_job_definition.this[0].container_properties)), ["networkConfiguration", "fargatePlatformConfiguration"])) == 0
+    error_message = "Fargate-only settings are left out on EC2"
+  }
+  assert {
+    condition = jsondecode(aws_batch_job_definition.this[0].container_properties).resourceRequirements == [
+      { type = "VCPU", value = "2" }, { type = "MEMORY", value = "3000" },
+    ]
+    error_message = "EC2 takes any memory >= 512 MiB"
+  }
+  assert {
+    condition     = output.instance_profile_arn == "arn:aws:iam::111122223333:instance-profile/byo-batch-instance"
+    error_message = "instance_profile_arn is exported on EC2"
+  }
+}
+
+run "spot_variant_uses_capacity_optimized_allocation" {
+  command = plan
+
+  variables {
+    compute_type = "SPOT"
+  }
+
+  assert {
+    condition     = one(aws_batch_compute_environment.this[0].compute_resources).allocation_strategy == "SPOT_CAPACITY_OPTIMIZED" && length(aws_iam_instance_profile.this) == 1
+    error_message = "Spot capacity is capacity-optimized and needs the instance profile"
+  }
+}
+
+run "fargate_spot_with_fractional_vcpu" {
+  command = plan
+
+  variables {
+    compute_type = "FARGATE_SPOT"
+    vcpu         = 0.25
+    memory_mib   = 512
+  }
+
+  assert {
+    condition     = one(aws_batch_compute_environment.this[0].compute_resources).type == "FARGATE_SPOT" && length(aws_iam_instance_profile.this) == 0
+    error_message = "Fargate Spot is serverless: no instance profile"
+  }
+  assert {
+    condition     = aws_batch_job_definition.this[0].platform_capabilities == toset(["FARGATE"])
+    error_message = "Fargate Spot jobs use the FARGATE platform"
+  }
+  assert {
+    condition     = jsondecode(aws_batch_job_definition.this[0].container_properties).resourceRequirements[0].value == "0.25"
+    error_message = "fractional vCPUs are written as Batch expects them"
+  }
+}
+
+run "service_role_on_request" {
+  command = plan
+
+  variables {
+    create_service_role = true
+  }
+
+  assert {
+    condition     = aws_batch_compute_environment.this[0].service_role == "arn:aws:iam::111122223333:role/byo-batch-service"
+    error_message = "the compute environment uses the created service role"
+  }
+  assert {
+    condition = (jsondecode(aws_iam_role.service[0].assume_role_policy).Statement[0].Principal.Service == "batch.amazonaws.com"
+    && aws_iam_role_policy_attachment.service[0].policy_arn == "arn:aws:iam::aws:policy/service-role/AWSBatchServiceRole")
+    error_message = "the service role is AWS Batch's, with the AWSBatchServiceRole managed policy"
+  }
+  assert {
+    condition     = output.service_role_arn == "arn:aws:iam::111122223333:role/byo-batch-service"
+    error_message = "service_role_arn is exported"
+  }
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create       = false
+    compute_type = "EC2"
+  }
+
+  assert {
+    condition = (length(aws_batch_compute_environment.this) + length(aws_batch_job_queue.this) + length(aws_batch_job_definition.this)
+      + length(aws_iam_role.execution) + length(aws_iam_role.job) + length(aws_iam_role.instance) + length(aws_iam_role.service)
+    + length(aws_iam_instance_profile.this) + length(aws_launch_template.this) + length(aws_cloudwatch_log_group.this)) == 0
+    error_message = "create = false creates no resources"
+  }
+  assert {
+    condition = (output.compute_environment_arn == null && output.job_queue_arn == null && output.job_queue_name == null
+      && output.job_definition_arn == null && output.job_definition_name == null && output.job_role_arn == null
+      && output.execution_role_arn == null && output.service_role_arn == null && output.instance_profile_arn == null
+    && output.log_group_name == null)
+    error_message = "outputs are null when nothing is created"
+  }
+}
+
+run "rejects_a_bad_name" {
+  command = plan
+  variables {
+    name = "Bad_Name"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_an_unknown_compute_type" {
+  command = plan
+  variables {
+    compute_type = "fargate"
+  }
+  expect_failures = [var.compute_type]
+}
+
+run "rejects_no_subnets" {
+  command = plan
+  variables {
+    subnet_ids = []
+  }
+  expect_failures = [var.subnet_ids]
+}
+
+run "rejects_no_security_groups" {
+  command = plan
+  variables {
+    security_group_ids = []
+  }
+  expect_failures = [var.security_group_ids]
+}
+
+run "rejects_zero_max_vcpus" {
+  command = plan
+  variables {
+    max_vcpus = 0
+  }
+  expect_failures = [var.max_vcpus]
+}
+
+run "rejects_too_many_max_vcpus" {
+  command = plan
+  variables {
+    max_vcpus = 5000
+  }
+  expect_failures = [var.max_vcpus]
+}
+
+run "rejects_no_instance_types" {
+  command = plan
+  variables {
+    compute_type   = "EC2"
+    instance_types = []
+  }
+  expect_failures = [var.instance_types]
+}
+
+run "rejects_an_image_with_spaces" {
+  command = plan
+  variables {
+    image = "my image"
+  }
+  expect_failures = [var.image]
+}
+
+run "rejects_a_bad_repository_arn" {
+  command = plan
+  variables {
+    image_repository_arn = "byo/batch-processor"
+  }
+  expect_failures = [var.image_repository_arn]
+}
+
+run "rejects_a_vcpu_fargate_cannot_run" {
+  command = plan
+  variables {
+    vcpu       = 3
+    memory_mib = 8192
+  }
+  expect_failures = [var.vcpu]
+}
+
+run "rejects_a_fractional_vcpu_on_ec2" {
+  command = plan
+  variables {
+    compute_type = "EC2"
+    vcpu         = 0.5
+  }
+  expect_failures = [var.vcpu]
+}
+
+run "rejects_too_little_memory" {
+  command = plan
+  variables {
+    compute_type = "EC2"
+    memory_mib   = 256
+  }
+  expect_failures = [var.memory_mib]
+}
+
+run "rejects_memory_that_does_not_fit_fargate_vcpu" {
+  command = plan
+  variables {
+    vcpu       = 1
+    memory_mib = 1024
+  }
+  expect_failures = [var.memory_mib]
+}
+
+run "rejects_a_reserved_environment_name" {
+  command = plan
+  variables {
+    environment = { AWS_BATCH_JOB_ID = "x" }
+  }
+  expect_failures = [var.environment]
+}
+
+run "rejects_zero_attempts" {
+  command = plan
+  variables {
+    attempts = 0
+  }
+  expect_failures = [var.attempts]
+}
+
+run "rejects_eleven_attempts" {
+  command = plan
+  variables {
+    attempts = 11
+  }
+  expect_failures = [var.attempts]
+}
+
+run "rejects_a_short_timeout" {
+  command = plan
+  variables {
+    timeout_seconds = 30
+  }
+  expect_failures = [var.timeout_seconds]
+}
+
+run "rejects_a_retention_cloudwatch_does_not_offer" {
+  command = plan
+  variables {
+    log_retention_days = 2
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_a_bad_key_arn" {
+  command = plan
+  variables {
+    kms_key_arn = "alias/byo-platform"
+  }
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_an_object_arn_as_bucket" {
+  command = plan
+  variables {
+    data_bucket_arn = "arn:aws:s3:::byo-data/input/*"
+  }
+  expect_failures = [var.data_bucket_arn]
+}
+
+run "rejects_a_bad_table_arn" {
+  command = plan
+  variables {
+    job_table_arn = "byo-jobs"
+  }
+  expect_failures = [var.job_table_arn]
+}
+
+run "rejects_a_bad_endpoint_arn" {
+  command = plan
+  variables {
+    endpoint_arns = ["arn:aws:sagemaker:eu-west-1:111122223333:model/byo"]
+  }
+  expect_failures = [var.endpoint_arns]
+}
+
+run "command_with_parameter_placeholders_lands_in_the_job_definition" {
+  command = plan
+
+  variables {
+    command = ["python", "-m", "batch_processor.job", "--bucket", "Ref::bucket", "--key", "Ref::key"]
+  }
+
+  assert {
+    condition     = jsondecode(aws_batch_job_definition.this[0].container_properties).command == ["python", "-m", "batch_processor.job", "--bucket", "Ref::bucket", "--key", "Ref::key"]
+    error_message = "the command (with Ref:: placeholders) is in the container properties"
+  }
+}
+
+run "rejects_an_empty_command" {
+  command = plan
+
+  variables {
+    command = []
+  }
+
+  expect_failures = [var.command]
+}

@@ -1,0 +1,192 @@
+mock_provider "aws" {
+  mock_resource "aws_ecr_repository" {
+    override_during = plan
+    defaults = {
+      arn            = "arn:aws:ecr:eu-west-1:111122223333:repository/mocked"
+      repository_url = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/mocked"
+    }
+  }
+}
+
+variables {
+  name        = "byo"
+  kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/platform"
+  tags        = { team = "ml" }
+}
+
+run "defaults_create_two_immutable_scanned_encrypted_repositories" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_ecr_repository.this)) == toset(["batch-processor", "serving"])
+    error_message = "one repository per default image: batch-processor and serving"
+  }
+  assert {
+    condition     = aws_ecr_repository.this["batch-processor"].name == "byo/batch-processor" && aws_ecr_repository.this["serving"].name == "byo/serving"
+    error_message = "repositories are named <name>/<repository>"
+  }
+  assert {
+    condition     = alltrue([for r in aws_ecr_repository.this : r.image_tag_mutability == "IMMUTABLE"])
+    error_message = "image tags are immutable"
+  }
+  assert {
+    condition     = alltrue([for r in aws_ecr_repository.this : one(r.image_scanning_configuration).scan_on_push])
+    error_message = "images are scanned on push"
+  }
+  assert {
+    condition = alltrue([for r in aws_ecr_repository.this :
+      one(r.encryption_configuration).encryption_type == "KMS"
+      && one(r.encryption_configuration).kms_key == "arn:aws:kms:eu-west-1:111122223333:key/platform"
+    ])
+    error_message = "images are encrypted with the given KMS key"
+  }
+  assert {
+    condition     = alltrue([for r in aws_ecr_repository.this : !r.force_delete])
+    error_message = "repositories holding images are not deleted by default"
+  }
+  assert {
+    condition     = aws_ecr_repository.this["serving"].tags["Name"] == "byo/serving" && aws_ecr_repository.this["serving"].tags["team"] == "ml"
+    error_message = "repositories carry the given tags plus their Name"
+  }
+  assert {
+    condition     = output.repository_urls["serving"] == "111122223333.dkr.ecr.eu-west-1.amazonaws.com/mocked"
+    error_message = "repository URLs are exported by repository key"
+  }
+  assert {
+    condition     = output.repository_names["batch-processor"] == "byo/batch-processor"
+    error_message = "repository names are exported by repository key"
+  }
+  assert {
+    condition     = output.repository_arns["batch-processor"] == "arn:aws:ecr:eu-west-1:111122223333:repository/mocked"
+    error_message = "repository ARNs are exported by repository key"
+  }
+}
+
+run "lifecycle_expires_untagged_first_then_keeps_the_last_n" {
+  command = plan
+
+  assert {
+    condition     = length(aws_ecr_lifecycle_policy.this) == 2 && aws_ecr_lifecycle_policy.this["serving"].repository == "byo/serving"
+    error_message = "every repository has a lifecycle policy"
+  }
+  assert {
+    condition     = length(jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules) == 2
+    error_message = "lifecycle policy has two rules"
+  }
+  assert {
+    condition = (jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules[0].rulePriority == 1
+      && jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules[0].selection.tagStatus == "untagged"
+      && jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules[0].selection.countType == "sinceImagePushed"
+      && jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules[0].selection.countUnit == "days"
+    && jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules[0].selection.countNumber == 7)
+    error_message = "rule 1 expires untagged images 7 days after push"
+  }
+  assert {
+    condition = (jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules[1].rulePriority == 2
+      && jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules[1].selection.tagStatus == "any"
+      && jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules[1].selection.countType == "imageCountMoreThan"
+    && jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules[1].selection.countNumber == 10)
+    error_message = "rule 2 keeps the last 10 images of any tag status (the 'any' rule must come last)"
+  }
+  assert {
+    condition     = alltrue([for r in jsondecode(aws_ecr_lifecycle_policy.this["serving"].policy).rules : r.action.type == "expire"])
+    error_message = "both rules expire images"
+  }
+}
+
+run "custom_repositories_count_and_force_delete" {
+  command = plan
+
+  variables {
+    name             = "acme-ml"
+    repositories     = ["scorer"]
+    keep_last_images = 25
+    force_delete     = true
+  }
+
+  assert {
+    condition     = keys(aws_ecr_repository.this) == ["scorer"] && aws_ecr_repository.this["scorer"].name == "acme-ml/scorer"
+    error_message = "only the given repositories are created"
+  }
+  assert {
+    condition     = jsondecode(aws_ecr_lifecycle_policy.this["scorer"].policy).rules[1].selection.countNumber == 25
+    error_message = "countNumber of the 'any' rule is keep_last_images"
+  }
+  assert {
+    condition     = aws_ecr_repository.this["scorer"].force_delete
+    error_message = "force_delete is passed through"
+  }
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition     = length(aws_ecr_repository.this) + length(aws_ecr_lifecycle_policy.this) == 0
+    error_message = "create = false creates no resources"
+  }
+  assert {
+    condition     = output.repository_urls == null && output.repository_arns == null && output.repository_names == null
+    error_message = "outputs are null when nothing is created"
+  }
+}
+
+run "rejects_a_bad_name" {
+  command = plan
+  variables {
+    name = "Bad_Name"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_an_uppercase_repository" {
+  command = plan
+  variables {
+    repositories = ["Serving"]
+  }
+  expect_failures = [var.repositories]
+}
+
+run "rejects_a_repository_ending_in_a_separator" {
+  command = plan
+  variables {
+    repositories = ["serving-"]
+  }
+  expect_failures = [var.repositories]
+}
+
+run "rejects_no_repositories" {
+  command = plan
+  variables {
+    repositories = []
+  }
+  expect_failures = [var.repositories]
+}
+
+run "rejects_a_key_alias" {
+  command = plan
+  variables {
+    kms_key_arn = "alias/byo-platform"
+  }
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_zero_images_kept" {
+  command = plan
+  variables {
+    keep_last_images = 0
+  }
+  expect_failures = [var.keep_last_images]
+}
+
+run "rejects_too_many_images_kept" {
+  command = plan
+  variables {
+    keep_last_images = 1001
+  }
+  expect_failures = [var.keep_last_images]
+}
