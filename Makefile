@@ -118,13 +118,13 @@ lambda-package: $(TRIGGER_ZIP) ## Build the trigger Lambda's zip (stable hash)
 $(TRIGGER_ZIP): $(STAMP) batch_processor/__init__.py batch_processor/trigger.py batch_processor/package.py
 	$(PY) -m batch_processor.package $@
 
-plan: $(NEEDS_EMULATOR) tf-init ## terraform plan of the platform stack
+plan: $(NEEDS_EMULATOR) model tf-init ## terraform plan of the platform stack
 	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) plan -input=false $(TF_VARS)
 
-apply: $(NEEDS_EMULATOR) tf-init ## terraform apply of the platform stack
+apply: $(NEEDS_EMULATOR) model tf-init ## terraform apply of the platform stack
 	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) apply -input=false -auto-approve $(TF_VARS)
 
-destroy: $(NEEDS_EMULATOR) tf-init ## terraform destroy of the platform stack
+destroy: $(NEEDS_EMULATOR) model tf-init ## terraform destroy of the platform stack
 	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) destroy -input=false -auto-approve $(TF_VARS)
 
 emulator-up: setup ## Start the embedded AWS emulator in the background (127.0.0.1:4566)

@@ -114,3 +114,24 @@ def trained_model(dataset: Path, tmp_path_factory: pytest.TempPathFactory):
     from sample.train import train
 
     return train(dataset, tmp_path_factory.mktemp("model"))
+
+
+# Wall times that tests report with `record_property("timing:<what>", seconds)` are printed at the
+# end of the run (collected from xdist workers' reports too).
+_TIMINGS: list[tuple[str, str, float]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return
+    for name, value in report.user_properties:
+        if name.startswith("timing:"):
+            _TIMINGS.append((report.nodeid, name.removeprefix("timing:"), float(value)))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _TIMINGS:
+        return
+    terminalreporter.section("wall times")
+    for nodeid, what, seconds in _TIMINGS:
+        terminalreporter.write_line(f"{seconds:8.1f} s  {what}  ({nodeid.split('::')[-1]})")

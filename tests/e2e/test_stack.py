@@ -1,13 +1,17 @@
-"""The platform stack applied for real against the emulator, with the project's CLI config."""
+"""The whole platform stack applied for real against the emulator: apply, a clean re-plan, and a
+destroy that leaves nothing of the stack behind (checked by listing every service it uses)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import time
+import uuid
 
 import pytest
 
+from batch_processor.package import build_trigger_zip
 from operators.terraform import write_cli_config
 from tests.conftest import REPO
 
@@ -17,25 +21,30 @@ STACK = REPO / "terraform" / "stacks" / "platform"
 
 
 @pytest.fixture
-def terraform(emulator, tmp_path):
+def terraform(emulator, tmp_path, trained_model):
+    name = f"e2e{uuid.uuid4().hex[:6]}"
     env = {
         **os.environ,
         "TF_CLI_CONFIG_FILE": str(write_cli_config(tmp_path / "terraform.rc")),
         "TF_DATA_DIR": str(tmp_path / "tf"),
         "AWS_ENDPOINT_URL": emulator.url,
         "TF_IN_AUTOMATION": "1",
+        "TF_VAR_name": name,
+        "TF_VAR_emulator": "true",
+        "TF_VAR_initial_model_path": str(trained_model.model_path),
+        "TF_VAR_trigger_package_path": str(build_trigger_zip(tmp_path / "trigger.zip")),
     }
 
-    def run(*args: str) -> str:
+    def run(*args: str, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
         result = subprocess.run(
             ["terraform", f"-chdir={STACK}", *args],
             env=env,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=900,
         )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
+        assert result.returncode in ok_codes, result.stdout[-5000:] + result.stderr[-5000:]
+        return result
 
     lock = (STACK / ".terraform.lock.hcl").read_bytes()
     run(
@@ -44,15 +53,139 @@ def terraform(emulator, tmp_path):
         "-lockfile=readonly",
         f"-backend-config=path={tmp_path / 'state' / 'terraform.tfstate'}",
     )
+    run.name = name
     yield run
     assert (STACK / ".terraform.lock.hcl").read_bytes() == lock, "init must not rewrite the lock"
 
 
-def test_apply_reaches_the_emulator_and_replans_clean(terraform):
-    terraform("apply", "-input=false", "-auto-approve", "-var", "emulator=true")
-    outputs = json.loads(terraform("output", "-json"))
-    assert outputs["account_id"]["value"] == "123456789012"  # the emulator's account
-    assert outputs["region"]["value"] == "us-east-1"
-    plan = terraform("plan", "-input=false", "-detailed-exitcode", "-var", "emulator=true")
-    assert "No changes" in plan
-    terraform("destroy", "-input=false", "-auto-approve", "-var", "emulator=true")
+def stack_resources(emulator, name: str) -> dict[str, list[str]]:
+    """Everything in the emulator whose name carries the stack's prefix, per service."""
+    c = emulator.client
+    found: dict[str, list[str]] = {}
+
+    def add(kind: str, names) -> None:
+        hits = sorted(n for n in names if name in n)
+        if hits:
+            found[kind] = hits
+
+    add("s3", [b["Name"] for b in c("s3").list_buckets()["Buckets"]])
+    add("dynamodb", c("dynamodb").list_tables()["TableNames"])
+    sm = c("sagemaker")
+    add("endpoints", [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]])
+    add(
+        "endpoint-configs",
+        [e["EndpointConfigName"] for e in sm.list_endpoint_configs()["EndpointConfigs"]],
+    )
+    add("models", [m["ModelName"] for m in sm.list_models()["Models"]])
+    add(
+        "model-package-groups",
+        [
+            g["ModelPackageGroupName"]
+            for g in sm.list_model_package_groups()["ModelPackageGroupSummaryList"]
+        ],
+    )
+    batch = c("batch")
+    add("batch-queues", [q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]])
+    add(
+        "batch-compute",
+        [
+            e["computeEnvironmentName"]
+            for e in batch.describe_compute_environments()["computeEnvironments"]
+        ],
+    )
+    add(
+        "batch-job-definitions",
+        [
+            d["jobDefinitionName"]
+            for d in batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"]
+        ],
+    )
+    add("lambda", [f["FunctionName"] for f in c("lambda").list_functions()["Functions"]])
+    add("sqs", c("sqs").list_queues().get("QueueUrls", []))
+    add("sns", [t["TopicArn"] for t in c("sns").list_topics()["Topics"]])
+    cw = c("cloudwatch")
+    add("alarms", [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]])
+    add("dashboards", [d["DashboardName"] for d in cw.list_dashboards()["DashboardEntries"]])
+    add("event-rules", [r["Name"] for r in c("events").list_rules()["Rules"]])
+    add("ecr", [r["repositoryName"] for r in c("ecr").describe_repositories()["repositories"]])
+    add("iam-roles", [r["RoleName"] for r in c("iam").list_roles()["Roles"]])
+    add("log-groups", [g["logGroupName"] for g in c("logs").describe_log_groups()["logGroups"]])
+    aas = c("application-autoscaling")
+    add(
+        "scalable-targets",
+        [
+            t["ResourceId"]
+            for t in aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+        ],
+    )
+    ec2 = c("ec2")
+    add(
+        "vpcs",
+        [
+            t["Value"]
+            for v in ec2.describe_vpcs()["Vpcs"]
+            for t in v.get("Tags", [])
+            if t["Key"] == "Name"
+        ],
+    )
+    kms = c("kms")
+    add("kms-aliases", [a["AliasName"] for a in kms.list_aliases()["Aliases"]])
+    enabled_keys = [
+        k["KeyId"]
+        for k in kms.list_keys()["Keys"]
+        if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    ]
+    add(
+        "kms-keys",
+        [
+            f"{key}:{tag['TagValue']}"
+            for key in enabled_keys
+            for tag in kms.list_resource_tags(KeyId=key).get("Tags", [])
+            if tag["TagKey"] == "Name"
+        ],
+    )
+    return found
+
+
+def test_apply_replan_destroy_leaves_nothing(terraform, emulator, record_property):
+    began = time.perf_counter()
+    terraform("apply", "-input=false", "-auto-approve")
+    record_property("timing:stack apply (emulator)", time.perf_counter() - began)
+
+    outputs = {k: v["value"] for k, v in json.loads(terraform("output", "-json").stdout).items()}
+    assert outputs["account_id"] == "123456789012"  # the emulator's account
+    assert outputs["variant_names"] == ["variant-a", "variant-b"]
+    sm = emulator.client("sagemaker")
+    endpoint = sm.describe_endpoint(EndpointName=outputs["endpoint_name"])
+    weights = {v["VariantName"]: v["CurrentWeight"] for v in endpoint["ProductionVariants"]}
+    assert weights == {"variant-a": 9.0, "variant-b": 1.0}
+    assert endpoint["DataCaptureConfig"]["EnableCapture"]
+    model = emulator.client("s3").head_object(
+        Bucket=outputs["data_bucket"],
+        Key=outputs["initial_model_s3_uri"].split("/", 3)[3],
+    )
+    assert model["ServerSideEncryption"] == "aws:kms"
+    created = stack_resources(emulator, terraform.name)
+    for kind in (
+        "s3",
+        "dynamodb",
+        "endpoints",
+        "batch-queues",
+        "lambda",
+        "alarms",
+        "vpcs",
+        "scalable-targets",
+        "kms-keys",
+        "ecr",
+    ):
+        assert kind in created, f"apply created no {kind}"
+
+    began = time.perf_counter()
+    plan = terraform("plan", "-input=false", "-detailed-exitcode", ok_codes=(0, 2))
+    record_property("timing:stack re-plan (emulator)", time.perf_counter() - began)
+    assert plan.returncode == 0, "re-plan after apply must show no changes:\n" + plan.stdout[-6000:]
+
+    began = time.perf_counter()
+    terraform("destroy", "-input=false", "-auto-approve")
+    record_property("timing:stack destroy (emulator)", time.perf_counter() - began)
+    assert stack_resources(emulator, terraform.name) == {}

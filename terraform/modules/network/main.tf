@@ -223,7 +223,7 @@ resource "aws_vpc_security_group_egress_rule" "batch_gateway_https" {
 resource "aws_security_group" "endpoint" {
   count = local.create ? 1 : 0
 
-  # checkov:skip=CKV2_AWS_5:Attached outside this module, by the SageMaker model's VPC config (the serving module takes endpoint_security_group_id).
+  # checkov:skip=CKV2_AWS_5:Attached outside this module, by the SageMaker model's VPC config (the endpoint module takes endpoint_security_group_id).
   name        = "${var.name}-endpoint"
   description = "SageMaker endpoint instances: HTTPS ingress only from this group, HTTPS egress to VPC endpoints and S3"
   vpc_id      = aws_vpc.this[0].id

@@ -1,8 +1,159 @@
 # ---------------------------------------------------------------------------------------------
-# Platform composition. The modules (network, storage, ecr, batch, trigger, endpoint,
-# autoscaling, observability) are wired here as they land; for now the stack proves the provider
-# reaches its target: the caller's identity and region.
+# Platform composition: every module wired with the platform's defaults. Local (emulator) and
+# AWS targets differ only in provider settings (providers.tf); `make` selects them.
 # ---------------------------------------------------------------------------------------------
 data "aws_caller_identity" "current" {}
 
 data "aws_region" "current" {}
+
+locals {
+  force_destroy  = coalesce(var.force_destroy, var.emulator)
+  instance_count = var.environment == "dev" ? 1 : 2
+  variants = {
+    for name, weight in var.variant_weights : name => {
+      model_data_url         = "s3://${module.storage.bucket_name}/${aws_s3_object.initial_model.key}"
+      image                  = var.serving_image
+      instance_type          = var.instance_type
+      initial_instance_count = local.instance_count
+      initial_weight         = weight
+    }
+  }
+  initial_model_path = coalesce(var.initial_model_path, "${path.root}/../../../build/model/model.tar.gz")
+  trigger_package    = coalesce(var.trigger_package_path, "${path.root}/../../../build/lambda/trigger.zip")
+  capture_s3_uri     = "s3://${module.storage.bucket_name}/${trimsuffix(module.storage.prefixes.captures, "/")}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Network and data at rest
+# ---------------------------------------------------------------------------------------------
+module "storage" {
+  source = "../../modules/storage"
+
+  name          = var.name
+  force_destroy = local.force_destroy
+  tags          = var.tags
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  name        = var.name
+  az_count    = var.az_count
+  kms_key_arn = module.storage.kms_key_arn
+  tags        = var.tags
+}
+
+module "ecr" {
+  source = "../../modules/ecr"
+
+  name         = var.name
+  kms_key_arn  = module.storage.kms_key_arn
+  force_delete = local.force_destroy
+  tags         = var.tags
+}
+
+# The first model version the endpoint serves; later versions are the operators' (byo deploy).
+resource "aws_s3_object" "initial_model" {
+  bucket = module.storage.bucket_name
+  key    = "${module.storage.prefixes.models}initial/${filesha256(local.initial_model_path)}/model.tar.gz"
+  source = local.initial_model_path
+  # The bucket's default SSE-KMS applies; the key is content-addressed, so the object never changes.
+  kms_key_id = module.storage.kms_key_arn
+}
+
+# ---------------------------------------------------------------------------------------------
+# Serving: endpoint with production variants, data capture and autoscaling
+# ---------------------------------------------------------------------------------------------
+module "endpoint" {
+  source = "../../modules/endpoint"
+
+  name                   = var.name
+  variants               = local.variants
+  kms_key_arn            = module.storage.kms_key_arn
+  model_bucket_arn       = module.storage.bucket_arn
+  model_prefix           = module.storage.prefixes.models
+  ecr_repository_arns    = [module.ecr.repository_arns["serving"]]
+  vpc_subnet_ids         = module.network.private_subnet_ids
+  vpc_security_group_ids = [module.network.endpoint_security_group_id]
+  data_capture = {
+    destination_s3_uri  = local.capture_s3_uri
+    sampling_percentage = var.capture_sampling_percentage
+  }
+  tags = var.tags
+}
+
+module "autoscaling" {
+  source = "../../modules/autoscaling"
+
+  endpoint_name = module.endpoint.endpoint_name
+  variants = {
+    for name in keys(var.variant_weights) : name => {
+      min_capacity = local.instance_count
+      max_capacity = max(local.instance_count, var.max_instances)
+    }
+  }
+  target_invocations_per_instance = var.target_invocations_per_instance
+  tags                            = var.tags
+}
+
+# ---------------------------------------------------------------------------------------------
+# Batch scoring: S3 input/*.csv → trigger Lambda → AWS Batch job → output/ + job table
+# ---------------------------------------------------------------------------------------------
+module "batch" {
+  source = "../../modules/batch"
+
+  name                 = var.name
+  subnet_ids           = module.network.private_subnet_ids
+  security_group_ids   = [module.network.batch_security_group_id]
+  image                = "${module.ecr.repository_urls["batch-processor"]}:${var.batch_image_tag}"
+  image_repository_arn = module.ecr.repository_arns["batch-processor"]
+  kms_key_arn          = module.storage.kms_key_arn
+  data_bucket_arn      = module.storage.bucket_arn
+  job_table_arn        = module.storage.job_table_arn
+  endpoint_arns        = [module.endpoint.endpoint_arn]
+  # The trigger submits each object's coordinates as job parameters.
+  command = [
+    "python", "-m", "batch_processor.job",
+    "--bucket", "Ref::bucket", "--key", "Ref::key", "--etag", "Ref::etag", "--version-id", "Ref::version",
+  ]
+  environment = {
+    DATA_BUCKET   = module.storage.bucket_name
+    JOB_TABLE     = module.storage.job_table_name
+    ENDPOINT_NAME = module.endpoint.endpoint_name
+  }
+  tags = var.tags
+}
+
+module "trigger" {
+  source = "../../modules/trigger"
+
+  name               = var.name
+  package_path       = local.trigger_package
+  data_bucket_name   = module.storage.bucket_name
+  data_bucket_arn    = module.storage.bucket_arn
+  input_prefix       = module.storage.prefixes.input
+  job_queue_arn      = module.batch.job_queue_arn
+  job_definition_arn = module.batch.job_definition_arn
+  job_table_name     = module.storage.job_table_name
+  job_table_arn      = module.storage.job_table_arn
+  kms_key_arn        = module.storage.kms_key_arn
+  subnet_ids         = module.network.private_subnet_ids
+  security_group_ids = [module.network.batch_security_group_id]
+  tags               = var.tags
+}
+
+# ---------------------------------------------------------------------------------------------
+# Alarms, notifications and the dashboard
+# ---------------------------------------------------------------------------------------------
+module "observability" {
+  source = "../../modules/observability"
+
+  name                = var.name
+  kms_key_arn         = module.storage.kms_key_arn
+  alarm_emails        = var.alarm_emails
+  endpoint_name       = module.endpoint.endpoint_name
+  variant_names       = module.endpoint.variant_names
+  batch_job_queue_arn = module.batch.job_queue_arn
+  trigger_dlq_name    = module.trigger.dlq_name
+  tags                = var.tags
+}

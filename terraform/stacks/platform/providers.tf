@@ -10,8 +10,8 @@ provider "aws" {
   skip_metadata_api_check     = var.emulator
   # The account id is still requested: the emulator's STS answers, and without it the provider
   # misreads same-account security-group references as cross-account ("<account>/sg-…").
-  skip_region_validation      = var.emulator
-  s3_use_path_style           = var.emulator
+  skip_region_validation = var.emulator
+  s3_use_path_style      = var.emulator
   # The emulator answers unsupported calls with HTTP 500: fail fast instead of retrying for minutes.
   max_retries = var.emulator ? 2 : null
 

@@ -16,9 +16,97 @@ variable "region" {
 }
 
 variable "emulator" {
-  description = "Target the embedded AWS emulator (test credentials, path-style S3, no account lookups). false for real AWS."
+  description = "Target the embedded AWS emulator (test credentials, path-style S3, fast failure on unsupported calls). false for real AWS."
   type        = bool
   default     = true
+}
+
+variable "environment" {
+  description = "\"prod\" runs every variant on 2 instances (high availability); \"dev\" on 1."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = contains(["prod", "dev"], var.environment)
+    error_message = "environment must be \"prod\" (2 instances per variant) or \"dev\" (1 instance)."
+  }
+}
+
+variable "az_count" {
+  description = "Availability zones the private subnets span (>= 2)."
+  type        = number
+  default     = 2
+}
+
+variable "variant_weights" {
+  description = "Production variants of the endpoint's initial configuration and their relative integer weights; all serve the initial model until the operators deploy others."
+  type        = map(number)
+  default     = { "variant-a" = 9, "variant-b" = 1 }
+}
+
+variable "instance_type" {
+  description = "SageMaker instance type of every variant."
+  type        = string
+  default     = "ml.m5.large"
+}
+
+variable "max_instances" {
+  description = "Autoscaling ceiling per variant."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.max_instances >= 1 && floor(var.max_instances) == var.max_instances
+    error_message = "max_instances must be a whole number >= 1."
+  }
+}
+
+variable "target_invocations_per_instance" {
+  description = "Autoscaling target: invocations per instance per minute each variant is scaled to."
+  type        = number
+  default     = 100
+}
+
+variable "capture_sampling_percentage" {
+  description = "Share of endpoint requests and responses written to data capture (0-100)."
+  type        = number
+  default     = 100
+}
+
+variable "serving_image" {
+  description = "Container image of every variant; null uses AWS's prebuilt SageMaker XGBoost image. Set to the serving ECR repository's image for the BYO container."
+  type        = string
+  default     = null
+}
+
+variable "batch_image_tag" {
+  description = "Tag of the batch-processor image in the platform's ECR repository that Batch jobs run."
+  type        = string
+  default     = "0.1.0"
+}
+
+variable "initial_model_path" {
+  description = "Local model.tar.gz the endpoint starts with; null uses build/model/model.tar.gz (`make model`)."
+  type        = string
+  default     = null
+}
+
+variable "trigger_package_path" {
+  description = "Zip of the trigger Lambda; null uses build/lambda/trigger.zip (`make lambda-package`)."
+  type        = string
+  default     = null
+}
+
+variable "alarm_emails" {
+  description = "Email addresses subscribed to the platform's alarm topic."
+  type        = list(string)
+  default     = []
+}
+
+variable "force_destroy" {
+  description = "Let destroy delete a data bucket and ECR repositories that still hold objects/images. null: true on the emulator (throwaway by nature), false on AWS (empty them, or set this, before destroying)."
+  type        = bool
+  default     = null
 }
 
 variable "tags" {
