@@ -46,7 +46,7 @@ else
 endif
 
 .PHONY: help setup test lint format demo apply plan destroy emulator-up emulator-down model data \
-        sample-csv bench clean tf-init tf-config compat-venv security lambda-package
+        sample-csv bench clean tf-init tf-config compat-venv security lambda-package validate
 
 help: ## List the targets
 	@echo "Usage: make <target> [TARGET=local|aws]"
@@ -62,12 +62,12 @@ $(STAMP): pyproject.toml
 COMPAT_VENV := $(BUILD)/compat/xgboost17
 COMPAT_PY := $(COMPAT_VENV)/bin/python
 
-test: setup lint security compat-venv lambda-package ## Lint, checkov, then every test (unit, emulator, e2e, Terraform modules)
-	$(PY) -m pytest -n 2 --dist loadfile
+test: setup lint security validate compat-venv lambda-package ## Lint, checkov, validate, then every test (unit, emulator, e2e, Terraform modules)
 	@set -e; for dir in terraform/modules/*/; do \
 	  if [ -d "$$dir/tests" ]; then echo "terraform test $$dir"; \
-	    $(TF) -chdir=$$dir init -input=false -backend=false >/dev/null && $(TF) -chdir=$$dir test; fi; \
+	    $(TF) -chdir=$$dir init -input=false -backend=false >/dev/null && $(TF) -chdir=$$dir test -no-color; fi; \
 	done
+	$(PY) -m pytest -n 2 --dist loadfile
 
 compat-venv: $(COMPAT_VENV)/.installed ## Build the XGBoost 1.7 venv the model-compatibility test uses
 
@@ -117,6 +117,9 @@ lambda-package: $(TRIGGER_ZIP) ## Build the trigger Lambda's zip (stable hash)
 
 $(TRIGGER_ZIP): $(STAMP) batch_processor/__init__.py batch_processor/trigger.py batch_processor/package.py
 	$(PY) -m batch_processor.package $@
+
+validate: tf-init ## terraform validate of the platform stack
+	$(TF_STACK) -chdir=$(STACK) validate
 
 plan: $(NEEDS_EMULATOR) model tf-init ## terraform plan of the platform stack
 	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) plan -input=false $(TF_VARS)
