@@ -102,8 +102,9 @@ format: setup tf-config ## Apply ruff and terraform formatting
 	$(VENV)/bin/ruff format .
 	$(TF) fmt -recursive terraform
 
-demo: setup $(NEEDS_EMULATOR) model ## The main job: emulator, model, upload to S3, score from S3
-	$(AWS_ENV) $(BYO) demo --model-dir $(BUILD)/model
+demo: setup $(NEEDS_EMULATOR) model apply ## The main job: emulator, model, the platform stack, model to S3 and scored from there
+	$(AWS_ENV) $(BYO) demo --model-dir $(BUILD)/model \
+	  --bucket "$$($(TF_STACK) -chdir=$(STACK) output -raw data_bucket)"
 	@echo "The emulator keeps running at $(EMULATOR_URL); stop it with: make emulator-down"
 
 tf-config: setup
@@ -130,7 +131,9 @@ apply: $(NEEDS_EMULATOR) model tf-init ## terraform apply of the platform stack
 destroy: $(NEEDS_EMULATOR) model tf-init ## terraform destroy of the platform stack
 	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) destroy -input=false -auto-approve $(TF_VARS)
 
+# The emulator keeps its state in memory: a new one makes the local Terraform state meaningless.
 emulator-up: setup ## Start the embedded AWS emulator in the background (127.0.0.1:4566)
+	@$(PY) -m localaws.emulator --pidfile $(EMULATOR_PIDFILE) --status >/dev/null || rm -rf .state/local
 	@$(PY) -m localaws.emulator --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) \
 	  --pidfile $(EMULATOR_PIDFILE) --detach
 

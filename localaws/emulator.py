@@ -208,10 +208,17 @@ def main(argv: list[str] | None = None) -> int:
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--detach", action="store_true", help="run in the background")
     action.add_argument("--stop", action="store_true", help="stop the emulator named by --pidfile")
+    action.add_argument(
+        "--status", action="store_true", help="exit 0 if the emulator named by --pidfile runs"
+    )
     args = parser.parse_args(argv)
 
-    if (args.detach or args.stop) and args.pidfile is None:
-        parser.error("--detach and --stop need --pidfile")
+    if (args.detach or args.stop or args.status) and args.pidfile is None:
+        parser.error("--detach, --stop and --status need --pidfile")
+    if args.status:
+        pid = read_pid(args.pidfile)
+        print(f"emulator running (pid {pid})" if pid else "no emulator running")
+        return 0 if pid else 1
     try:
         if args.stop:
             stopped = stop(args.pidfile)

@@ -69,6 +69,7 @@ def test_detach_serves_on_loopback_and_stop_leaves_nothing(tmp_path):
         again = emulator_cli("--port", str(port), "--pidfile", str(pidfile), "--detach")
         assert again.returncode == 0, "a second up is a no-op when the same emulator answers"
         assert read_pid(pidfile) == pid
+        assert emulator_cli("--pidfile", str(pidfile), "--status").returncode == 0
     finally:
         stopped = emulator_cli("--pidfile", str(pidfile), "--stop")
     assert stopped.returncode == 0
@@ -80,6 +81,7 @@ def test_detach_serves_on_loopback_and_stop_leaves_nothing(tmp_path):
     assert not pidfile.exists()
     assert not is_ready(endpoint_url("127.0.0.1", port))
     assert "no emulator running" in emulator_cli("--pidfile", str(pidfile), "--stop").stdout
+    assert emulator_cli("--pidfile", str(pidfile), "--status").returncode == 1
 
 
 def test_port_taken_by_another_server_is_a_clear_error(emulator, tmp_path):
