@@ -135,3 +135,53 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.section("wall times")
     for nodeid, what, seconds in _TIMINGS:
         terminalreporter.write_line(f"{seconds:8.1f} s  {what}  ({nodeid.split('::')[-1]})")
+
+
+def fargate_job_queue(emulator: Emulator, command: list[str]) -> tuple[str, str]:
+    """A Fargate compute environment, job queue and job definition; returns (queue, definition)."""
+    import json
+    import uuid
+
+    suffix = uuid.uuid4().hex[:8]
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName=f"sg-{suffix}", Description="batch", VpcId=vpc)
+    role = emulator.client("iam").create_role(
+        RoleName=f"batch-{suffix}",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    batch = emulator.client("batch")
+    compute = batch.create_compute_environment(
+        computeEnvironmentName=f"ce-{suffix}",
+        type="MANAGED",
+        state="ENABLED",
+        computeResources={
+            "type": "FARGATE",
+            "maxvCpus": 4,
+            "subnets": [subnet],
+            "securityGroupIds": [group["GroupId"]],
+        },
+        serviceRole=role,
+    )["computeEnvironmentArn"]
+    queue = batch.create_job_queue(
+        jobQueueName=f"q-{suffix}",
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": compute}],
+    )["jobQueueArn"]
+    definition = batch.register_job_definition(
+        jobDefinitionName=f"jd-{suffix}",
+        type="container",
+        platformCapabilities=["FARGATE"],
+        containerProperties={
+            "image": "scorer:1",
+            "command": command,
+            "resourceRequirements": [
+                {"type": "VCPU", "value": "1"},
+                {"type": "MEMORY", "value": "2048"},
+            ],
+            "executionRoleArn": role,
+        },
+    )["jobDefinitionArn"]
+    return queue, definition

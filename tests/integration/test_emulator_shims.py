@@ -10,6 +10,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import fargate_job_queue
+
 pytestmark = pytest.mark.integration
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
@@ -275,48 +277,8 @@ def test_localstack_client_and_env_endpoint_reach_the_emulator(emulator, monkeyp
 
 def test_container_execution_is_disabled(emulator):
     """A Batch job finishes without Docker: the emulator never starts containers."""
-    iam = emulator.client("iam")
-    role = iam.create_role(
-        RoleName=unique("batch"),
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-    )["Role"]["Arn"]
-    ec2 = emulator.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName=unique("sg"), Description="batch", VpcId=vpc)
+    queue, definition = fargate_job_queue(emulator, ["true"])
     batch = emulator.client("batch")
-    env = batch.create_compute_environment(
-        computeEnvironmentName=unique("ce"),
-        type="MANAGED",
-        state="ENABLED",
-        computeResources={
-            "type": "FARGATE",
-            "maxvCpus": 4,
-            "subnets": [subnet],
-            "securityGroupIds": [group["GroupId"]],
-        },
-        serviceRole=role,
-    )["computeEnvironmentArn"]
-    queue = batch.create_job_queue(
-        jobQueueName=unique("q"),
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env}],
-    )["jobQueueArn"]
-    definition = batch.register_job_definition(
-        jobDefinitionName=unique("jd"),
-        type="container",
-        platformCapabilities=["FARGATE"],
-        containerProperties={
-            "image": "busybox",
-            "command": ["true"],
-            "resourceRequirements": [
-                {"type": "VCPU", "value": "1"},
-                {"type": "MEMORY", "value": "2048"},
-            ],
-            "executionRoleArn": role,
-        },
-    )["jobDefinitionArn"]
     job = batch.submit_job(jobName="j", jobQueue=queue, jobDefinition=definition)["jobId"]
 
     for _ in range(100):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 
@@ -11,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from batch_processor import trigger
 from batch_processor.trigger import Settings, Trigger
+from tests.conftest import fargate_job_queue
 
 pytestmark = pytest.mark.integration
 
@@ -37,47 +37,9 @@ def batch_setup(emulator):
             }
         ],
     )
-    ec2 = emulator.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName=f"sg-{suffix}", Description="t", VpcId=vpc)
-    role = emulator.client("iam").create_role(
-        RoleName=f"batch-{suffix}",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-    )["Role"]["Arn"]
-    batch = emulator.client("batch")
-    env = batch.create_compute_environment(
-        computeEnvironmentName=f"ce-{suffix}",
-        type="MANAGED",
-        state="ENABLED",
-        computeResources={
-            "type": "FARGATE",
-            "maxvCpus": 4,
-            "subnets": [subnet],
-            "securityGroupIds": [group["GroupId"]],
-        },
-        serviceRole=role,
-    )["computeEnvironmentArn"]
-    queue = batch.create_job_queue(
-        jobQueueName=f"q-{suffix}",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env}],
-    )["jobQueueArn"]
-    definition = batch.register_job_definition(
-        jobDefinitionName=f"jd-{suffix}",
-        type="container",
-        platformCapabilities=["FARGATE"],
-        containerProperties={
-            "image": "scorer:1",
-            "command": ["python", "-m", "batch_processor.job", "Ref::bucket", "Ref::key"],
-            "resourceRequirements": [
-                {"type": "VCPU", "value": "1"},
-                {"type": "MEMORY", "value": "2048"},
-            ],
-            "executionRoleArn": role,
-        },
-    )["jobDefinitionArn"]
+    queue, definition = fargate_job_queue(
+        emulator, ["python", "-m", "batch_processor.job", "Ref::bucket", "Ref::key"]
+    )
     return Settings(
         job_queue=queue, job_definition=definition, job_table=table, array_threshold_bytes=1000
     )
