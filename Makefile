@@ -17,7 +17,9 @@ TARGET ?= local
 EMULATOR_HOST ?= 127.0.0.1
 EMULATOR_PORT ?= 4566
 EMULATOR_PIDFILE := .localaws/emulator.pid
+HOSTING_PORT ?= $(shell echo $$(($(EMULATOR_PORT) + 1)))
 EMULATOR_URL := http://$(EMULATOR_HOST):$(EMULATOR_PORT)
+RUNTIME_URL := http://$(EMULATOR_HOST):$(HOSTING_PORT)
 
 STACK := terraform/stacks/platform
 TF_RC := $(abspath $(BUILD))/terraform.rc
@@ -33,7 +35,8 @@ MODEL := $(BUILD)/model/model.tar.gz
 
 ifeq ($(TARGET),local)
   # The emulator's fixed test credentials; requests go to it through the standard endpoint variable.
-  AWS_ENV := AWS_ENDPOINT_URL=$(EMULATOR_URL) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+  AWS_ENV := AWS_ENDPOINT_URL=$(EMULATOR_URL) AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=$(RUNTIME_URL) \
+             AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
              AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
   TF_VARS := -var emulator=true
   NEEDS_EMULATOR := emulator-up
@@ -132,10 +135,10 @@ destroy: $(NEEDS_EMULATOR) model tf-init ## terraform destroy of the platform st
 	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) destroy -input=false -auto-approve $(TF_VARS)
 
 # The emulator keeps its state in memory: a new one makes the local Terraform state meaningless.
-emulator-up: setup ## Start the embedded AWS emulator in the background (127.0.0.1:4566)
+emulator-up: setup ## Start the embedded AWS (127.0.0.1:4566) + SageMaker runtime (:4567) in the background
 	@$(PY) -m localaws.emulator --pidfile $(EMULATOR_PIDFILE) --status >/dev/null || rm -rf .state/local
 	@$(PY) -m localaws.emulator --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) \
-	  --pidfile $(EMULATOR_PIDFILE) --detach
+	  --hosting-port $(HOSTING_PORT) --pidfile $(EMULATOR_PIDFILE) --detach
 
 emulator-down: setup ## Stop the emulator started by emulator-up
 	@$(PY) -m localaws.emulator --pidfile $(EMULATOR_PIDFILE) --stop

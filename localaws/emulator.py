@@ -1,6 +1,7 @@
 """The embedded AWS emulator: moto's server plus localaws' compatibility shims.
 
     python -m localaws.emulator --host 127.0.0.1 --port 4566            # foreground
+                                     # (+ SageMaker runtime on --hosting-port, default 4567)
     python -m localaws.emulator --port 4566 --pidfile P --detach        # background, waits ready
     python -m localaws.emulator --pidfile P --stop                      # SIGTERM, wait, clean up
 
@@ -69,8 +70,11 @@ def _configure_moto() -> None:
     default_user_config["iam"] = {"load_aws_managed_policies": True}
 
 
-def serve(host: str, port: int, pidfile: Path | None = None) -> None:
-    """Run the emulator in this process until SIGTERM/SIGINT; then stop cleanly."""
+def serve(
+    host: str, port: int, pidfile: Path | None = None, hosting_port: int | None = None
+) -> None:
+    """Run the emulator (and the local SageMaker hosting on `hosting_port`, unless None) in this
+    process until SIGTERM/SIGINT; then stop cleanly, flushing buffered data capture."""
     os.environ.setdefault("MOTO_PORT", str(port))
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     from moto.moto_server.werkzeug_app import (
@@ -84,13 +88,21 @@ def serve(host: str, port: int, pidfile: Path | None = None) -> None:
 
     _configure_moto()
     shims.apply()
-    server = make_server(
-        host,
-        port,
-        DomainDispatcherApplication(create_backend_app),
-        threaded=True,
-        request_handler=MotoRequestHandler,
-    )
+    servers = [
+        make_server(
+            host,
+            port,
+            DomainDispatcherApplication(create_backend_app),
+            threaded=True,
+            request_handler=MotoRequestHandler,
+        )
+    ]
+    hosting = None
+    if hosting_port is not None:
+        from localaws.hosting import Hosting, create_app
+
+        hosting = Hosting(endpoint_url(host, port))
+        servers.append(make_server(host, hosting_port, create_app(hosting), threaded=True))
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -98,24 +110,38 @@ def serve(host: str, port: int, pidfile: Path | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
-    thread.start()
+    threads = [
+        threading.Thread(target=server.serve_forever, name=f"serve-{i}", daemon=True)
+        for i, server in enumerate(servers)
+    ]
+    for thread in threads:
+        thread.start()
     if pidfile is not None:
         pidfile.parent.mkdir(parents=True, exist_ok=True)
         pidfile.write_text(f"{os.getpid()}\n")
-    print(f"localaws emulator ready on {endpoint_url(host, port)}", flush=True)
+    ready = f"localaws emulator ready on {endpoint_url(host, port)}"
+    if hosting_port is not None:
+        ready += f", SageMaker runtime on {endpoint_url(host, hosting_port)}"
+    print(ready, flush=True)
     try:
         stop.wait()
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
+        # Hosting first: its last capture flush still needs the emulator's S3.
+        for server in reversed(servers):
+            server.shutdown()
+            if hosting is not None and server is servers[-1]:
+                hosting.close()
+        for thread, server in zip(threads, servers, strict=True):
+            thread.join(timeout=5)
+            server.server_close()
         if pidfile is not None:
             with contextlib.suppress(FileNotFoundError):
                 pidfile.unlink()
 
 
-def start_detached(host: str, port: int, pidfile: Path, log: Path) -> int:
+def start_detached(
+    host: str, port: int, pidfile: Path, log: Path, hosting_port: int | None = None
+) -> int:
     """Start the emulator as a background process; return its PID once it answers."""
     url = endpoint_url(host, port)
     running = read_pid(pidfile)
@@ -141,6 +167,11 @@ def start_detached(host: str, port: int, pidfile: Path, log: Path) -> int:
                 str(port),
                 "--pidfile",
                 str(pidfile),
+                *(
+                    ["--no-hosting"]
+                    if hosting_port is None
+                    else ["--hosting-port", str(hosting_port)]
+                ),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -201,6 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port (default: %(default)s)"
     )
+    parser.add_argument(
+        "--hosting-port",
+        type=int,
+        help="port of the local SageMaker runtime (InvokeEndpoint; default: --port + 1)",
+    )
+    parser.add_argument(
+        "--no-hosting", action="store_true", help="run the AWS emulator without SageMaker hosting"
+    )
     parser.add_argument("--pidfile", type=Path, help="write the server's PID here while it runs")
     parser.add_argument(
         "--log", type=Path, help="with --detach: log file (default: beside pidfile)"
@@ -215,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if (args.detach or args.stop or args.status) and args.pidfile is None:
         parser.error("--detach, --stop and --status need --pidfile")
+    hosting_port = None if args.no_hosting else (args.hosting_port or args.port + 1)
     if args.status:
         pid = read_pid(args.pidfile)
         print(f"emulator running (pid {pid})" if pid else "no emulator running")
@@ -226,16 +266,21 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.detach:
             log = args.log or args.pidfile.with_suffix(".log")
-            pid = start_detached(args.host, args.port, args.pidfile, log)
-            print(f"localaws emulator (pid {pid}) ready on {endpoint_url(args.host, args.port)}")
+            pid = start_detached(args.host, args.port, args.pidfile, log, hosting_port)
+            ready = f"localaws emulator (pid {pid}) ready on {endpoint_url(args.host, args.port)}"
+            if hosting_port is not None:
+                ready += f", SageMaker runtime on {endpoint_url(args.host, hosting_port)}"
+            print(ready)
             return 0
     except EmulatorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        serve(args.host, args.port, args.pidfile)
+        serve(args.host, args.port, args.pidfile, hosting_port)
     except OSError as exc:
-        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(
+            f"error: cannot serve on {args.host}:{args.port}/{hosting_port}: {exc}", file=sys.stderr
+        )
         return 1
     return 0
 

@@ -38,19 +38,23 @@ def free_port() -> int:
 
 
 class Emulator:
-    def __init__(self, proc: subprocess.Popen, host: str, port: int, pidfile: Path) -> None:
+    def __init__(
+        self, proc: subprocess.Popen, host: str, port: int, hosting_port: int, pidfile: Path
+    ) -> None:
         self.proc = proc
         self.host = host
         self.port = port
         self.pidfile = pidfile
         self.url = endpoint_url(host, port)
+        self.runtime_url = endpoint_url(host, hosting_port)
 
     def client(self, service: str, **kwargs):
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1", **kwargs)
+        url = self.runtime_url if service == "sagemaker-runtime" else self.url
+        return boto3.client(service, endpoint_url=url, region_name="us-east-1", **kwargs)
 
 
 def start_emulator(tmp: Path) -> Emulator:
-    port = free_port()
+    port, hosting_port = free_port(), free_port()
     pidfile = tmp / "emulator.pid"
     log = (tmp / "emulator.log").open("wb")
     proc = subprocess.Popen(
@@ -62,6 +66,8 @@ def start_emulator(tmp: Path) -> Emulator:
             "127.0.0.1",
             "--port",
             str(port),
+            "--hosting-port",
+            str(hosting_port),
             "--pidfile",
             str(pidfile),
         ],
@@ -70,7 +76,7 @@ def start_emulator(tmp: Path) -> Emulator:
         cwd=REPO,
     )
     wait_ready(endpoint_url("127.0.0.1", port), proc=proc)
-    return Emulator(proc, "127.0.0.1", port, pidfile)
+    return Emulator(proc, "127.0.0.1", port, hosting_port, pidfile)
 
 
 def stop_emulator(emulator: Emulator) -> None:
@@ -84,17 +90,20 @@ def stop_emulator(emulator: Emulator) -> None:
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """A running emulator; AWS_ENDPOINT_URL points every boto3 client in the tests at it."""
+    """A running emulator with its SageMaker hosting; the standard endpoint variables point every
+    boto3 client in the tests at them."""
     emu = start_emulator(tmp_path_factory.mktemp("emulator"))
-    previous = os.environ.get("AWS_ENDPOINT_URL")
-    os.environ["AWS_ENDPOINT_URL"] = emu.url
+    endpoints = {"AWS_ENDPOINT_URL": emu.url, "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": emu.runtime_url}
+    previous = {name: os.environ.get(name) for name in endpoints}
+    os.environ.update(endpoints)
     try:
         yield emu
     finally:
-        if previous is None:
-            os.environ.pop("AWS_ENDPOINT_URL", None)
-        else:
-            os.environ["AWS_ENDPOINT_URL"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         stop_emulator(emu)
 
 
