@@ -45,8 +45,12 @@ def cli() -> None:
     help="Headerless feature rows to score with the uploaded model.",
 )
 @click.option("--bucket", default=demo.DEMO_BUCKET, show_default=True, help="S3 bucket to use.")
-def demo_cmd(model_dir: Path, sample_csv: Path, bucket: str) -> None:
-    """Upload the trained model to S3, read it back and score sample rows with it."""
+@click.option(
+    "--endpoint", help="SageMaker endpoint to send the sample rows to (one request each)."
+)
+def demo_cmd(model_dir: Path, sample_csv: Path, bucket: str, endpoint: str | None) -> None:
+    """Upload the trained model to S3, read it back and score sample rows with it; with
+    --endpoint, also score each row through the endpoint and show the variant that served it."""
     clients = Clients()
     uploaded = demo.upload_model(clients, model_dir, bucket)
     table = Table(title=f"s3://{bucket}", title_justify="left")
@@ -62,6 +66,22 @@ def demo_cmd(model_dir: Path, sample_csv: Path, bucket: str) -> None:
         f"scored {len(scores)} rows of {sample_csv} with the model read back from S3: "
         + ", ".join(f"{s:.4f}" for s in scores)
     )
+    if endpoint:
+        served = Table(
+            title=f"endpoint {endpoint}: one request per row of {sample_csv}", title_justify="left"
+        )
+        for column in ("row", "amount", "fraud probability", "variant"):
+            served.add_column(column, justify="left" if column == "variant" else "right")
+        for row in demo.invoke_rows(clients, endpoint, sample_csv):
+            style = "bold red" if row.probability >= 0.5 else None
+            served.add_row(
+                str(row.line),
+                f"{row.amount:,.2f}",
+                f"{row.probability:.4f}",
+                row.variant,
+                style=style,
+            )
+        console.print(served)
 
 
 def main() -> None:

@@ -80,6 +80,33 @@ def score_from_s3(clients: Clients, bucket: str, key: str, rows_csv: Path) -> np
     return booster.predict(xgb.DMatrix(features))
 
 
+@dataclass(frozen=True)
+class Scored:
+    line: int
+    amount: float
+    probability: float
+    variant: str
+
+
+def invoke_rows(clients: Clients, endpoint: str, rows_csv: Path) -> list[Scored]:
+    """Send each row as its own InvokeEndpoint request, so the variant routing shows per row."""
+    runtime = clients.client("sagemaker-runtime")
+    scored = []
+    for number, line in enumerate(rows_csv.read_text().splitlines(), start=1):
+        response = runtime.invoke_endpoint(
+            EndpointName=endpoint, ContentType="text/csv", Accept="text/csv", Body=line.encode()
+        )
+        scored.append(
+            Scored(
+                line=number,
+                amount=float(line.rsplit(",", 1)[-1]),
+                probability=float(response["Body"].read()),
+                variant=response["InvokedProductionVariant"],
+            )
+        )
+    return scored
+
+
 def read_auc(model_dir: Path) -> float:
     evaluation = json.loads((model_dir / "evaluation.json").read_text())
     return evaluation["binary_classification_metrics"]["auc"]["value"]

@@ -194,3 +194,57 @@ def fargate_job_queue(emulator: Emulator, command: list[str]) -> tuple[str, str]
         },
     )["jobDefinitionArn"]
     return queue, definition
+
+
+def _unique(prefix: str) -> str:
+    import uuid
+
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+SAGEMAKER_ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+
+
+def make_endpoint(
+    emulator,
+    model_url: str,
+    weights: dict[str, int],
+    capture_bucket=None,
+    sampling: int = 100,
+    modes=("Input", "Output"),
+) -> str:
+    sm = emulator.client("sagemaker")
+    variants = []
+    for name, weight in weights.items():
+        model = _unique(f"model-{name}")
+        sm.create_model(
+            ModelName=model,
+            ExecutionRoleArn=SAGEMAKER_ROLE,
+            PrimaryContainer={"Image": "xgb:1", "ModelDataUrl": model_url},
+        )
+        variants.append(
+            {
+                "VariantName": name,
+                "ModelName": model,
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+                "InitialVariantWeight": weight,
+            }
+        )
+    config = _unique("config")
+    extra = {}
+    if capture_bucket:
+        extra["DataCaptureConfig"] = {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": sampling,
+            "DestinationS3Uri": f"s3://{capture_bucket}/captures",
+            "CaptureOptions": [{"CaptureMode": m} for m in modes],
+            "CaptureContentTypeHeader": {
+                "CsvContentTypes": ["text/csv"],
+                "JsonContentTypes": ["application/json"],
+            },
+        }
+    sm.create_endpoint_config(EndpointConfigName=config, ProductionVariants=variants, **extra)
+    endpoint = _unique("endpoint")
+    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
+    return endpoint

@@ -7,12 +7,16 @@ import json
 import os
 import subprocess
 import time
+import urllib.request
 import uuid
 
+import numpy as np
 import pytest
+import xgboost as xgb
 
 from batch_processor.package import build_trigger_zip
 from operators.terraform import write_cli_config
+from sample.train import load_model_tarball
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
@@ -147,7 +151,39 @@ def stack_resources(emulator, name: str) -> dict[str, list[str]]:
     return found
 
 
-def test_apply_replan_destroy_leaves_nothing(terraform, emulator, record_property):
+def check_serving_through_the_stack(emulator, outputs: dict, trained_model) -> None:
+    """The stack's endpoint answers through the local hosting, and its capture lands in the
+    stack's bucket, encrypted with the stack's key."""
+    sample = REPO / "sample" / "sample.csv"
+    runtime = emulator.client("sagemaker-runtime")
+    response = runtime.invoke_endpoint(
+        EndpointName=outputs["endpoint_name"],
+        ContentType="text/csv",
+        Body=sample.read_bytes(),
+        InferenceId="e2e-1",
+    )
+    assert response["InvokedProductionVariant"] in outputs["variant_names"]
+    served = np.array([float(x) for x in response["Body"].read().split()])
+    expected = load_model_tarball(trained_model.model_path).predict(
+        xgb.DMatrix(np.loadtxt(sample, delimiter=",", ndmin=2))
+    )
+    np.testing.assert_allclose(served, expected, rtol=1e-6)
+
+    urllib.request.urlopen(
+        urllib.request.Request(f"{emulator.runtime_url}/localaws/flush", method="POST")
+    ).close()
+    bucket, prefix = outputs["data_capture_s3_uri"].removeprefix("s3://").split("/", 1)
+    s3 = emulator.client("s3")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/{outputs['endpoint_name']}/")
+    (capture,) = listed["Contents"]
+    head = s3.head_object(Bucket=bucket, Key=capture["Key"])
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == outputs["kms_key_arn"]
+    record = json.loads(s3.get_object(Bucket=bucket, Key=capture["Key"])["Body"].read())
+    assert record["eventMetadata"]["inferenceId"] == "e2e-1"
+
+
+def test_apply_replan_destroy_leaves_nothing(terraform, emulator, record_property, trained_model):
     began = time.perf_counter()
     terraform("apply", "-input=false", "-auto-approve")
     record_property("timing:stack apply (emulator)", time.perf_counter() - began)
@@ -165,6 +201,7 @@ def test_apply_replan_destroy_leaves_nothing(terraform, emulator, record_propert
         Key=outputs["initial_model_s3_uri"].split("/", 3)[3],
     )
     assert model["ServerSideEncryption"] == "aws:kms"
+    check_serving_through_the_stack(emulator, outputs, trained_model)
     created = stack_resources(emulator, terraform.name)
     for kind in (
         "s3",

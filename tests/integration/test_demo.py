@@ -16,7 +16,7 @@ import xgboost as xgb
 from operators.aws import Clients
 from operators.demo import DEMO_BUCKET, score_from_s3, upload_model
 from sample.train import load_model_tarball
-from tests.conftest import REPO
+from tests.conftest import REPO, make_endpoint
 
 pytestmark = pytest.mark.integration
 
@@ -55,3 +55,34 @@ def test_byo_demo_command_exits_zero_and_shows_the_objects(emulator, trained_mod
     assert f"s3://{DEMO_BUCKET}" in result.stdout
     assert "model.tar.gz" in result.stdout and "evaluation.json" in result.stdout
     assert "scored 10 rows" in result.stdout
+
+
+def test_byo_demo_scores_each_row_through_the_endpoint(emulator, trained_model, tmp_path):
+    bucket = "byo-test-demo-endpoint"
+    s3 = emulator.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.upload_file(str(trained_model.model_path), bucket, "m/model.tar.gz")
+    endpoint = make_endpoint(emulator, f"s3://{bucket}/m/model.tar.gz", {"blue": 1, "green": 1})
+    env = {**os.environ, "COLUMNS": "200"}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "byo"),
+            "demo",
+            "--model-dir",
+            str(trained_model.model_path.parent),
+            "--bucket",
+            bucket,
+            "--endpoint",
+            endpoint,
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    table = result.stdout[result.stdout.index(f"endpoint {endpoint}") :]
+    rows = [line for line in table.splitlines() if line.startswith("│")]
+    assert len(rows) == 10
+    assert all(("blue" in row) != ("green" in row) for row in rows)

@@ -12,12 +12,11 @@ import xgboost as xgb
 from botocore.exceptions import ClientError
 
 from sample.train import load_model_tarball
-from tests.conftest import REPO
+from tests.conftest import REPO, make_endpoint
 
 pytestmark = pytest.mark.integration
 
 SAMPLE = REPO / "sample" / "sample.csv"
-ROLE = "arn:aws:iam::123456789012:role/sagemaker"
 
 
 def unique(prefix: str) -> str:
@@ -37,51 +36,6 @@ def capture_bucket(emulator) -> str:
     bucket = unique("captures")
     emulator.client("s3").create_bucket(Bucket=bucket)
     return bucket
-
-
-def make_endpoint(
-    emulator,
-    model_url: str,
-    weights: dict[str, int],
-    capture_bucket=None,
-    sampling: int = 100,
-    modes=("Input", "Output"),
-) -> str:
-    sm = emulator.client("sagemaker")
-    variants = []
-    for name, weight in weights.items():
-        model = unique(f"model-{name}")
-        sm.create_model(
-            ModelName=model,
-            ExecutionRoleArn=ROLE,
-            PrimaryContainer={"Image": "xgb:1", "ModelDataUrl": model_url},
-        )
-        variants.append(
-            {
-                "VariantName": name,
-                "ModelName": model,
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-                "InitialVariantWeight": weight,
-            }
-        )
-    config = unique("config")
-    extra = {}
-    if capture_bucket:
-        extra["DataCaptureConfig"] = {
-            "EnableCapture": True,
-            "InitialSamplingPercentage": sampling,
-            "DestinationS3Uri": f"s3://{capture_bucket}/captures",
-            "CaptureOptions": [{"CaptureMode": m} for m in modes],
-            "CaptureContentTypeHeader": {
-                "CsvContentTypes": ["text/csv"],
-                "JsonContentTypes": ["application/json"],
-            },
-        }
-    sm.create_endpoint_config(EndpointConfigName=config, ProductionVariants=variants, **extra)
-    endpoint = unique("endpoint")
-    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
-    return endpoint
 
 
 def flush(emulator) -> int:
