@@ -1,0 +1,182 @@
+"""Serving benchmark: the real `serve` process against two in-process limits on identical payloads.
+
+(a) the work the server must do, in this process with no HTTP: decode the CSV body, predict,
+    encode the CSV answer (serving.inference.invoke);
+(b) xgboost inplace_predict alone on the already-parsed rows.
+Requests go over loopback with one keep-alive connection per client thread.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from serving.inference import invoke, load_model
+
+BATCHES = (1, 100, 1000)
+CONCURRENCY = (1, 8)
+REQUESTS = {1: 3000, 100: 600, 1000: 150}
+
+
+@dataclass
+class Result:
+    rows_per_request: int
+    concurrency: int
+    rows_per_s: float
+    p50_ms: float
+    p99_ms: float
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def payloads(data_csv: Path) -> dict[int, bytes]:
+    lines = []
+    with data_csv.open() as handle:
+        next(handle)
+        for line, _ in zip(handle, range(max(BATCHES)), strict=False):
+            lines.append(line.rsplit(",", 1)[0])  # drop Class
+    return {n: ("\n".join(lines[:n]) + "\n").encode() for n in BATCHES}
+
+
+def in_process(model_dir: Path, bodies: dict[int, bytes]) -> dict[int, tuple[float, float]]:
+    """rows/s of (a) decode+predict+encode and (b) predict alone, one thread."""
+    model = load_model(model_dir, threads=1)
+    limits = {}
+    for rows, body in bodies.items():
+        calls = max(20, REQUESTS[rows])
+        began = time.perf_counter()
+        for _ in range(calls):
+            invoke(model, body, "text/csv", "text/csv")
+        full = calls * rows / (time.perf_counter() - began)
+        features = np.loadtxt(body.splitlines(), delimiter=",", ndmin=2)
+        began = time.perf_counter()
+        for _ in range(calls):
+            model.booster.inplace_predict(features)
+        predict = calls * rows / (time.perf_counter() - began)
+        limits[rows] = (full, predict)
+    return limits
+
+
+def drive(port: int, body: bytes, rows: int, concurrency: int, total: int) -> Result:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_thread = total // concurrency
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        for _ in range(per_thread):
+            began = time.perf_counter()
+            conn.request("POST", "/invocations", body=body, headers={"Content-Type": "text/csv"})
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - began)
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}")
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return Result(
+        rows,
+        concurrency,
+        len(latencies) * rows / elapsed,
+        statistics.median(latencies) * 1e3,
+        latencies[int(0.99 * (len(latencies) - 1))] * 1e3,
+    )
+
+
+def run(model_tarball: Path, data_csv: Path) -> list[tuple[str, str, str]]:
+    bodies = payloads(data_csv)
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(tmp)
+        with tarfile.open(model_tarball, "r:gz") as tar:
+            tar.extractall(model_dir, filter="data")
+        limits = in_process(model_dir, bodies)
+        port = free_port()
+        workers = os.cpu_count() or 1
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "serve")],
+            env={
+                **os.environ,
+                "SM_MODEL_DIR": str(model_dir),
+                "SAGEMAKER_BIND_TO_PORT": str(port),
+                "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                    conn.request("GET", "/ping")
+                    ready = conn.getresponse().status == 200
+                    conn.close()  # an idle keep-alive connection would delay shutdown
+                    if ready:
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            time.sleep(1)  # let every worker boot
+            results = [
+                drive(port, bodies[rows], rows, concurrency, REQUESTS[rows])
+                for rows in BATCHES
+                for concurrency in CONCURRENCY
+            ]
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+
+    table = []
+    for result in results:
+        full, predict = limits[result.rows_per_request]
+        table.append(
+            (
+                f"serve ({workers} gunicorn workers): {result.rows_per_request:,} rows/request, "
+                f"concurrency {result.concurrency}",
+                f"{result.rows_per_s / 1e3:,.1f}k rows/s, p50 {result.p50_ms:.2f} ms, "
+                f"p99 {result.p99_ms:.2f} ms; {result.rows_per_s / full:.0%} of (a) "
+                f"{full / 1e3:,.1f}k rows/s, {result.rows_per_s / predict:.0%} of (b) "
+                f"{predict / 1e3:,.1f}k rows/s",
+                target(result, full),
+            )
+        )
+    return table
+
+
+def target(result: Result, full: float) -> str:
+    if result.rows_per_request == 1000:
+        verdict = "met" if result.rows_per_s >= 0.7 * full else "missed"
+        return f">= 70% of (a): {verdict}"
+    if result.rows_per_request == 1 and result.concurrency == 1:
+        verdict = "met" if result.p99_ms <= 5 else "missed"
+        return f"p99 <= 5 ms: {verdict}"
+    return ""
