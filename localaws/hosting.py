@@ -383,6 +383,7 @@ class Hosting:
         region: str = "us-east-1",
         cache_dir: Path | None = None,
         rng: random.Random | None = None,
+        flush_interval_s: float = FLUSH_INTERVAL_S,
     ) -> None:
         session = boto3.session.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name=region
@@ -397,6 +398,7 @@ class Hosting:
         self.captures = CaptureWriter(client("s3"))
         self.metrics = MetricsPublisher(client("cloudwatch"))
         self.rng = rng or random.Random()
+        self.flush_interval_s = flush_interval_s
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="hosting-flush", daemon=True)
         self._flusher.start()
@@ -405,7 +407,7 @@ class Hosting:
         last = time.monotonic()
         while not self._stop.is_set():
             self.captures.full.wait(timeout=0.1)
-            if self.captures.full.is_set() or time.monotonic() - last >= FLUSH_INTERVAL_S:
+            if self.captures.full.is_set() or time.monotonic() - last >= self.flush_interval_s:
                 self.flush()
                 last = time.monotonic()
 

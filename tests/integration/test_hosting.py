@@ -254,3 +254,54 @@ def test_per_variant_metrics_reach_cloudwatch(emulator, runtime, model_url):
     assert total("Invocation4XXErrors") == 1
     assert total("Invocation5XXErrors") == 0
     assert total("ModelLatency", "SampleCount") == 7
+
+
+def test_update_endpoint_serves_the_new_configs_model(emulator, runtime, model_url, tmp_path):
+    endpoint = make_endpoint(emulator, model_url, {"a": 1})
+    rows = np.loadtxt(SAMPLE, delimiter=",", ndmin=2)
+    before = runtime.invoke_endpoint(
+        EndpointName=endpoint, ContentType="text/csv", Body=SAMPLE.read_bytes()
+    )["Body"].read()
+
+    # A second model version: a small booster trained on other labels scores differently.
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(500, 30))
+    booster = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 2},
+        xgb.DMatrix(features, label=(features[:, 0] > 0).astype(int)),
+        5,
+    )
+    from sample.train import sagemaker_model_json, write_model_tarball
+
+    write_model_tarball(sagemaker_model_json(booster), tmp_path / "model.tar.gz")
+    bucket = model_url.removeprefix("s3://").split("/")[0]
+    emulator.client("s3").upload_file(str(tmp_path / "model.tar.gz"), bucket, "v2/model.tar.gz")
+    new_endpoint_config_source = make_endpoint(emulator, f"s3://{bucket}/v2/model.tar.gz", {"a": 1})
+    sm = emulator.client("sagemaker")
+    new_config = sm.describe_endpoint(EndpointName=new_endpoint_config_source)["EndpointConfigName"]
+    sm.update_endpoint(EndpointName=endpoint, EndpointConfigName=new_config)
+
+    after = runtime.invoke_endpoint(
+        EndpointName=endpoint, ContentType="text/csv", Body=SAMPLE.read_bytes()
+    )["Body"].read()
+    assert after != before
+    np.testing.assert_allclose(
+        [float(x) for x in after.split()], booster.predict(xgb.DMatrix(rows)), rtol=1e-6
+    )
+
+
+def test_closing_the_hosting_flushes_what_it_buffered(emulator, model_url, capture_bucket):
+    """What the emulator does at shutdown: buffered captures are written before it stops."""
+    from localaws.hosting import Hosting, create_app
+
+    endpoint = make_endpoint(emulator, model_url, {"a": 1}, capture_bucket)
+    hosting = Hosting(emulator.url, flush_interval_s=3600)  # only close() can write them
+    client = create_app(hosting).test_client()
+    for _ in range(5):
+        answer = client.post(
+            f"/endpoints/{endpoint}/invocations", data=SAMPLE.read_bytes(), content_type="text/csv"
+        )
+        assert answer.status_code == 200
+    assert captured(emulator, capture_bucket, endpoint) == {}
+    hosting.close()
+    assert sum(len(r) for r in captured(emulator, capture_bucket, endpoint).values()) == 5
