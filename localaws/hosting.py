@@ -26,6 +26,8 @@ import base64
 import json
 import logging
 import random
+import shutil
+import tarfile
 import tempfile
 import threading
 import time
@@ -175,9 +177,12 @@ class Endpoints:
         bucket, _, key = url.removeprefix("s3://").partition("/")
         target = Path(tempfile.mkdtemp(prefix="model-", dir=self.cache_dir))
         try:
-            self.s3.download_file(bucket, key, str(target / "model.tar.gz"))
+            tarball = target / "model.tar.gz"
+            self.s3.download_file(bucket, key, str(tarball))
+            with tarfile.open(tarball, "r:gz") as tar:
+                tar.extractall(target, filter="data")
             model = load_model(target, threads=1)
-        except (ClientError, OSError, ValueError) as exc:
+        except (ClientError, OSError, ValueError, tarfile.TarError) as exc:
             raise HostingError(
                 424,
                 "ModelError",
@@ -393,6 +398,7 @@ class Hosting:
         def client(name: str) -> Any:
             return session.client(name, endpoint_url=aws_endpoint_url, config=config)
 
+        self._own_cache = cache_dir is None
         self.cache_dir = cache_dir or Path(tempfile.mkdtemp(prefix="localaws-hosting-"))
         self.endpoints = Endpoints(client("sagemaker"), client("s3"), self.cache_dir)
         self.captures = CaptureWriter(client("s3"))
@@ -420,6 +426,8 @@ class Hosting:
         self._stop.set()
         self._flusher.join(timeout=5)
         self.flush()
+        if self._own_cache:
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
 
     def invoke(self, endpoint: str, body: bytes, headers: Any) -> tuple[bytes, dict]:
         described = self.endpoints.describe(endpoint)

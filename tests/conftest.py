@@ -79,13 +79,14 @@ def start_emulator(tmp: Path) -> Emulator:
     return Emulator(proc, "127.0.0.1", port, hosting_port, pidfile)
 
 
-def stop_emulator(emulator: Emulator) -> None:
-    emulator.proc.send_signal(signal.SIGTERM)
+def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM, wait, and SIGKILL only if it does not stop in time."""
+    proc.send_signal(signal.SIGTERM)
     try:
-        emulator.proc.wait(timeout=10)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        emulator.proc.kill()
-        emulator.proc.wait()
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +105,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        stop_emulator(emu)
+        stop_process(emu.proc)
 
 
 @pytest.fixture(scope="session")

@@ -39,47 +39,41 @@ def test_upload_then_score_from_s3_matches_the_local_model(emulator, trained_mod
     assert np.array_equal(remote, local)
 
 
-def test_byo_demo_command_exits_zero_and_shows_the_objects(emulator, trained_model, tmp_path):
-    model_dir = tmp_path / "model"
-    shutil.copytree(trained_model.model_path.parent, model_dir)
-    env = {**os.environ, "AWS_ENDPOINT_URL": emulator.url, "COLUMNS": "200"}
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "byo"), "demo", "--model-dir", str(model_dir)],
+def run_byo(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "byo"), *args],
         cwd=REPO,
-        env=env,
+        env={**os.environ, "COLUMNS": "200", **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_byo_demo_command_exits_zero_and_shows_the_objects(emulator, trained_model, tmp_path):
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained_model.model_path.parent, model_dir)
+    result = run_byo("demo", "--model-dir", str(model_dir))
     assert result.returncode == 0, result.stderr
     assert f"s3://{DEMO_BUCKET}" in result.stdout
     assert "model.tar.gz" in result.stdout and "evaluation.json" in result.stdout
     assert "scored 10 rows" in result.stdout
 
 
-def test_byo_demo_scores_each_row_through_the_endpoint(emulator, trained_model, tmp_path):
+def test_byo_demo_scores_each_row_through_the_endpoint(emulator, trained_model):
     bucket = "byo-test-demo-endpoint"
     s3 = emulator.client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.upload_file(str(trained_model.model_path), bucket, "m/model.tar.gz")
     endpoint = make_endpoint(emulator, f"s3://{bucket}/m/model.tar.gz", {"blue": 1, "green": 1})
-    env = {**os.environ, "COLUMNS": "200"}
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "byo"),
-            "demo",
-            "--model-dir",
-            str(trained_model.model_path.parent),
-            "--bucket",
-            bucket,
-            "--endpoint",
-            endpoint,
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_byo(
+        "demo",
+        "--model-dir",
+        str(trained_model.model_path.parent),
+        "--bucket",
+        bucket,
+        "--endpoint",
+        endpoint,
     )
     assert result.returncode == 0, result.stderr
     table = result.stdout[result.stdout.index(f"endpoint {endpoint}") :]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -20,7 +19,7 @@ import pytest
 import xgboost as xgb
 
 from sample.train import MODEL_FILE, load_model_tarball
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -75,12 +74,7 @@ class Server:
             return exc.code, exc.headers["Content-Type"], exc.read()
 
     def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
 
 
 @pytest.fixture(scope="module")
