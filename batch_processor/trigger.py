@@ -199,6 +199,7 @@ class Trigger:
             "propagateTags": True,
         }
         children = array_size(obj.size, self.settings.array_threshold_bytes)
+        request["parameters"]["shards"] = str(max(children, 1))
         if children >= 2:
             request["arrayProperties"] = {"size": children}
         try:

@@ -91,7 +91,13 @@ def test_new_object_submits_one_job_with_its_coordinates(emulator, make_trigger,
     assert result["status"] == "submitted"
 
     job = emulator.client("batch").describe_jobs(jobs=[result["jobId"]])["jobs"][0]
-    assert job["parameters"] == {"bucket": "data", "key": key, "etag": "e1", "version": "v1"}
+    assert job["parameters"] == {
+        "bucket": "data",
+        "key": key,
+        "etag": "e1",
+        "version": "v1",
+        "shards": "1",
+    }
     assert job["jobQueue"] == batch_setup.job_queue
     saved = record(emulator, batch_setup, f"s3://data/{key}#v1")
     assert saved["Status"] == "SUBMITTED"
@@ -149,6 +155,7 @@ def test_large_object_becomes_an_array_job(emulator, make_trigger):
     assert result["arraySize"] == 4
     job = emulator.client("batch").describe_jobs(jobs=[result["jobId"]])["jobs"][0]
     assert job["arrayProperties"]["size"] == 4
+    assert job["parameters"]["shards"] == "4"
 
 
 def test_failed_submission_is_recorded_and_a_retry_resubmits(emulator, make_trigger, batch_setup):

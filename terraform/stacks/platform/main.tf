@@ -115,6 +115,7 @@ module "batch" {
   command = [
     "python", "-m", "batch_processor.job",
     "--bucket", "Ref::bucket", "--key", "Ref::key", "--etag", "Ref::etag", "--version-id", "Ref::version",
+    "--shards", "Ref::shards",
   ]
   environment = {
     DATA_BUCKET   = module.storage.bucket_name
