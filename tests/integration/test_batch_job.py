@@ -393,3 +393,45 @@ def test_missing_object_fails_the_job_with_the_aws_error(emulator, platform):
     with pytest.raises(JobFailed, match="AWS call failed"):
         run_job(settings)
     assert record(emulator, platform, settings)["Status"] == "FAILED"
+
+
+def test_byo_batch_run_runs_the_job_locally(emulator, platform):
+    from click.testing import CliRunner
+
+    from operators.cli import cli
+
+    obj = upload(emulator, platform, platform["lines"][:700])
+    uri = f"s3://{platform['bucket']}/{obj['key']}"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "batch",
+            "run",
+            uri,
+            "--endpoint",
+            platform["endpoint"],
+            "--job-table",
+            platform["table"],
+            "--shards",
+            "3",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert (summary["rows_in"], summary["rows_scored"]) == (700, 700)
+    scores = [float(x) for x in read(emulator, summary["output"]).splitlines()]
+    np.testing.assert_allclose(scores, platform["expected"][:700], rtol=1e-6)
+
+    missing = CliRunner().invoke(
+        cli,
+        [
+            "batch",
+            "run",
+            f"s3://{platform['bucket']}/input/no.csv",
+            "--endpoint",
+            platform["endpoint"],
+        ],
+    )
+    assert missing.exit_code != 0
+    assert "cannot read" in str(missing.exception)

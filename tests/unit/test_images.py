@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import tomllib
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -16,30 +19,38 @@ def project_pins() -> dict[str, str]:
     )
 
 
-def test_serving_requirements_match_the_project_pins():
+@pytest.mark.parametrize("image", ["serving", "batch_processor"])
+def test_image_requirements_match_the_project_pins(image):
     pins = project_pins()
-    for line in (REPO / "serving" / "requirements.txt").read_text().splitlines():
+    for line in (REPO / image / "requirements.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name, version = line.split("==")
             assert pins[name] == version, f"{name}: image pins {version}, project {pins[name]}"
 
 
-def test_serving_image_copies_every_module_the_server_imports():
-    dockerfile = (REPO / "serving" / "Dockerfile").read_text()
-    for module in ("server", "inference"):
-        tree = ast.parse((REPO / "serving" / f"{module}.py").read_text())
+PROJECT_PACKAGES = ("operators", "localaws", "sample", "batch_processor", "serving")
+
+
+@pytest.mark.parametrize(
+    ("package", "modules"), [("serving", ("server", "inference")), ("batch_processor", ("job",))]
+)
+def test_image_holds_every_module_and_package_its_entry_point_imports(package, modules):
+    dockerfile = (REPO / package / "Dockerfile").read_text()
+    requirements = (REPO / package / "requirements.txt").read_text()
+    for module in modules:
+        assert f"{package}/{module}.py" in dockerfile
+        tree = ast.parse((REPO / package / f"{module}.py").read_text())
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.module
-                and node.module.startswith("serving")
-            ):
-                name = node.module.split(".")[1]
-                assert f"serving/{name}.py" in dockerfile
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.module
-                and node.module.split(".")[0]
-                in ("operators", "localaws", "sample", "batch_processor")
-            ):
-                raise AssertionError(f"serving/{module}.py imports {node.module}, not in the image")
+            if isinstance(node, ast.Import):
+                top = node.names[0].name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                top = node.module.split(".")[0]
+            else:
+                continue
+            if top == package:
+                assert f"{package}/{node.module.split('.')[1]}.py" in dockerfile
+            elif top in PROJECT_PACKAGES:
+                raise AssertionError(f"{package}/{module}.py imports {top}, not in the image")
+            elif top not in sys.stdlib_module_names and top != "__future__":
+                pip_name = {"xgboost": "xgboost-cpu"}.get(top, top)
+                assert pip_name in requirements, f"{module} imports {top}, not in the image"
