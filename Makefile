@@ -106,9 +106,8 @@ format: setup tf-config ## Apply ruff and terraform formatting
 	$(TF) fmt -recursive terraform
 
 demo: setup $(NEEDS_EMULATOR) model apply ## The main job: emulator, model, the platform stack, model to S3 and scored from there
-	$(AWS_ENV) $(BYO) demo --model-dir $(BUILD)/model \
-	  --bucket "$$($(TF_STACK) -chdir=$(STACK) output -raw data_bucket)" \
-	  --endpoint "$$($(TF_STACK) -chdir=$(STACK) output -raw endpoint_name)"
+	$(TF_STACK) -chdir=$(STACK) output -json > $(BUILD)/outputs-$(TARGET).json
+	$(AWS_ENV) $(BYO) demo --model-dir $(BUILD)/model --outputs $(BUILD)/outputs-$(TARGET).json
 	@echo "The emulator keeps running at $(EMULATOR_URL); stop it with: make emulator-down"
 
 tf-config: setup

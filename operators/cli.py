@@ -18,6 +18,7 @@ from rich.table import Table
 from operators import batch, demo
 from operators.aws import Clients
 from operators.errors import ByoError
+from operators.stack import StackOutputs
 
 console = Console()
 err_console = Console(stderr=True)
@@ -49,10 +50,21 @@ def cli() -> None:
 @click.option(
     "--endpoint", help="SageMaker endpoint to send the sample rows to (one request each)."
 )
-def demo_cmd(model_dir: Path, sample_csv: Path, bucket: str, endpoint: str | None) -> None:
+@click.option(
+    "--outputs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The platform stack's `terraform output -json`: use its bucket and endpoint, and run "
+    "the batch flow (S3 input/ -> trigger -> Batch job -> output/).",
+)
+def demo_cmd(
+    model_dir: Path, sample_csv: Path, bucket: str, endpoint: str | None, outputs: Path | None
+) -> None:
     """Upload the trained model to S3, read it back and score sample rows with it; with
     --endpoint, also score each row through the endpoint and show the variant that served it."""
     clients = Clients()
+    stack = StackOutputs.from_file(outputs) if outputs else None
+    if stack:
+        bucket, endpoint = stack.data_bucket, stack.endpoint_name
     uploaded = demo.upload_model(clients, model_dir, bucket)
     table = Table(title=f"s3://{bucket}", title_justify="left")
     table.add_column("key")
@@ -83,6 +95,14 @@ def demo_cmd(model_dir: Path, sample_csv: Path, bucket: str, endpoint: str | Non
                 style=style,
             )
         console.print(served)
+    if stack:
+        flow = demo.batch_flow(clients, stack, sample_csv)
+        console.print(f"batch job {flow['job_id']} wrote {flow['output']}:")
+        console.print(flow["output_text"].rstrip(), markup=False, highlight=False)
+        record = Table(title="job record", title_justify="left", show_header=False)
+        for name, value in flow["record"].items():
+            record.add_row(name, str(value))
+        console.print(record)
 
 
 @cli.group("batch")

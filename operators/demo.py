@@ -11,13 +11,18 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
+from batch_processor.job import Job, JobFailed, Settings
+from batch_processor.trigger import Settings as TriggerSettings
+from batch_processor.trigger import Trigger
 from operators.aws import Clients
 from operators.errors import ByoError, ConfigError
+from operators.stack import StackOutputs
 from sample.train import load_model_tarball
 
 DEMO_BUCKET = "byo-demo-artifacts"
@@ -105,6 +110,81 @@ def invoke_rows(clients: Clients, endpoint: str, rows_csv: Path) -> list[Scored]
             )
         )
     return scored
+
+
+def batch_flow(clients: Clients, outputs: StackOutputs, rows_csv: Path) -> dict[str, Any]:
+    """The ml-byo flow on the stack: put input/<name>.csv, deliver the S3 event to the trigger
+    (the emulator runs no Lambda, so the demo hands the event over as S3 would), then run the
+    Batch job it submitted with exactly that job's parameters (the emulator runs no container).
+    """
+    key = f"input/{rows_csv.stem}.csv"
+    body = rows_csv.read_bytes()
+    put = clients.s3.put_object(Bucket=outputs.data_bucket, Key=key, Body=body)
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "bucket": {"name": outputs.data_bucket},
+                    "object": {
+                        "key": key,
+                        "size": len(body),
+                        "eTag": put["ETag"].strip('"'),
+                        "versionId": put.get("VersionId", ""),
+                    },
+                },
+            }
+        ]
+    }
+    trigger = Trigger(
+        TriggerSettings(
+            job_queue=outputs.job_queue,
+            job_definition=outputs.job_definition,
+            job_table=outputs.job_table,
+        ),
+        clients.client("batch"),
+        clients.client("dynamodb"),
+    )
+    (submitted,) = trigger.handle(event)["results"]
+    if submitted["status"] != "submitted":
+        raise ByoError(
+            f"the trigger did not submit a job for s3://{outputs.data_bucket}/{key}: {submitted}"
+        )
+    job = clients.client("batch").describe_jobs(jobs=[submitted["jobId"]])["jobs"][0]
+    parameters = job["parameters"]
+    summary = None
+    for shard in range(int(parameters["shards"])):
+        settings = Settings(
+            bucket=parameters["bucket"],
+            key=parameters["key"],
+            etag=parameters["etag"],
+            version_id=parameters["version"],
+            endpoint=outputs.endpoint_name,
+            job_table=outputs.job_table,
+            shards=int(parameters["shards"]),
+            shard=shard,
+        )
+        runner = Job(
+            settings, clients.s3, clients.client("sagemaker-runtime"), clients.client("dynamodb")
+        )
+        try:
+            summary = runner.run() or summary
+        except JobFailed as exc:
+            raise ByoError(f"batch job {submitted['jobId']} FAILED: {exc}") from None
+    record = clients.client("dynamodb").get_item(
+        TableName=outputs.job_table,
+        Key={"FileName": {"S": settings.record_key}},
+        ConsistentRead=True,
+    )["Item"]
+    bucket, output_key = summary["output"].removeprefix("s3://").split("/", 1)
+    output = clients.s3.get_object(Bucket=bucket, Key=output_key)["Body"].read().decode()
+    return {
+        "job_id": submitted["jobId"],
+        "output": summary["output"],
+        "output_text": output,
+        "record": {k: next(iter(v.values())) for k, v in sorted(record.items())},
+    }
 
 
 def read_auc(model_dir: Path) -> float:

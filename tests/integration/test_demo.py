@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ import xgboost as xgb
 from operators.aws import Clients
 from operators.demo import DEMO_BUCKET, score_from_s3, upload_model
 from sample.train import load_model_tarball
-from tests.conftest import REPO, make_endpoint
+from tests.conftest import REPO, fargate_job_queue, make_endpoint
 
 pytestmark = pytest.mark.integration
 
@@ -80,3 +81,46 @@ def test_byo_demo_scores_each_row_through_the_endpoint(emulator, trained_model):
     rows = [line for line in table.splitlines() if line.startswith("│")]
     assert len(rows) == 10
     assert all(("blue" in row) != ("green" in row) for row in rows)
+
+
+def test_byo_demo_runs_the_batch_flow_on_the_stack_outputs(emulator, trained_model, tmp_path):
+    bucket = "byo-test-demo-stack"
+    s3 = emulator.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.upload_file(str(trained_model.model_path), bucket, "m/model.tar.gz")
+    endpoint = make_endpoint(emulator, f"s3://{bucket}/m/model.tar.gz", {"variant-a": 1})
+    queue, definition = fargate_job_queue(emulator, ["python", "-m", "batch_processor.job"])
+    emulator.client("dynamodb").create_table(
+        TableName="byo-test-demo-jobs",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "FileName", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "FileName", "KeyType": "HASH"}],
+    )
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "data_bucket": {"value": bucket},
+                "endpoint_name": {"value": endpoint},
+                "job_table": {"value": "byo-test-demo-jobs"},
+                "job_queue": {"value": queue},
+                "job_definition": {"value": definition},
+                "variant_names": {"value": ["variant-a"]},
+            }
+        )
+    )
+    result = run_byo(
+        "demo", "--model-dir", str(trained_model.model_path.parent), "--outputs", str(outputs)
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"wrote s3://{bucket}/output/" in result.stdout
+    assert "SUCCEEDED" in result.stdout
+    after = result.stdout[result.stdout.index("batch job") :]
+    assert after.count("\n0.") + after.count("\n1.") + after.count("e-0") >= 10
+
+    incomplete = tmp_path / "partial.json"
+    incomplete.write_text(json.dumps({"data_bucket": {"value": bucket}}))
+    failed = run_byo("demo", "--outputs", str(incomplete))
+    assert failed.returncode == 2
+    assert "lacks the stack outputs" in failed.stderr
