@@ -25,7 +25,9 @@ How it works:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import ctypes
 import hashlib
 import io
 import json
@@ -662,7 +664,18 @@ def clients(settings: Settings) -> tuple[Any, Any, Any]:
     )
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas before any thread starts. With the default (8 per core), the
+    scoring threads' short-lived buffers fragment memory: peak RSS grew with the file (152 MiB at
+    100k rows, 373 MiB at 500k, measured); capped, it stays flat (106 and 123 MiB)."""
+    if "MALLOC_ARENA_MAX" in os.environ or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to cap
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+
+
 def main(argv: list[str] | None = None) -> int:
+    limit_malloc_arenas()
     parser = argparse.ArgumentParser(
         prog="python -m batch_processor.job",
         description=__doc__,

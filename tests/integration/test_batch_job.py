@@ -435,3 +435,18 @@ def test_byo_batch_run_runs_the_job_locally(emulator, platform):
     )
     assert missing.exit_code != 0
     assert "cannot read" in str(missing.exception)
+
+
+def test_id_column_passes_through_to_the_output(emulator, platform):
+    lines = [f"txn-{i}," + line for i, line in enumerate(platform["lines"][:50])]
+    lines[7] = "txn-7,not-a-number" + lines[7][lines[7].index(",", 6) :]
+    obj = upload(emulator, platform, lines)
+    summary = run_job(job_settings(platform, obj, id_column=0, batch_rows=16))
+    out = list(csv.reader(io.StringIO(read(emulator, summary["output"]))))
+    assert [row[0] for row in out] == [f"txn-{i}" for i in range(50) if i != 7]
+    good = [i for i in range(50) if i != 7]
+    np.testing.assert_allclose(
+        [float(row[1]) for row in out], platform["expected"][good], rtol=1e-6
+    )
+    (error,) = csv.DictReader(io.StringIO(read(emulator, summary["errors"])))
+    assert error["line"] == "8" and "not a number" in error["reason"]

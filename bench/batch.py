@@ -1,0 +1,226 @@
+"""Batch scoring benchmark: the seed's approach vs per-row calls vs the streaming job.
+
+Everything goes through the embedded AWS (S3 in the emulator, the endpoint in the local
+SageMaker hosting), started here on free ports:
+(a) the seed: download the whole file, one InvokeEndpoint with all of it;
+(b) one InvokeEndpoint per row (measured on the first rows: at ~1k rows/s a full run would take
+    minutes to hours, so the rate is what is reported);
+(c) the job (`python -m batch_processor.job`, its own process: wall time and peak RSS, the
+    VmHWM of its own image);
+raw: the endpoint fed 1,000-row requests by 4 threads (the job's default batch and concurrency).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import boto3
+
+from localaws.emulator import endpoint_url, wait_ready
+from sample.generate import FEATURES, generate, write_csv
+
+SIZES = (100_000, 1_000_000)
+PER_ROW_SAMPLE = 3_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def features_csv(rows: int, path: Path) -> None:
+    write_csv(generate(rows, seed=7).select(FEATURES), path, header=False)
+
+
+def run(model_tarball: Path) -> list[tuple[str, str, str]]:
+    port, hosting_port = free_port(), free_port()
+    emulator = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "localaws.emulator",
+            "--port",
+            str(port),
+            "--hosting-port",
+            str(hosting_port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": endpoint_url("127.0.0.1", port),
+        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": endpoint_url("127.0.0.1", hosting_port),
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    try:
+        wait_ready(endpoint_url("127.0.0.1", port), proc=emulator)
+        session = boto3.session.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        )
+        s3 = session.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"])
+        sm = session.client("sagemaker", endpoint_url=env["AWS_ENDPOINT_URL"])
+        runtime = session.client(
+            "sagemaker-runtime", endpoint_url=env["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"]
+        )
+        s3.create_bucket(Bucket="bench")
+        s3.upload_file(str(model_tarball), "bench", "models/model.tar.gz")
+        sm.create_model(
+            ModelName="bench",
+            ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+            PrimaryContainer={
+                "Image": "byo/serving",
+                "ModelDataUrl": "s3://bench/models/model.tar.gz",
+            },
+        )
+        sm.create_endpoint_config(
+            EndpointConfigName="bench",
+            ProductionVariants=[
+                {
+                    "VariantName": "main",
+                    "ModelName": "bench",
+                    "InitialInstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                    "InitialVariantWeight": 1,
+                }
+            ],
+        )
+        sm.create_endpoint(EndpointName="bench", EndpointConfigName="bench")
+        return measure(s3, runtime, env)
+    finally:
+        emulator.send_signal(signal.SIGTERM)
+        emulator.wait(timeout=30)
+
+
+def vm_hwm_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def raw_rate(runtime, lines: list[bytes]) -> float:
+    body = b"\n".join(lines[:1000]) + b"\n"
+    calls = 60
+    errors: list[Exception] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(calls // 4):
+                runtime.invoke_endpoint(EndpointName="bench", ContentType="text/csv", Body=body)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return calls * 1000 / (time.perf_counter() - began)
+
+
+def measure(s3, runtime, env: dict[str, str]) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {}
+        for size in SIZES:
+            path = Path(tmp) / f"rows-{size}.csv"
+            features_csv(size, path)
+            key = f"input/rows-{size}.csv"
+            s3.upload_file(str(path), "bench", key)
+            lines = path.read_bytes().splitlines()
+
+            # (a) the seed: whole file, one call
+            began = time.perf_counter()
+            whole = s3.get_object(Bucket="bench", Key=key)["Body"].read()
+            try:
+                runtime.invoke_endpoint(EndpointName="bench", ContentType="text/csv", Body=whole)
+                seed = f"{size / (time.perf_counter() - began) / 1e3:,.1f}k rows/s"
+            except runtime.exceptions.ModelError as exc:
+                seed = (
+                    f"fails after {time.perf_counter() - began:.1f} s: "
+                    f"{exc.response.get('OriginalMessage', exc)[:60]}"
+                )
+
+            # (b) one call per row
+            began = time.perf_counter()
+            for line in lines[:PER_ROW_SAMPLE]:
+                runtime.invoke_endpoint(EndpointName="bench", ContentType="text/csv", Body=line)
+            per_row = PER_ROW_SAMPLE / (time.perf_counter() - began)
+
+            # (c) the job, in its own process
+            began = time.perf_counter()
+            job = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "batch_processor.job",
+                    "--bucket",
+                    "bench",
+                    "--key",
+                    key,
+                    "--endpoint",
+                    "bench",
+                    "--job-table",
+                    "",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            # VmHWM of the job's own image (wait4's maxrss would count the fork of this process).
+            peak_kib = 0
+            while job.poll() is None:
+                peak_kib = max(peak_kib, vm_hwm_kib(job.pid))
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - began
+            if job.returncode != 0:
+                raise RuntimeError(f"job failed: {job.stderr.read().decode()[-2000:]}")
+            rate = size / elapsed
+            rss_mib = peak_kib / 1024
+            raw = raw_rate(runtime, lines)
+            results[size] = rss_mib
+            rows.append((f"batch, {size:,} rows: (a) seed, whole file in one call", seed, ""))
+            rows.append(
+                (
+                    f"batch, {size:,} rows: (b) one call per row",
+                    f"{per_row / 1e3:,.2f}k rows/s (first {PER_ROW_SAMPLE:,} rows)",
+                    "",
+                )
+            )
+            rows.append(
+                (
+                    f"batch, {size:,} rows: (c) the job",
+                    f"{rate / 1e3:,.1f}k rows/s ({elapsed:.1f} s), peak RSS {rss_mib:,.0f} MiB; "
+                    f"{rate / per_row:,.0f}x (b); {rate / raw:.0%} of raw serving "
+                    f"{raw / 1e3:,.1f}k rows/s",
+                    f">= 100x (b): {'met' if rate >= 100 * per_row else 'missed'}; >= 50% of raw: "
+                    f"{'met' if rate >= 0.5 * raw else 'missed'}",
+                )
+            )
+        ratio = results[SIZES[1]] / results[SIZES[0]]
+        rows.append(
+            (
+                "batch job peak RSS, 1M vs 100k rows",
+                f"{ratio:.2f}x",
+                f"<= 1.2x: {'met' if ratio <= 1.2 else 'missed'}",
+            )
+        )
+    return rows
