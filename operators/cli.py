@@ -10,13 +10,15 @@ import json
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from operators import batch, demo
+from operators import batch, demo, status, traffic
 from operators.aws import Clients
+from operators.config import Settings
 from operators.errors import ByoError
 from operators.stack import StackOutputs
 
@@ -24,10 +26,121 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "BYO"})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version("byo-platform"), prog_name="byo")
-def cli() -> None:
-    """Operate the BYO model platform: models, endpoints, traffic, monitoring."""
+@click.option(
+    "--outputs",
+    "outputs_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The stack's saved `terraform output -json` [env BYO_OUTPUTS]; default: ask Terraform.",
+)
+@click.pass_context
+def cli(ctx: click.Context, outputs_file: Path | None) -> None:
+    """Operate the BYO model platform: models, endpoints, traffic, monitoring.
+
+    Every setting is looked up in this order: CLI option, environment variable BYO_<NAME>, .env,
+    the platform stack's Terraform outputs, default.
+    """
+    ctx.obj = Settings(outputs_file=outputs_file)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def variants_table(title: str, variants: list[dict[str, Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("variant", "weight", "traffic", "instances", "autoscaling", "model"):
+        table.add_column(column, justify="left" if column in ("variant", "model") else "right")
+    for v in variants:
+        scaling = v.get("autoscaling")
+        table.add_row(
+            v["variant"],
+            f"{v['weight']:g}",
+            f"{v['traffic_share']:.0%}",
+            str(v.get("instances") if v.get("instances") is not None else "-"),
+            f"{scaling[0]}-{scaling[1]}" if scaling else "-",
+            v.get("model") or "-",
+        )
+    return table
+
+
+@cli.command("status")
+@click.option("--endpoint", help="Endpoint [env BYO_ENDPOINT_NAME; stack output endpoint_name].")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def status_cmd(settings: Settings, endpoint: str | None, as_json: bool) -> None:
+    """The live state: endpoint, variants (weight, instances, autoscaling, model), recent batch
+    jobs and registered model versions."""
+    clients = Clients()
+    settings.options["endpoint_name"] = endpoint
+    name = settings.require("endpoint_name", "--endpoint")
+    report: dict[str, Any] = status.endpoint_status(clients, name)
+    table_name = settings.get("job_table")
+    report["recent_jobs"] = status.recent_jobs(clients, table_name) if table_name else []
+    group = settings.get("model_package_group")
+    report["registry"] = status.registry_versions(clients, group) if group else []
+    if as_json:
+        print_json(report)
+        return
+    console.print(
+        f"endpoint [bold]{report['endpoint']}[/] {report['status']} "
+        f"(config {report['config']}, data capture "
+        f"{'on' if report['data_capture'] else 'off'})"
+    )
+    console.print(variants_table("variants", report["variants"]))
+    jobs = Table(title="recent batch jobs", title_justify="left")
+    for column in ("input", "status", "started", "rows in", "scored", "rejected"):
+        jobs.add_column(column)
+    for job in report["recent_jobs"]:
+        jobs.add_row(
+            *(
+                str(job.get(k) or "-")
+                for k in ("Key", "Status", "StartTime", "RowsIn", "RowsScored", "RowsRejected")
+            )
+        )
+    console.print(jobs)
+    registry = Table(title=f"model registry {group or '-'}", title_justify="left")
+    for column in ("version", "status"):
+        registry.add_column(column)
+    for package in report["registry"]:
+        registry.add_row(str(package["version"]), package["status"])
+    console.print(registry)
+
+
+@cli.group("traffic")
+def traffic_group() -> None:
+    """Variant weights: set by hand, or shift gradually."""
+
+
+@traffic_group.command("set")
+@click.argument("weights", nargs=-1, metavar="VARIANT=WEIGHT...")
+@click.option("--endpoint", help="Endpoint [env BYO_ENDPOINT_NAME; stack output endpoint_name].")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def traffic_set_cmd(
+    settings: Settings, weights: tuple[str, ...], endpoint: str | None, as_json: bool
+) -> None:
+    """Set relative variant weights, e.g. `byo traffic set variant-a=9 variant-b=1`.
+    Variants not named keep their weight."""
+    parsed = traffic.parse_weights(list(weights))
+    settings.options["endpoint_name"] = endpoint
+    name = settings.require("endpoint_name", "--endpoint")
+    after = traffic.set_weights(Clients(), name, parsed)
+    total = sum(v.weight for v in after) or 1.0
+    rows = [
+        {
+            "variant": v.name,
+            "weight": v.weight,
+            "traffic_share": v.weight / total,
+            "instances": v.instances,
+        }
+        for v in after
+    ]
+    if as_json:
+        print_json({"endpoint": name, "variants": rows})
+        return
+    console.print(variants_table(f"endpoint {name}: weights now", rows))
 
 
 @cli.command("demo")

@@ -1,0 +1,100 @@
+"""`byo status`: the live state of the platform, explained."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from operators.aws import Clients
+from operators.errors import ByoError
+
+
+def endpoint_status(clients: Clients, endpoint: str) -> dict[str, Any]:
+    sagemaker = clients.client("sagemaker")
+    try:
+        described = sagemaker.describe_endpoint(EndpointName=endpoint)
+    except ClientError as exc:
+        raise ByoError(f"endpoint {endpoint}: {exc.response['Error'].get('Message')}") from None
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+    models = {v["VariantName"]: v["ModelName"] for v in config["ProductionVariants"]}
+    scaling = {}
+    for target in clients.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker"
+    )["ScalableTargets"]:
+        parts = target["ResourceId"].split("/")
+        if len(parts) == 4 and parts[1] == endpoint:
+            scaling[parts[3]] = (target["MinCapacity"], target["MaxCapacity"])
+    live = described["ProductionVariants"]
+    total = sum(float(v.get("CurrentWeight") or 0) for v in live) or 1.0
+    variants = []
+    for variant in live:
+        name = variant["VariantName"]
+        model = models.get(name)
+        artifact = None
+        if model:
+            container = sagemaker.describe_model(ModelName=model).get("PrimaryContainer", {})
+            artifact = container.get("ModelDataUrl")
+        weight = float(variant.get("CurrentWeight") or 0)
+        variants.append(
+            {
+                "variant": name,
+                "weight": weight,
+                "traffic_share": weight / total,
+                "instances": variant.get("CurrentInstanceCount"),
+                "autoscaling": scaling.get(name),
+                "model": model,
+                "artifact": artifact,
+            }
+        )
+    return {
+        "endpoint": endpoint,
+        "status": described["EndpointStatus"],
+        "config": described["EndpointConfigName"],
+        "data_capture": bool((described.get("DataCaptureConfig") or {}).get("EnableCapture")),
+        "variants": variants,
+    }
+
+
+def recent_jobs(clients: Clients, table: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The newest job records (by StartTime)."""
+    items: list[dict[str, Any]] = []
+    scan: dict[str, Any] = {"TableName": table}
+    dynamodb = clients.client("dynamodb")
+    while True:
+        page = dynamodb.scan(**scan)
+        items.extend({k: next(iter(v.values())) for k, v in item.items()} for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items.sort(key=lambda item: item.get("StartTime", ""), reverse=True)
+    return [
+        {
+            k: item.get(k)
+            for k in (
+                "Key",
+                "Status",
+                "StartTime",
+                "RowsIn",
+                "RowsScored",
+                "RowsRejected",
+                "OutputUri",
+                "Reason",
+            )
+        }
+        for item in items[:limit]
+    ]
+
+
+def registry_versions(clients: Clients, group: str) -> list[dict[str, Any]]:
+    packages = clients.client("sagemaker").list_model_packages(
+        ModelPackageGroupName=group, SortBy="CreationTime", SortOrder="Descending"
+    )["ModelPackageSummaryList"]
+    return [
+        {
+            "version": p.get("ModelPackageVersion"),
+            "status": p.get("ModelApprovalStatus"),
+            "arn": p["ModelPackageArn"],
+        }
+        for p in packages
+    ]

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from operators.config import Settings
+from operators.errors import ConfigError
+from operators.traffic import parse_weights
+
+
+@pytest.fixture
+def outputs(tmp_path):
+    path = tmp_path / "outputs.json"
+    path.write_text(
+        json.dumps(
+            {
+                "endpoint_name": {"value": "from-outputs", "type": "string"},
+                "job_table": {"value": "jobs"},
+            }
+        )
+    )
+    return path
+
+
+def test_lookup_order_option_env_dotenv_outputs_default(tmp_path, outputs):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("BYO_ENDPOINT_NAME=from-dotenv\nBYO_JOB_TABLE=dotenv-jobs\n")
+    env = {"BYO_ENDPOINT_NAME": "from-env"}
+
+    settings = Settings({"endpoint_name": "from-option"}, env, dotenv, outputs)
+    assert settings.get("endpoint_name") == "from-option"
+    settings = Settings({}, env, dotenv, outputs)
+    assert settings.get("endpoint_name") == "from-env"
+    assert settings.get("job_table") == "dotenv-jobs"
+    settings = Settings({}, {}, None, outputs)
+    assert settings.get("endpoint_name") == "from-outputs"
+    assert settings.get("job_table") == "jobs"
+    assert settings.get("absent", "default") == "default"
+
+
+def test_outputs_file_can_come_from_the_environment(outputs):
+    settings = Settings({}, {"BYO_OUTPUTS": str(outputs)}, None)
+    assert settings.require("endpoint_name") == "from-outputs"
+
+
+def test_missing_setting_says_every_way_to_give_it(outputs):
+    with pytest.raises(ConfigError, match="--model-package-group, set BYO_MODEL_PACKAGE_GROUP"):
+        Settings({}, {}, None, outputs).require("model_package_group")
+
+
+def test_unreadable_outputs_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read stack outputs"):
+        Settings({}, {}, None, tmp_path / "absent.json").get("endpoint_name")
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        ([], "at least one"),
+        (["variant-a"], "expected VARIANT=WEIGHT"),
+        (["variant-a=x"], "not a number"),
+        (["variant-a=-1"], ">= 0"),
+        (["a=1", "a=2"], "given twice"),
+    ],
+)
+def test_bad_weights_are_rejected_with_the_reason(pairs, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_weights(pairs)
+
+
+def test_bad_weights_exit_2_with_one_line_and_no_traceback(outputs):
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "byo"),
+            "--outputs",
+            str(outputs),
+            "traffic",
+            "set",
+            "variant-a=oops",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: 'variant-a=oops': weight 'oops' is not a number"
+    assert "Traceback" not in result.stderr
