@@ -14,9 +14,10 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
-from operators import batch, demo, status, traffic
+from operators import batch, demo, invoke, status, traffic
 from operators.aws import Clients
 from operators.config import Settings
 from operators.errors import ByoError
@@ -106,6 +107,69 @@ def status_cmd(settings: Settings, endpoint: str | None, as_json: bool) -> None:
     for package in report["registry"]:
         registry.add_row(str(package["version"]), package["status"])
     console.print(registry)
+
+
+@cli.command("invoke")
+@click.option(
+    "--file",
+    "rows_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Headerless CSV: one request per line.",
+)
+@click.option("--endpoint", help="Endpoint [env BYO_ENDPOINT_NAME; stack output endpoint_name].")
+@click.option("--target-variant", help="Send every request to this variant.")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="At most this many requests per second.",
+)
+@click.option(
+    "--inference-id-prefix",
+    help="InferenceId = PREFIX + row index (joins captures with ground truth).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def invoke_cmd(
+    settings: Settings,
+    rows_file: Path,
+    endpoint: str | None,
+    target_variant: str | None,
+    rate: float | None,
+    inference_id_prefix: str | None,
+    as_json: bool,
+) -> None:
+    """Send the rows of a CSV to the endpoint as traffic, with a summary per variant."""
+    settings.options["endpoint_name"] = endpoint
+    name = settings.require("endpoint_name", "--endpoint")
+    rows = [line for line in rows_file.read_text().splitlines() if line.strip()]
+    with Progress(transient=True, console=err_console, disable=as_json) as progress:
+        task = progress.add_task(f"invoking {name}", total=len(rows))
+        summary = invoke.send_rows(
+            Clients(),
+            name,
+            rows,
+            target_variant=target_variant,
+            rate=rate,
+            inference_id_prefix=inference_id_prefix,
+            on_row=lambda: progress.advance(task),
+        )
+    if as_json:
+        print_json({"endpoint": name, **summary.as_dict()})
+    else:
+        table = Table(
+            title=f"{summary.sent} requests to {name} in {summary.seconds:.1f} s",
+            title_justify="left",
+        )
+        table.add_column("variant")
+        table.add_column("requests", justify="right")
+        for variant, count in sorted(summary.per_variant.items()):
+            table.add_row(variant, str(count))
+        for code, count in sorted(summary.errors.items()):
+            table.add_row(f"[red]error: {code}[/]", str(count))
+        console.print(table)
+    if summary.errors:
+        raise ByoError(f"{sum(summary.errors.values())} of {summary.sent} requests failed")
 
 
 @cli.group("traffic")

@@ -123,3 +123,52 @@ def test_status_explains_the_live_state(endpoint):
 
     human = byo("--outputs", str(endpoint["outputs"]), "status")
     assert "variant-a" in human.output and "recent batch jobs" in human.output
+
+
+def test_invoke_sends_each_row_with_inference_ids(emulator, endpoint, tmp_path):
+    result = byo(
+        "--outputs",
+        str(endpoint["outputs"]),
+        "invoke",
+        "--file",
+        str(SAMPLE),
+        "--target-variant",
+        "variant-b",
+        "--inference-id-prefix",
+        "t-",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["sent"] == 10
+    assert summary["per_variant"] == {"variant-b": 10}
+    assert summary["errors"] == {}
+
+
+def test_invoke_counts_failures_by_code_and_exits_1(emulator, endpoint, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(SAMPLE.read_text().splitlines()[0] + "\n1,2,3\n")
+    result = CliRunner().invoke(
+        cli, ["--outputs", str(endpoint["outputs"]), "invoke", "--file", str(bad), "--json"]
+    )
+    assert json.loads(result.output.split("\n}\n")[0] + "\n}")["errors"] == {"ModelError": 1}
+    assert "1 of 2 requests failed" in str(result.exception)
+
+
+def test_rate_limit_paces_requests_with_the_injected_clock(endpoint):
+    from operators.aws import Clients
+    from operators.invoke import send_rows
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    rows = SAMPLE.read_text().splitlines()[:5]
+    summary = send_rows(
+        Clients(), endpoint["name"], rows, rate=2.0, sleep=sleep, clock=lambda: now[0]
+    )
+    assert summary.sent == 5 and not summary.errors
+    assert slept == [0.5, 0.5, 0.5, 0.5]
