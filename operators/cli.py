@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from operators import batch, demo, invoke, status, traffic
+from operators import batch, demo, invoke, registry, status, traffic
 from operators.aws import Clients
 from operators.config import Settings
 from operators.errors import ByoError
@@ -170,6 +170,92 @@ def invoke_cmd(
         console.print(table)
     if summary.errors:
         raise ByoError(f"{sum(summary.errors.values())} of {summary.sent} requests failed")
+
+
+@cli.group("model")
+def model_group() -> None:
+    """Model versions in the registry (a SageMaker model package group)."""
+
+
+def registry_table(title: str, packages: list[dict[str, Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("version", "status", "AUC", "artifact"):
+        table.add_column(column)
+    for p in packages:
+        auc = f"{p['auc']:.4f}" if p.get("auc") is not None else "-"
+        table.add_row(str(p["version"]), p["status"], auc, p["model_data_url"])
+    return table
+
+
+@model_group.command("register")
+@click.option(
+    "--artifact",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="model.tar.gz holding xgboost-model.",
+)
+@click.option(
+    "--metrics",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="evaluation.json (binary_classification_metrics).",
+)
+@click.option("--approve", is_flag=True, help="Register as Approved (deployable at once).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def model_register_cmd(
+    settings: Settings, artifact: Path, metrics: Path, approve: bool, as_json: bool
+) -> None:
+    """Upload a model version (content-addressed) and register it with its metrics."""
+    package = registry.register(
+        Clients(),
+        artifact=artifact,
+        metrics=metrics,
+        bucket=settings.require("data_bucket"),
+        group=settings.require("model_package_group"),
+        image=settings.require("serving_image"),
+        approve=approve,
+    )
+    if as_json:
+        print_json(package)
+    else:
+        console.print(registry_table("registered", [package]))
+
+
+@model_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def model_list_cmd(settings: Settings, as_json: bool) -> None:
+    """Every registered version with its approval status and AUC."""
+    group = settings.require("model_package_group")
+    packages = registry.versions(Clients(), group)
+    if as_json:
+        print_json(packages)
+    else:
+        console.print(registry_table(f"model registry {group}", packages))
+
+
+@model_group.command("approve")
+@click.argument("version", type=click.IntRange(min=1))
+@click.pass_obj
+def model_approve_cmd(settings: Settings, version: int) -> None:
+    """Approve VERSION for deployment."""
+    package = registry.set_status(
+        Clients(), settings.require("model_package_group"), version, "Approved"
+    )
+    console.print(f"version {package['version']} is {package['status']}")
+
+
+@model_group.command("reject")
+@click.argument("version", type=click.IntRange(min=1))
+@click.option("--reason", required=True, help="Why (kept with the version).")
+@click.pass_obj
+def model_reject_cmd(settings: Settings, version: int, reason: str) -> None:
+    """Reject VERSION, with the reason."""
+    package = registry.set_status(
+        Clients(), settings.require("model_package_group"), version, "Rejected", reason
+    )
+    console.print(f"version {package['version']} is {package['status']}: {reason}")
 
 
 @cli.group("traffic")

@@ -1,0 +1,140 @@
+"""The model registry: versions of the model in a SageMaker model package group."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from botocore.exceptions import ClientError
+
+from operators.aws import Clients
+from operators.demo import sha256_of
+from operators.errors import ByoError, ConfigError
+from sample.train import load_model_tarball
+
+CONTENT_TYPES = ["text/csv", "application/json", "application/jsonlines"]
+
+
+def check_artifact(artifact: Path) -> int:
+    """The artifact must load as SageMaker will and predict; returns its feature count."""
+    try:
+        booster = load_model_tarball(artifact)
+        features = booster.num_features()
+        booster.inplace_predict(np.zeros((1, features)))
+    except Exception as exc:  # any failure to load or predict means: not deployable
+        raise ConfigError(f"{artifact} is not a usable model.tar.gz: {exc}") from None
+    return features
+
+
+def check_metrics(metrics: Path) -> dict[str, Any]:
+    try:
+        evaluation = json.loads(metrics.read_text())
+        auc = float(evaluation["binary_classification_metrics"]["auc"]["value"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"{metrics} lacks binary_classification_metrics.auc.value (as `make model` writes "
+            f"it): {exc}"
+        ) from None
+    return {"auc": auc, "evaluation": evaluation}
+
+
+def register(
+    clients: Clients,
+    *,
+    artifact: Path,
+    metrics: Path,
+    bucket: str,
+    group: str,
+    image: str,
+    approve: bool,
+) -> dict[str, Any]:
+    """Upload under a content-addressed key and create a model package with its metrics."""
+    features = check_artifact(artifact)
+    checked = check_metrics(metrics)
+    digest = sha256_of(artifact)
+    prefix = f"models/{digest[:16]}"
+    clients.s3.upload_file(
+        str(artifact), bucket, f"{prefix}/model.tar.gz", ExtraArgs={"Metadata": {"sha256": digest}}
+    )
+    clients.s3.upload_file(
+        str(metrics),
+        bucket,
+        f"{prefix}/evaluation.json",
+        ExtraArgs={"ContentType": "application/json"},
+    )
+    model_url = f"s3://{bucket}/{prefix}/model.tar.gz"
+    try:
+        arn = clients.client("sagemaker").create_model_package(
+            ModelPackageGroupName=group,
+            ModelPackageDescription=f"sha256 {digest}, AUC {checked['auc']:.4f}",
+            ModelApprovalStatus="Approved" if approve else "PendingManualApproval",
+            InferenceSpecification={
+                "Containers": [{"Image": image, "ModelDataUrl": model_url}],
+                "SupportedContentTypes": CONTENT_TYPES,
+                "SupportedResponseMIMETypes": CONTENT_TYPES,
+            },
+            ModelMetrics={
+                "ModelQuality": {
+                    "Statistics": {
+                        "ContentType": "application/json",
+                        "S3Uri": f"s3://{bucket}/{prefix}/evaluation.json",
+                    }
+                }
+            },
+            CustomerMetadataProperties={
+                "sha256": digest,
+                "auc": f"{checked['auc']:.6f}",
+                "features": str(features),
+            },
+        )["ModelPackageArn"]
+    except ClientError as exc:
+        error = exc.response["Error"]
+        raise ByoError(f"{error.get('Code')}: {error.get('Message')}") from None
+    return describe(clients, arn)
+
+
+def describe(clients: Clients, arn: str) -> dict[str, Any]:
+    package = clients.client("sagemaker").describe_model_package(ModelPackageName=arn)
+    container = package["InferenceSpecification"]["Containers"][0]
+    metadata = package.get("CustomerMetadataProperties") or {}
+    return {
+        "version": package.get("ModelPackageVersion"),
+        "arn": package["ModelPackageArn"],
+        "status": package["ModelApprovalStatus"],
+        "auc": float(metadata["auc"]) if "auc" in metadata else None,
+        "model_data_url": container["ModelDataUrl"],
+        "image": container["Image"],
+        "created": str(package.get("CreationTime")),
+        "description": package.get("ApprovalDescription"),
+    }
+
+
+def versions(clients: Clients, group: str) -> list[dict[str, Any]]:
+    try:
+        summaries = clients.client("sagemaker").list_model_packages(
+            ModelPackageGroupName=group, SortBy="CreationTime", SortOrder="Ascending"
+        )["ModelPackageSummaryList"]
+    except ClientError as exc:
+        raise ByoError(f"model registry {group}: {exc.response['Error'].get('Message')}") from None
+    return [describe(clients, s["ModelPackageArn"]) for s in summaries]
+
+
+def find(clients: Clients, group: str, version: int) -> dict[str, Any]:
+    for package in versions(clients, group):
+        if package["version"] == version:
+            return package
+    known = ", ".join(str(p["version"]) for p in versions(clients, group)) or "none"
+    raise ConfigError(f"model registry {group} has no version {version} (versions: {known})")
+
+
+def set_status(
+    clients: Clients, group: str, version: int, status: str, reason: str | None = None
+) -> dict[str, Any]:
+    package = find(clients, group, version)
+    update: dict[str, Any] = {"ModelPackageArn": package["arn"], "ModelApprovalStatus": status}
+    if reason:
+        update["ApprovalDescription"] = reason
+    clients.client("sagemaker").update_model_package(**update)
+    return describe(clients, package["arn"])

@@ -1,0 +1,118 @@
+"""`byo model register | list | approve | reject` against the emulator's model registry."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import uuid
+
+import pytest
+from click.testing import CliRunner
+
+from operators.cli import cli
+from operators.errors import ConfigError
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def registry(emulator, tmp_path):
+    bucket = f"reg-{uuid.uuid4().hex[:8]}"
+    emulator.client("s3").create_bucket(Bucket=bucket)
+    group = f"models-{uuid.uuid4().hex[:8]}"
+    emulator.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "data_bucket": {"value": bucket},
+                "model_package_group": {"value": group},
+                "serving_image": {"value": "xgb:1.7-1"},
+            }
+        )
+    )
+    return {"bucket": bucket, "group": group, "outputs": str(outputs)}
+
+
+def byo(registry, *args: str):
+    return CliRunner().invoke(cli, ["--outputs", registry["outputs"], *args])
+
+
+def test_register_approve_reject_list(emulator, registry, trained_model):
+    artifact, metrics = trained_model.model_path, trained_model.evaluation_path
+    first = byo(
+        registry,
+        "model",
+        "register",
+        "--artifact",
+        str(artifact),
+        "--metrics",
+        str(metrics),
+        "--json",
+    )
+    assert first.exit_code == 0, first.output
+    package = json.loads(first.output)
+    assert package["version"] == 1
+    assert package["status"] == "PendingManualApproval"
+    assert package["auc"] == pytest.approx(
+        trained_model.evaluation["binary_classification_metrics"]["auc"]["value"], abs=1e-6
+    )
+    key = package["model_data_url"].split("/", 3)[3]
+    head = emulator.client("s3").head_object(Bucket=registry["bucket"], Key=key)
+    assert key.startswith("models/") and head["Metadata"]["sha256"].startswith(key.split("/")[1])
+
+    second = byo(
+        registry,
+        "model",
+        "register",
+        "--artifact",
+        str(artifact),
+        "--metrics",
+        str(metrics),
+        "--approve",
+        "--json",
+    )
+    assert json.loads(second.output)["status"] == "Approved"
+
+    assert byo(registry, "model", "approve", "1").exit_code == 0
+    rejected = byo(registry, "model", "reject", "2", "--reason", "AUC regression")
+    assert rejected.exit_code == 0 and "Rejected" in rejected.output
+    listed = json.loads(byo(registry, "model", "list", "--json").output)
+    assert [(p["version"], p["status"]) for p in listed] == [(1, "Approved"), (2, "Rejected")]
+    assert listed[1]["description"] == "AUC regression"
+
+    missing = byo(registry, "model", "approve", "9")
+    assert isinstance(missing.exception, ConfigError)
+    assert "versions: 1, 2" in str(missing.exception)
+
+
+def test_register_refuses_a_broken_artifact_or_missing_metrics(registry, trained_model, tmp_path):
+    broken = tmp_path / "model.tar.gz"
+    with tarfile.open(broken, "w:gz") as tar:
+        (tmp_path / "xgboost-model").write_text("not a model")
+        tar.add(tmp_path / "xgboost-model", arcname="xgboost-model")
+    result = byo(
+        registry,
+        "model",
+        "register",
+        "--artifact",
+        str(broken),
+        "--metrics",
+        str(trained_model.evaluation_path),
+    )
+    assert isinstance(result.exception, ConfigError)
+    assert "not a usable model.tar.gz" in str(result.exception)
+
+    no_metrics = tmp_path / "evaluation.json"
+    no_metrics.write_text(json.dumps({"regression_metrics": {}}))
+    result = byo(
+        registry,
+        "model",
+        "register",
+        "--artifact",
+        str(trained_model.model_path),
+        "--metrics",
+        str(no_metrics),
+    )
+    assert isinstance(result.exception, ConfigError)
+    assert "binary_classification_metrics.auc.value" in str(result.exception)
