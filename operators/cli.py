@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from operators import batch, demo, invoke, registry, status, traffic
+from operators import batch, demo, deploy, invoke, registry, status, traffic
 from operators.aws import Clients
 from operators.config import Settings
 from operators.errors import ByoError
@@ -256,6 +256,48 @@ def model_reject_cmd(settings: Settings, version: int, reason: str) -> None:
         Clients(), settings.require("model_package_group"), version, "Rejected", reason
     )
     console.print(f"version {package['version']} is {package['status']}: {reason}")
+
+
+@cli.command("deploy")
+@click.argument("version", type=click.IntRange(min=1))
+@click.option("--variant", required=True, help="Variant to serve it (new or existing).")
+@click.option(
+    "--weight",
+    type=click.FloatRange(min=0),
+    help="Its traffic weight (default: kept for an existing variant, 1 for a new one).",
+)
+@click.option("--instances", type=click.IntRange(min=1), help="Its instance count.")
+@click.option("--endpoint", help="Endpoint [env BYO_ENDPOINT_NAME; stack output endpoint_name].")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def deploy_cmd(
+    settings: Settings,
+    version: int,
+    variant: str,
+    weight: float | None,
+    instances: int | None,
+    endpoint: str | None,
+    as_json: bool,
+) -> None:
+    """Serve approved model VERSION as VARIANT (other variants and data capture are kept)."""
+    settings.options["endpoint_name"] = endpoint
+    result = deploy.deploy(
+        Clients(),
+        endpoint=settings.require("endpoint_name", "--endpoint"),
+        group=settings.require("model_package_group"),
+        version=version,
+        variant=variant,
+        role_arn=settings.require("sagemaker_execution_role_arn"),
+        weight=weight,
+        instances=instances,
+    )
+    if as_json:
+        print_json(result)
+    else:
+        console.print(
+            f"version {version} serves as {variant} on {result['endpoint']} "
+            f"(config {result['endpoint_config']}, was {result['previous_config']})"
+        )
 
 
 @cli.group("traffic")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tarfile
 import uuid
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -116,3 +117,79 @@ def test_register_refuses_a_broken_artifact_or_missing_metrics(registry, trained
     )
     assert isinstance(result.exception, ConfigError)
     assert "binary_classification_metrics.auc.value" in str(result.exception)
+
+
+def test_deploy_an_approved_version_as_a_new_variant(emulator, registry, trained_model, tmp_path):
+    from tests.conftest import make_endpoint
+
+    s3 = emulator.client("s3")
+    s3.upload_file(str(trained_model.model_path), registry["bucket"], "initial/model.tar.gz")
+    capture = f"cap-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=capture)
+    endpoint = make_endpoint(
+        emulator, f"s3://{registry['bucket']}/initial/model.tar.gz", {"variant-a": 1}, capture
+    )
+    aas = emulator.client("application-autoscaling")
+    aas.register_scalable_target(
+        ServiceNamespace="sagemaker",
+        ResourceId=f"endpoint/{endpoint}/variant/variant-a",
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        MinCapacity=1,
+        MaxCapacity=3,
+    )
+    aas.put_scaling_policy(
+        PolicyName="a-policy",
+        ServiceNamespace="sagemaker",
+        ResourceId=f"endpoint/{endpoint}/variant/variant-a",
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 100.0,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+            },
+        },
+    )
+    outputs = json.loads(Path(registry["outputs"]).read_text())
+    outputs.update(
+        {
+            "endpoint_name": {"value": endpoint},
+            "sagemaker_execution_role_arn": {"value": "arn:aws:iam::123456789012:role/x"},
+        }
+    )
+    (tmp_path / "o.json").write_text(json.dumps(outputs))
+    run = lambda *a: CliRunner().invoke(cli, ["--outputs", str(tmp_path / "o.json"), *a])  # noqa: E731
+
+    run(
+        "model",
+        "register",
+        "--artifact",
+        str(trained_model.model_path),
+        "--metrics",
+        str(trained_model.evaluation_path),
+    )
+    pending = run("deploy", "1", "--variant", "variant-b")
+    assert isinstance(pending.exception, ConfigError)
+    assert "approve it first" in str(pending.exception)
+
+    run("model", "approve", "1")
+    deployed = run("deploy", "1", "--variant", "variant-b", "--weight", "1", "--json")
+    assert deployed.exit_code == 0, deployed.output
+    result = json.loads(deployed.output)
+    sm = emulator.client("sagemaker")
+    live = sm.describe_endpoint(EndpointName=endpoint)
+    assert live["EndpointConfigName"] == result["endpoint_config"]
+    assert {v["VariantName"] for v in live["ProductionVariants"]} == {"variant-a", "variant-b"}
+    assert live["DataCaptureConfig"]["EnableCapture"], "data capture is kept"
+    targets = aas.describe_scalable_targets(
+        ServiceNamespace="sagemaker", ResourceIds=[f"endpoint/{endpoint}/variant/variant-b"]
+    )["ScalableTargets"]
+    assert targets and targets[0]["MaxCapacity"] == 3
+    runtime = emulator.client("sagemaker-runtime")
+    answer = runtime.invoke_endpoint(
+        EndpointName=endpoint,
+        ContentType="text/csv",
+        TargetVariant="variant-b",
+        Body=b"0" + b",0" * 29 + b"\n",
+    )
+    assert answer["InvokedProductionVariant"] == "variant-b"

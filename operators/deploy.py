@@ -1,0 +1,154 @@
+"""`byo deploy`: serve an approved model version as a production variant of the endpoint."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from operators import registry
+from operators.aws import Clients
+from operators.errors import ByoError, ConfigError
+from operators.traffic import wait_in_service
+
+# What CreateEndpointConfig accepts of a described production variant.
+VARIANT_FIELDS = (
+    "VariantName",
+    "ModelName",
+    "InstanceType",
+    "InitialInstanceCount",
+    "InitialVariantWeight",
+    "AcceleratorType",
+    "VolumeSizeInGB",
+    "ModelDataDownloadTimeoutInSeconds",
+    "ContainerStartupHealthCheckTimeoutInSeconds",
+)
+
+
+def deploy(
+    clients: Clients,
+    *,
+    endpoint: str,
+    group: str,
+    version: int,
+    variant: str,
+    role_arn: str,
+    weight: float | None = None,
+    instances: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> dict[str, Any]:
+    """New model + new endpoint config (other variants, their live weights and data capture
+    kept) + UpdateEndpoint, then wait for InService and give a new variant autoscaling."""
+    package = registry.find(clients, group, version)
+    if package["status"] != "Approved":
+        raise ConfigError(
+            f"version {version} is {package['status']}: approve it first "
+            f"(byo model approve {version})"
+        )
+    sagemaker = clients.client("sagemaker")
+    try:
+        live = sagemaker.describe_endpoint(EndpointName=endpoint)
+    except ClientError as exc:
+        raise ByoError(f"endpoint {endpoint}: {exc.response['Error'].get('Message')}") from None
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=live["EndpointConfigName"])
+    live_variants = {v["VariantName"]: v for v in live["ProductionVariants"]}
+    variants = [{k: v[k] for k in VARIANT_FIELDS if k in v} for v in config["ProductionVariants"]]
+    for entry in variants:  # keep what the operators set since: live weights and counts
+        current = live_variants.get(entry["VariantName"], {})
+        if "CurrentWeight" in current:
+            entry["InitialVariantWeight"] = current["CurrentWeight"]
+        if current.get("CurrentInstanceCount"):
+            entry["InitialInstanceCount"] = current["CurrentInstanceCount"]
+
+    stamp = clock().strftime("%Y%m%d%H%M%S")
+    existing = next((v for v in variants if v["VariantName"] == variant), None)
+    template = existing or variants[0]
+    reference = sagemaker.describe_model(ModelName=template["ModelName"])
+    model_name = f"{endpoint}-v{version}-{variant}-{stamp}"[:63]
+    model_args: dict[str, Any] = {
+        "ModelName": model_name,
+        "ExecutionRoleArn": role_arn,
+        "PrimaryContainer": {"Image": package["image"], "ModelDataUrl": package["model_data_url"]},
+        "Tags": [{"Key": "byo:model-version", "Value": str(version)}],
+    }
+    if reference.get("VpcConfig"):
+        model_args["VpcConfig"] = reference["VpcConfig"]
+    sagemaker.create_model(**model_args)
+
+    if existing:
+        existing["ModelName"] = model_name
+        if weight is not None:
+            existing["InitialVariantWeight"] = weight
+        if instances is not None:
+            existing["InitialInstanceCount"] = instances
+    else:
+        variants.append(
+            {
+                "VariantName": variant,
+                "ModelName": model_name,
+                "InstanceType": template["InstanceType"],
+                "InitialInstanceCount": instances or 1,
+                "InitialVariantWeight": 1.0 if weight is None else weight,
+            }
+        )
+    config_name = f"{endpoint}-{stamp}"[:63]
+    config_args: dict[str, Any] = {
+        "EndpointConfigName": config_name,
+        "ProductionVariants": variants,
+        "Tags": [{"Key": "byo:deployed", "Value": f"v{version} as {variant}"}],
+    }
+    for key in ("DataCaptureConfig", "KmsKeyId"):
+        if config.get(key):
+            config_args[key] = config[key]
+    sagemaker.create_endpoint_config(**config_args)
+    sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=config_name)
+    wait_in_service(clients, endpoint, sleep, timeout_s=1800)
+    if not existing:
+        copy_autoscaling(clients, endpoint, template["VariantName"], variant, instances or 1)
+    return {
+        "endpoint": endpoint,
+        "version": version,
+        "variant": variant,
+        "model": model_name,
+        "endpoint_config": config_name,
+        "previous_config": live["EndpointConfigName"],
+    }
+
+
+def copy_autoscaling(
+    clients: Clients, endpoint: str, source: str, variant: str, minimum: int
+) -> None:
+    """Give a new variant the scaling of an existing one (same target and cooldowns)."""
+    aas = clients.client("application-autoscaling")
+    dimension = "sagemaker:variant:DesiredInstanceCount"
+    source_id = f"endpoint/{endpoint}/variant/{source}"
+    targets = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[source_id])[
+        "ScalableTargets"
+    ]
+    if not targets:
+        return  # the endpoint does not autoscale
+    resource_id = f"endpoint/{endpoint}/variant/{variant}"
+    aas.register_scalable_target(
+        ServiceNamespace="sagemaker",
+        ResourceId=resource_id,
+        ScalableDimension=dimension,
+        MinCapacity=minimum,
+        MaxCapacity=max(minimum, targets[0]["MaxCapacity"]),
+    )
+    for policy in aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=source_id)[
+        "ScalingPolicies"
+    ]:
+        tracking = policy.get("TargetTrackingScalingPolicyConfiguration")
+        if tracking:
+            aas.put_scaling_policy(
+                PolicyName=f"{endpoint}-{variant}-invocations-per-instance",
+                ServiceNamespace="sagemaker",
+                ResourceId=resource_id,
+                ScalableDimension=dimension,
+                PolicyType="TargetTrackingScaling",
+                TargetTrackingScalingPolicyConfiguration=tracking,
+            )
