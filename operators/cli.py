@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from operators import batch, demo, deploy, invoke, registry, status, traffic
+from operators import batch, demo, deploy, ground_truth, invoke, registry, status, traffic
 from operators.aws import Clients
 from operators.config import Settings
 from operators.errors import ByoError
@@ -298,6 +299,66 @@ def deploy_cmd(
             f"version {version} serves as {variant} on {result['endpoint']} "
             f"(config {result['endpoint_config']}, was {result['previous_config']})"
         )
+
+
+@cli.group("ground-truth")
+def ground_truth_group() -> None:
+    """Ground-truth labels for captured requests."""
+
+
+@ground_truth_group.command("generate")
+@click.option("--since", type=click.DateTime(), help="Only requests at or after (UTC).")
+@click.option("--until", type=click.DateTime(), help="Only requests before (UTC).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--accuracy",
+    type=click.FloatRange(0, 1),
+    default=0.9,
+    show_default=True,
+    help="Share of labels that agree with the rule (the rest are flipped).",
+)
+@click.option(
+    "--labels",
+    "labels_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Labelled dataset (CSV with a Class column): use known labels.",
+)
+@click.option("--endpoint", help="Endpoint [env BYO_ENDPOINT_NAME; stack output endpoint_name].")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def ground_truth_cmd(
+    settings: Settings,
+    since,
+    until,
+    seed: int,
+    accuracy: float,
+    labels_file: Path | None,
+    endpoint: str | None,
+    as_json: bool,
+) -> None:
+    """Label the captured requests (SageMaker's ground-truth JSONL under ground-truth/)."""
+    settings.options["endpoint_name"] = endpoint
+    summary = ground_truth.generate(
+        Clients(),
+        capture_uri=settings.require("data_capture_s3_uri"),
+        endpoint=settings.require("endpoint_name", "--endpoint"),
+        bucket=settings.require("data_bucket"),
+        seed=seed,
+        accuracy=accuracy,
+        labels_file=labels_file,
+        since=since.replace(tzinfo=UTC) if since else None,
+        until=until.replace(tzinfo=UTC) if until else None,
+    )
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"{summary['labels']} labels ({summary['positives']} positive, "
+        f"{summary['flipped']} flipped, {summary['unmatched']} unmatched) from "
+        f"{summary['rule']}, written to:"
+    )
+    for uri in summary["objects"]:
+        console.print(f"  {uri}")
 
 
 @cli.group("traffic")
