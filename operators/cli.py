@@ -7,6 +7,7 @@ variable (BYO_*) → .env → Terraform outputs → default.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC
 from importlib.metadata import version
@@ -530,6 +531,71 @@ def batch_run_cmd(
         value = summary.get(name)
         table.add_row(name, json.dumps(value) if isinstance(value, dict) else str(value))
     console.print(table)
+
+
+@traffic_group.command("shift")
+@click.option("--to", "target", required=True, help="Variant to move traffic to.")
+@click.option(
+    "--steps",
+    default="10,50,100",
+    show_default=True,
+    help="Its traffic share after each step, in percent.",
+)
+@click.option(
+    "--interval",
+    default="60s",
+    show_default=True,
+    help="How long to watch each step (e.g. 90s, 5m).",
+)
+@click.option(
+    "--max-5xx-rate",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="Roll back if the variant's 5XX share of requests in a step is higher.",
+)
+@click.option("--endpoint", help="Endpoint [env BYO_ENDPOINT_NAME; stack output endpoint_name].")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def traffic_shift_cmd(
+    settings: Settings,
+    target: str,
+    steps: str,
+    interval: str,
+    max_5xx_rate: float,
+    endpoint: str | None,
+    as_json: bool,
+) -> None:
+    """Shift traffic to a variant in steps, checking its 5XX rate (CloudWatch) after each;
+    a failed gate or Ctrl-C restores the weights from before the shift."""
+    try:
+        percents = [float(p) for p in steps.split(",")]
+    except ValueError:
+        raise click.BadParameter(
+            f"{steps!r}: comma-separated numbers, e.g. 10,50,100", param_hint="--steps"
+        ) from None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(s|m)?", interval)
+    if not match:
+        raise click.BadParameter(f"{interval!r}: e.g. 60s or 5m", param_hint="--interval")
+    seconds = float(match.group(1)) * (60 if match.group(2) == "m" else 1)
+    settings.options["endpoint_name"] = endpoint
+    history = traffic.shift(
+        Clients(),
+        settings.require("endpoint_name", "--endpoint"),
+        target,
+        percents,
+        seconds,
+        max_5xx_rate,
+        report=(lambda line: None) if as_json else err_console.print,
+    )
+    if as_json:
+        print_json(history)
+    else:
+        console.print(
+            f"{target} now takes 100% of traffic"
+            if percents[-1] == 100
+            else f"{target} now takes {percents[-1]:g}% of traffic"
+        )
 
 
 def main() -> None:

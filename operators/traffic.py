@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -104,3 +105,112 @@ def wait_in_service(
             raise ByoError(f"endpoint {endpoint} still {status} after {timeout_s:.0f} s")
         sleep(5)
         waited += 5
+
+
+def step_weights(current: list[Variant], target: str, percent: float) -> dict[str, float]:
+    """Weights giving `target` `percent`% of traffic; the others share the rest as they did."""
+    others = [v for v in current if v.name != target]
+    rest = sum(v.weight for v in others)
+    weights = {target: float(percent)}
+    for v in others:
+        share = (v.weight / rest) if rest else 1 / len(others)
+        weights[v.name] = round((100.0 - percent) * share, 6)
+    return weights
+
+
+@dataclass(frozen=True)
+class GateReading:
+    invocations: float
+    errors_5xx: float
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors_5xx / self.invocations if self.invocations else 0.0
+
+
+def read_gate(
+    clients: Clients, endpoint: str, variant: str, start: datetime, end: datetime
+) -> GateReading:
+    cloudwatch = clients.client("cloudwatch")
+
+    def total(metric: str) -> float:
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/SageMaker",
+            MetricName=metric,
+            Dimensions=[
+                {"Name": "EndpointName", "Value": endpoint},
+                {"Name": "VariantName", "Value": variant},
+            ],
+            StartTime=start,
+            EndTime=end,
+            Period=60,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return sum(p["Sum"] for p in points)
+
+    return GateReading(total("Invocations"), total("Invocation5XXErrors"))
+
+
+def shift(
+    clients: Clients,
+    endpoint: str,
+    target: str,
+    steps: list[float],
+    interval_s: float,
+    max_5xx_rate: float,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    report: Callable[[str], None] = lambda line: None,
+) -> list[dict[str, Any]]:
+    """Canary/linear shift to `target`, checking its 5XX rate after each step; on a failed gate,
+    an error or Ctrl-C the weights from before the shift are restored and the reason raised."""
+    if not steps or any(not 0 < p <= 100 for p in steps) or steps != sorted(steps):
+        raise ConfigError("--steps must be increasing percentages in (0, 100], e.g. 10,50,100")
+    before = live_variants(clients, endpoint)
+    if target not in {v.name for v in before}:
+        raise ConfigError(
+            f"endpoint {endpoint} has no variant {target}; its variants are "
+            f"{', '.join(v.name for v in before)}"
+        )
+    original = {v.name: v.weight for v in before}
+    history: list[dict[str, Any]] = []
+    try:
+        for percent in steps:
+            set_weights(clients, endpoint, step_weights(before, target, percent), sleep)
+            started = now()
+            report(f"{target} at {percent:g}%: watching for {interval_s:g} s")
+            sleep(interval_s)
+            reading = read_gate(
+                clients,
+                endpoint,
+                target,
+                started - timedelta(minutes=1),
+                now() + timedelta(minutes=1),
+            )
+            history.append(
+                {
+                    "percent": percent,
+                    "invocations": reading.invocations,
+                    "errors_5xx": reading.errors_5xx,
+                    "error_rate": reading.error_rate,
+                }
+            )
+            if reading.error_rate > max_5xx_rate:
+                raise GateFailed(
+                    f"{target} at {percent:g}%: 5XX rate {reading.error_rate:.2%} "
+                    f"({reading.errors_5xx:g} of {reading.invocations:g}) > {max_5xx_rate:.2%}"
+                )
+            report(
+                f"{target} at {percent:g}%: {reading.invocations:g} requests, 5XX rate "
+                f"{reading.error_rate:.2%}: ok"
+            )
+    except (GateFailed, ByoError, KeyboardInterrupt) as exc:
+        set_weights(clients, endpoint, original, sleep)
+        restored = ", ".join(f"{k}={v:g}" for k, v in original.items())
+        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+        raise ByoError(f"shift rolled back ({reason}); weights restored to {restored}") from None
+    return history
+
+
+class GateFailed(ByoError):
+    """The target variant's health gate failed during a shift."""
