@@ -19,7 +19,17 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from operators import batch, demo, deploy, ground_truth, invoke, registry, status, traffic
+from operators import (
+    batch,
+    demo,
+    deploy,
+    ground_truth,
+    invoke,
+    registry,
+    status,
+    teardown,
+    traffic,
+)
 from operators.aws import Clients
 from operators.config import Settings
 from operators.errors import ByoError
@@ -596,6 +606,54 @@ def traffic_shift_cmd(
             if percents[-1] == 100
             else f"{target} now takes {percents[-1]:g}% of traffic"
         )
+
+
+@cli.command("teardown")
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--keep-data",
+    is_flag=True,
+    help="Keep the data bucket, its objects and the job table (destroy everything else).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def teardown_cmd(
+    settings: Settings, dry_run: bool, yes: bool, keep_data: bool, as_json: bool
+) -> None:
+    """Remove what the operators created, then the Terraform stack, in dependency order.
+    Running it again finds nothing and exits 0."""
+    clients = Clients()
+    todo = teardown.plan(clients, settings, keep_data)
+    if as_json and (dry_run or todo.empty()):
+        print_json({"dry_run": dry_run, **todo.as_dict()})
+        return
+    if todo.empty():
+        console.print("nothing to tear down")
+        return
+    listing = Table(
+        title="teardown" + (" (dry run)" if dry_run else ""),
+        title_justify="left",
+        show_header=False,
+    )
+    for arn in todo.model_packages:
+        listing.add_row("model package", arn)
+    for name in todo.endpoint_configs:
+        listing.add_row("endpoint config", name)
+    for name in todo.models:
+        listing.add_row("model", name)
+    if todo.bucket:
+        listing.add_row("bucket objects", f"s3://{todo.bucket}: {todo.objects} versions")
+    if todo.stack:
+        listing.add_row("terraform", "destroy" + (" (all but storage)" if keep_data else ""))
+    console.print(listing)
+    if dry_run:
+        return
+    if not yes and not click.confirm("Remove all of this?", err=True):
+        raise click.Abort()
+    teardown.execute(clients, settings, todo, keep_data, report=err_console.print)
+    if as_json:
+        print_json({"dry_run": False, **todo.as_dict()})
 
 
 def main() -> None:

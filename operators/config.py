@@ -32,15 +32,21 @@ def _plain(outputs: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def terraform_outputs(stack_dir: Path, target: str) -> dict[str, Any]:
+def terraform_env(stack_dir: Path, target: str) -> dict[str, str]:
+    """The environment `make` gives Terraform: the project's CLI config and the target's data
+    dir (unless the caller already chose them)."""
     from operators.terraform import write_cli_config
 
-    root = stack_dir.resolve().parents[2] if len(stack_dir.resolve().parents) > 2 else Path.cwd()
-    env = {
-        **os.environ,
-        "TF_CLI_CONFIG_FILE": str(write_cli_config(root / "build" / "terraform.rc")),
-        "TF_DATA_DIR": str(root / "build" / "tf" / target),
-    }
+    resolved = stack_dir.resolve()
+    root = resolved.parents[2] if len(resolved.parents) > 2 else Path.cwd()
+    env = dict(os.environ)
+    env.setdefault("TF_CLI_CONFIG_FILE", str(write_cli_config(root / "build" / "terraform.rc")))
+    env.setdefault("TF_DATA_DIR", str(root / "build" / "tf" / target))
+    return env
+
+
+def terraform_outputs(stack_dir: Path, target: str) -> dict[str, Any]:
+    env = terraform_env(stack_dir, target)
     try:
         result = subprocess.run(
             ["terraform", f"-chdir={stack_dir}", "output", "-json"],

@@ -13,8 +13,10 @@ import uuid
 import numpy as np
 import pytest
 import xgboost as xgb
+from click.testing import CliRunner
 
 from batch_processor.package import build_trigger_zip
+from operators.cli import cli
 from operators.terraform import write_cli_config
 from sample.train import load_model_tarball
 from tests.conftest import REPO
@@ -58,6 +60,7 @@ def terraform(emulator, tmp_path, trained_model):
         f"-backend-config=path={tmp_path / 'state' / 'terraform.tfstate'}",
     )
     run.name = name
+    run.env = env
     yield run
     assert (STACK / ".terraform.lock.hcl").read_bytes() == lock, "init must not rewrite the lock"
 
@@ -183,7 +186,9 @@ def check_serving_through_the_stack(emulator, outputs: dict, trained_model) -> N
     assert record["eventMetadata"]["inferenceId"] == "e2e-1"
 
 
-def test_apply_replan_destroy_leaves_nothing(terraform, emulator, record_property, trained_model):
+def test_apply_replan_operate_teardown_leaves_nothing(
+    terraform, emulator, record_property, trained_model, monkeypatch
+):
     began = time.perf_counter()
     terraform("apply", "-input=false", "-auto-approve")
     record_property("timing:stack apply (emulator)", time.perf_counter() - began)
@@ -222,7 +227,64 @@ def test_apply_replan_destroy_leaves_nothing(terraform, emulator, record_propert
     record_property("timing:stack re-plan (emulator)", time.perf_counter() - began)
     assert plan.returncode == 0, "re-plan after apply must show no changes:\n" + plan.stdout[-6000:]
 
+    operate_the_stack(emulator, terraform, outputs, trained_model, monkeypatch)
+
     began = time.perf_counter()
-    terraform("destroy", "-input=false", "-auto-approve")
-    record_property("timing:stack destroy (emulator)", time.perf_counter() - began)
+    teardown = CliRunner().invoke(cli, ["teardown", "--yes"])
+    record_property(
+        "timing:byo teardown, stack destroy included (emulator)", time.perf_counter() - began
+    )
+    assert teardown.exit_code == 0, teardown.output
     assert stack_resources(emulator, terraform.name) == {}
+    again = CliRunner().invoke(cli, ["teardown", "--yes"])
+    assert again.exit_code == 0, again.output
+    assert "nothing to tear down" in again.output
+
+
+def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeypatch) -> None:
+    """The operators' story on the applied stack: register, approve, deploy as variant-b, set
+    traffic, send traffic, generate ground truth. `byo` finds the stack through Terraform."""
+    for name in (
+        "TF_CLI_CONFIG_FILE",
+        "TF_DATA_DIR",
+        "TF_VAR_name",
+        "TF_VAR_emulator",
+        "TF_VAR_initial_model_path",
+        "TF_VAR_trigger_package_path",
+    ):
+        monkeypatch.setenv(name, terraform.env[name])
+    monkeypatch.setenv("BYO_STACK_DIR", str(STACK))
+
+    def byo(*args: str) -> dict:
+        result = CliRunner().invoke(cli, [*args, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    registered = byo(
+        "model",
+        "register",
+        "--artifact",
+        str(trained_model.model_path),
+        "--metrics",
+        str(trained_model.evaluation_path),
+        "--approve",
+    )
+    deployed = byo("deploy", str(registered["version"]), "--variant", "variant-b")
+    assert deployed["endpoint"] == outputs["endpoint_name"]
+    weights = byo("traffic", "set", "variant-a=1", "variant-b=1")
+    assert {v["variant"]: v["weight"] for v in weights["variants"]} == {
+        "variant-a": 1.0,
+        "variant-b": 1.0,
+    }
+    sent = byo(
+        "invoke", "--file", str(REPO / "sample" / "sample.csv"), "--inference-id-prefix", "e2e-"
+    )
+    assert sent["sent"] == 10 and not sent["errors"]
+    urllib.request.urlopen(
+        urllib.request.Request(f"{emulator.runtime_url}/localaws/flush", method="POST")
+    ).close()
+    truth = byo("ground-truth", "generate", "--accuracy", "1")
+    assert truth["labels"] >= 10
+    state = byo("status")
+    assert {v["variant"] for v in state["variants"]} == {"variant-a", "variant-b"}
+    assert [p["status"] for p in state["registry"]] == ["Approved"]

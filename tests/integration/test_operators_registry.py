@@ -193,3 +193,33 @@ def test_deploy_an_approved_version_as_a_new_variant(emulator, registry, trained
         Body=b"0" + b",0" * 29 + b"\n",
     )
     assert answer["InvokedProductionVariant"] == "variant-b"
+
+
+def test_teardown_dry_run_lists_operator_resources_and_removes_nothing(
+    emulator, registry, trained_model
+):
+    CliRunner().invoke(
+        cli,
+        [
+            "--outputs",
+            registry["outputs"],
+            "model",
+            "register",
+            "--artifact",
+            str(trained_model.model_path),
+            "--metrics",
+            str(trained_model.evaluation_path),
+        ],
+    )
+    result = CliRunner().invoke(
+        cli, ["--outputs", registry["outputs"], "teardown", "--dry-run", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    planned = json.loads(result.output)
+    assert planned["dry_run"] is True
+    assert len(planned["model_packages"]) == 1
+    assert planned["bucket"] == registry["bucket"] and planned["objects"] == 2
+    listed = emulator.client("sagemaker").list_model_packages(
+        ModelPackageGroupName=registry["group"]
+    )["ModelPackageSummaryList"]
+    assert len(listed) == 1, "a dry run removes nothing"

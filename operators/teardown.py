@@ -1,0 +1,151 @@
+"""`byo teardown`: remove what the operators created, then the Terraform stack.
+
+Order: model versions in the registry (the group can only go once empty) → endpoint configs and
+models the operators created (tagged by `byo deploy`) → the data bucket's objects, all versions
+(unless --keep-data) → `terraform destroy` (with --keep-data, every module but storage).
+A second run finds nothing and exits 0.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from operators.aws import Clients
+from operators.config import DEFAULT_STACK_DIR, Settings, terraform_env
+from operators.errors import ByoError, ConfigError
+
+MODULES_BUT_STORAGE = (
+    "module.network",
+    "module.ecr",
+    "module.endpoint",
+    "module.autoscaling",
+    "module.batch",
+    "module.trigger",
+    "module.observability",
+    "aws_s3_object.initial_model",
+)
+
+
+@dataclass
+class Plan:
+    model_packages: list[str] = field(default_factory=list)
+    endpoint_configs: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    bucket: str | None = None
+    objects: int = 0
+    stack: bool = False
+
+    def empty(self) -> bool:
+        return not (
+            self.model_packages
+            or self.endpoint_configs
+            or self.models
+            or self.objects
+            or self.stack
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model_packages": self.model_packages,
+            "endpoint_configs": self.endpoint_configs,
+            "models": self.models,
+            "bucket": self.bucket,
+            "objects": self.objects,
+            "stack": self.stack,
+        }
+
+
+def _tagged(sagemaker: Any, arn: str, key: str) -> bool:
+    tags = sagemaker.list_tags(ResourceArn=arn).get("Tags", [])
+    return any(t["Key"] == key for t in tags)
+
+
+def plan(clients: Clients, settings: Settings, keep_data: bool) -> Plan:
+    try:
+        outputs = settings.outputs
+    except ConfigError:
+        return Plan()  # no stack (or never applied): nothing to tear down
+    result = Plan(stack=bool(outputs))
+    sagemaker = clients.client("sagemaker")
+    group = outputs.get("model_package_group")
+    if group:
+        try:
+            packages = sagemaker.list_model_packages(ModelPackageGroupName=group)
+            result.model_packages = [
+                p["ModelPackageArn"] for p in packages["ModelPackageSummaryList"]
+            ]
+        except ClientError:
+            pass  # the group is already gone
+    endpoint = outputs.get("endpoint_name") or ""
+    for config in sagemaker.list_endpoint_configs(NameContains=endpoint)["EndpointConfigs"]:
+        if _tagged(sagemaker, config["EndpointConfigArn"], "byo:deployed"):
+            result.endpoint_configs.append(config["EndpointConfigName"])
+    for model in sagemaker.list_models(NameContains=endpoint)["Models"]:
+        if _tagged(sagemaker, model["ModelArn"], "byo:model-version"):
+            result.models.append(model["ModelName"])
+    if not keep_data and outputs.get("data_bucket"):
+        result.bucket = outputs["data_bucket"]
+        try:
+            pages = clients.s3.get_paginator("list_object_versions").paginate(Bucket=result.bucket)
+            result.objects = sum(
+                len(p.get("Versions", [])) + len(p.get("DeleteMarkers", [])) for p in pages
+            )
+        except ClientError:
+            result.bucket = None
+    return result
+
+
+def execute(
+    clients: Clients, settings: Settings, todo: Plan, keep_data: bool, report=lambda line: None
+) -> None:
+    sagemaker = clients.client("sagemaker")
+    for arn in todo.model_packages:
+        sagemaker.delete_model_package(ModelPackageName=arn)
+        report(f"deleted model package {arn}")
+    for name in todo.endpoint_configs:
+        sagemaker.delete_endpoint_config(EndpointConfigName=name)
+        report(f"deleted endpoint config {name}")
+    for name in todo.models:
+        sagemaker.delete_model(ModelName=name)
+        report(f"deleted model {name}")
+    if todo.bucket and todo.objects:
+        pages = clients.s3.get_paginator("list_object_versions").paginate(Bucket=todo.bucket)
+        for page in pages:
+            doomed = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            for start in range(0, len(doomed), 1000):
+                clients.s3.delete_objects(
+                    Bucket=todo.bucket, Delete={"Objects": doomed[start : start + 1000]}
+                )
+        report(f"emptied s3://{todo.bucket} ({todo.objects} object versions)")
+    if todo.stack:
+        destroy_stack(settings, keep_data)
+        report("terraform destroy: done" + (" (storage kept)" if keep_data else ""))
+
+
+def destroy_stack(settings: Settings, keep_data: bool) -> None:
+    stack_dir = Path(settings.get("stack_dir") or DEFAULT_STACK_DIR)
+    target = settings.get("target") or "local"
+    args = [
+        "terraform",
+        f"-chdir={stack_dir}",
+        "destroy",
+        "-input=false",
+        "-auto-approve",
+        "-var",
+        f"emulator={'true' if target == 'local' else 'false'}",
+    ]
+    if keep_data:
+        args += [f"-target={t}" for t in MODULES_BUT_STORAGE]
+    result = subprocess.run(
+        args, env=terraform_env(stack_dir, target), capture_output=True, text=True, timeout=3600
+    )
+    if result.returncode != 0:
+        raise ByoError(f"terraform destroy failed: {result.stderr.strip()[-1500:]}")
