@@ -433,8 +433,21 @@ def traffic_set_cmd(
     help="The platform stack's `terraform output -json`: use its bucket and endpoint, and run "
     "the batch flow (S3 input/ -> trigger -> Batch job -> output/).",
 )
+@click.option(
+    "--data",
+    "data_csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("build/data/creditcard.csv"),
+    show_default=True,
+    help="Labelled dataset: trains model v2 and labels the ground truth (with --outputs).",
+)
 def demo_cmd(
-    model_dir: Path, sample_csv: Path, bucket: str, endpoint: str | None, outputs: Path | None
+    model_dir: Path,
+    sample_csv: Path,
+    bucket: str,
+    endpoint: str | None,
+    outputs: Path | None,
+    data_csv: Path,
 ) -> None:
     """Upload the trained model to S3, read it back and score sample rows with it; with
     --endpoint, also score each row through the endpoint and show the variant that served it."""
@@ -480,6 +493,15 @@ def demo_cmd(
         for name, value in flow["record"].items():
             record.add_row(name, str(value))
         console.print(record)
+        if data_csv.is_file():
+            config = Settings(outputs_file=outputs)
+            demo.rollout_story(
+                clients, config, data_csv, sample_csv, model_dir.parent, report=console.print
+            )
+            report = status.endpoint_status(clients, stack.endpoint_name)
+            console.print(
+                variants_table(f"byo status: endpoint {stack.endpoint_name}", report["variants"])
+            )
 
 
 @cli.group("batch")

@@ -190,3 +190,86 @@ def batch_flow(clients: Clients, outputs: StackOutputs, rows_csv: Path) -> dict[
 def read_auc(model_dir: Path) -> float:
     evaluation = json.loads((model_dir / "evaluation.json").read_text())
     return evaluation["binary_classification_metrics"]["auc"]["value"]
+
+
+def rollout_story(
+    clients: Clients, settings: Any, data_csv: Path, sample_csv: Path, work_dir: Path, report: Any
+) -> dict[str, Any]:
+    """Model v2 end to end: train, register (approved), deploy as variant-b at weight 0, shift
+    10→50→100 with traffic during every step, send traffic, generate ground truth."""
+    import os
+    import urllib.request
+
+    from operators import deploy, ground_truth, invoke, registry, traffic
+    from sample.train import train
+
+    trained = train(data_csv, work_dir / "model-v2", seed=7)
+    report(
+        f"trained v2: AUC {trained.evaluation['binary_classification_metrics']['auc']['value']:.4f}"
+    )
+    package = registry.register(
+        clients,
+        artifact=trained.model_path,
+        metrics=trained.evaluation_path,
+        bucket=settings.require("data_bucket"),
+        group=settings.require("model_package_group"),
+        image=settings.require("serving_image"),
+        approve=True,
+    )
+    report(f"registered v2 as version {package['version']} ({package['status']})")
+    endpoint = settings.require("endpoint_name")
+    deployed = deploy.deploy(
+        clients,
+        endpoint=endpoint,
+        group=settings.require("model_package_group"),
+        version=package["version"],
+        variant="variant-b",
+        role_arn=settings.require("sagemaker_execution_role_arn"),
+        weight=0,
+    )
+    report(
+        f"deployed version {package['version']} as variant-b (config "
+        f"{deployed['endpoint_config']}), weight 0"
+    )
+    rows = [line for line in sample_csv.read_text().splitlines() if line.strip()]
+    runtime_url = os.environ.get("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
+
+    def traffic_then_wait(seconds: float) -> None:
+        if seconds < 30:  # InService polls
+            return
+        invoke.send_rows(clients, endpoint, rows * 5)
+        if runtime_url:  # the local hosting publishes metrics on flush; AWS within a minute
+            urllib.request.urlopen(
+                urllib.request.Request(f"{runtime_url}/localaws/flush", method="POST")
+            ).close()
+
+    history = traffic.shift(
+        clients,
+        endpoint,
+        "variant-b",
+        [10, 50, 100],
+        60,
+        0.01,
+        sleep=traffic_then_wait,
+        report=report,
+    )
+    sent = invoke.send_rows(clients, endpoint, rows, inference_id_prefix="demo-")
+    report(f"sent {sent.sent} requests: {dict(sent.per_variant)}")
+    if runtime_url:
+        urllib.request.urlopen(
+            urllib.request.Request(f"{runtime_url}/localaws/flush", method="POST")
+        ).close()
+    truth = ground_truth.generate(
+        clients,
+        capture_uri=settings.require("data_capture_s3_uri"),
+        endpoint=endpoint,
+        bucket=settings.require("data_bucket"),
+        labels_file=data_csv,
+        accuracy=0.9,
+        seed=1,
+    )
+    report(
+        f"ground truth: {truth['labels']} labels ({truth['unmatched']} unmatched) in "
+        f"{', '.join(truth['objects'])}"
+    )
+    return {"version": package["version"], "shift": history, "ground_truth": truth}
