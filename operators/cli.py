@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -690,3 +691,27 @@ def main() -> None:
     except ByoError as exc:
         err_console.print(f"error: {exc}", style="red", markup=False)
         sys.exit(exc.exit_code)
+    except EndpointConnectionError as exc:
+        err_console.print(
+            f"error: cannot reach AWS at {exc.kwargs.get('endpoint_url')}: is the emulator "
+            "running (make emulator-up), or AWS_ENDPOINT_URL wrong?",
+            style="red",
+            markup=False,
+        )
+        sys.exit(1)
+    except NoCredentialsError:
+        err_console.print(
+            "error: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID "
+            "(the emulator takes any)",
+            style="red",
+            markup=False,
+        )
+        sys.exit(2)
+    except ClientError as exc:  # an AWS error no command expected: its code and message
+        error = exc.response.get("Error", {})
+        err_console.print(
+            f"error: AWS {exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}",
+            style="red",
+            markup=False,
+        )
+        sys.exit(1)

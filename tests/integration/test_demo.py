@@ -111,8 +111,13 @@ def test_byo_demo_runs_the_batch_flow_on_the_stack_outputs(emulator, trained_mod
         )
     )
     result = run_byo(
-        "demo", "--model-dir", str(trained_model.model_path.parent), "--outputs", str(outputs),
-        "--data", str(tmp_path / "no-dataset.csv"),  # no model v2 story without the dataset
+        "demo",
+        "--model-dir",
+        str(trained_model.model_path.parent),
+        "--outputs",
+        str(outputs),
+        "--data",
+        str(tmp_path / "no-dataset.csv"),  # no model v2 story without the dataset
     )
     assert result.returncode == 0, result.stderr
     assert f"wrote s3://{bucket}/output/" in result.stdout

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -88,4 +89,26 @@ def test_bad_weights_exit_2_with_one_line_and_no_traceback(outputs):
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "error: 'variant-a=oops': weight 'oops' is not a number"
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_aws_is_one_line_not_a_traceback(tmp_path):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"endpoint_name": {"value": "e"}}))
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "byo"), "--outputs", str(outputs), "status"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 1
+    assert "cannot reach AWS at http://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.stderr
