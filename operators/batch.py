@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -29,27 +30,34 @@ def run_local(
         raise ConfigError(
             f"cannot read {uri}: {exc.response['Error'].get('Message') or exc}"
         ) from None
+    base = Settings(
+        bucket=bucket,
+        key=key,
+        etag=head["ETag"].strip('"'),
+        version_id=head.get("VersionId") or "",
+        endpoint=endpoint,
+        job_table=job_table,
+        batch_rows=batch_rows,
+        concurrency=concurrency,
+        shards=shards,
+    )
+    return run_shards(clients, base, f"batch job for {uri}")
+
+
+def run_shards(clients: Clients, base: Settings, label: str) -> dict[str, Any]:
+    """Run every shard of the job here, one after another; the last assembles the output."""
     summary = None
-    for shard in range(shards):
-        settings = Settings(
-            bucket=bucket,
-            key=key,
-            etag=head["ETag"].strip('"'),
-            version_id=head.get("VersionId") or "",
-            endpoint=endpoint,
-            job_table=job_table,
-            batch_rows=batch_rows,
-            concurrency=concurrency,
-            shards=shards,
-            shard=shard,
-        )
+    for shard in range(base.shards):
         job = Job(
-            settings, clients.s3, clients.client("sagemaker-runtime"), clients.client("dynamodb")
+            replace(base, shard=shard),
+            clients.s3,
+            clients.client("sagemaker-runtime"),
+            clients.client("dynamodb"),
         )
         try:
             summary = job.run() or summary
         except JobFailed as exc:
-            raise ByoError(f"batch job for {uri} FAILED: {exc}") from None
+            raise ByoError(f"{label} FAILED: {exc}") from None
     if summary is None:
-        raise ByoError(f"batch job for {uri}: no shard assembled the output (see the job record)")
+        raise ByoError(f"{label}: no shard assembled the output (see the job record)")
     return summary

@@ -17,10 +17,11 @@ import numpy as np
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
-from batch_processor.job import Job, JobFailed, Settings
+from batch_processor.job import Settings
 from batch_processor.trigger import Settings as TriggerSettings
 from batch_processor.trigger import Trigger
 from operators.aws import Clients
+from operators.batch import run_shards
 from operators.errors import ByoError, ConfigError
 from operators.stack import StackOutputs
 from sample.train import load_model_tarball
@@ -153,25 +154,16 @@ def batch_flow(clients: Clients, outputs: StackOutputs, rows_csv: Path) -> dict[
         )
     job = clients.client("batch").describe_jobs(jobs=[submitted["jobId"]])["jobs"][0]
     parameters = job["parameters"]
-    summary = None
-    for shard in range(int(parameters["shards"])):
-        settings = Settings(
-            bucket=parameters["bucket"],
-            key=parameters["key"],
-            etag=parameters["etag"],
-            version_id=parameters["version"],
-            endpoint=outputs.endpoint_name,
-            job_table=outputs.job_table,
-            shards=int(parameters["shards"]),
-            shard=shard,
-        )
-        runner = Job(
-            settings, clients.s3, clients.client("sagemaker-runtime"), clients.client("dynamodb")
-        )
-        try:
-            summary = runner.run() or summary
-        except JobFailed as exc:
-            raise ByoError(f"batch job {submitted['jobId']} FAILED: {exc}") from None
+    settings = Settings(
+        bucket=parameters["bucket"],
+        key=parameters["key"],
+        etag=parameters["etag"],
+        version_id=parameters["version"],
+        endpoint=outputs.endpoint_name,
+        job_table=outputs.job_table,
+        shards=int(parameters["shards"]),
+    )
+    summary = run_shards(clients, settings, f"batch job {submitted['jobId']}")
     record = clients.client("dynamodb").get_item(
         TableName=outputs.job_table,
         Key={"FileName": {"S": settings.record_key}},

@@ -56,17 +56,23 @@ def alive(pid: int) -> bool:
 def test_detach_serves_on_loopback_and_stop_leaves_nothing(tmp_path):
     port = free_port()
     pidfile = tmp_path / "emulator.pid"
-    started = emulator_cli("--port", str(port), "--pidfile", str(pidfile), "--detach")
+    hosting = str(free_port())  # not port+1, which another test's server may hold
+    started = emulator_cli(
+        "--port", str(port), "--hosting-port", hosting, "--pidfile", str(pidfile), "--detach"
+    )
     assert started.returncode == 0, started.stderr
     pid = read_pid(pidfile)
     assert pid is not None
     try:
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else
+        assert listening_addresses(int(hosting)) == {"0100007F"}  # the SageMaker runtime too
         s3 = boto3.client("s3", endpoint_url=endpoint_url("127.0.0.1", port))
         s3.create_bucket(Bucket="detached")
         assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["detached"]
 
-        again = emulator_cli("--port", str(port), "--pidfile", str(pidfile), "--detach")
+        again = emulator_cli(
+            "--port", str(port), "--hosting-port", hosting, "--pidfile", str(pidfile), "--detach"
+        )
         assert again.returncode == 0, "a second up is a no-op when the same emulator answers"
         assert read_pid(pidfile) == pid
         assert emulator_cli("--pidfile", str(pidfile), "--status").returncode == 0
@@ -109,7 +115,17 @@ def test_sigterm_stops_a_foreground_emulator_cleanly(tmp_path):
     port = free_port()
     pidfile = tmp_path / "fg.pid"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "localaws.emulator", "--port", str(port), "--pidfile", str(pidfile)],
+        [
+            sys.executable,
+            "-m",
+            "localaws.emulator",
+            "--port",
+            str(port),
+            "--hosting-port",
+            str(free_port()),
+            "--pidfile",
+            str(pidfile),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
