@@ -141,7 +141,8 @@ def _patch_update_endpoint() -> None:
     config's variants and data capture at once (no Updating phase to wait through). With
     RetainAllVariantProperties, variants present in both configs keep their live weight and
     instance count unless listed in ExcludeRetainedVariantProperties, as on AWS.
-    DeploymentConfig (blue/green) is accepted and not simulated.
+    DeploymentConfig (blue/green) is recorded as the endpoint's LastDeploymentConfig, as AWS
+    reports it; the traffic shifting itself is not simulated.
     """
 
     def update_endpoint(self: SageMakerResponse) -> ActionResult:
@@ -174,6 +175,8 @@ def _patch_update_endpoint() -> None:
                     for key in ("CurrentInstanceCount", "DesiredInstanceCount"):
                         if key in old:
                             variant[key] = old[key]
+        if self._get_param("DeploymentConfig"):
+            endpoint.last_deployment_config = self._get_param("DeploymentConfig")
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = new_variants
         endpoint.data_capture_config = copy.deepcopy(config.data_capture_config)

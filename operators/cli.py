@@ -250,25 +250,33 @@ def model_list_cmd(settings: Settings, as_json: bool) -> None:
 
 @model_group.command("approve")
 @click.argument("version", type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.pass_obj
-def model_approve_cmd(settings: Settings, version: int) -> None:
+def model_approve_cmd(settings: Settings, version: int, as_json: bool) -> None:
     """Approve VERSION for deployment."""
     package = registry.set_status(
         Clients(), settings.require("model_package_group"), version, "Approved"
     )
-    console.print(f"version {package['version']} is {package['status']}")
+    if as_json:
+        print_json(package)
+    else:
+        console.print(f"version {package['version']} is {package['status']}")
 
 
 @model_group.command("reject")
 @click.argument("version", type=click.IntRange(min=1))
 @click.option("--reason", required=True, help="Why (kept with the version).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.pass_obj
-def model_reject_cmd(settings: Settings, version: int, reason: str) -> None:
+def model_reject_cmd(settings: Settings, version: int, reason: str, as_json: bool) -> None:
     """Reject VERSION, with the reason."""
     package = registry.set_status(
         Clients(), settings.require("model_package_group"), version, "Rejected", reason
     )
-    console.print(f"version {package['version']} is {package['status']}: {reason}")
+    if as_json:
+        print_json(package)
+    else:
+        console.print(f"version {package['version']} is {package['status']}: {reason}")
 
 
 @cli.command("deploy")
@@ -281,6 +289,36 @@ def model_reject_cmd(settings: Settings, version: int, reason: str) -> None:
 )
 @click.option("--instances", type=click.IntRange(min=1), help="Its instance count.")
 @click.option("--endpoint", help="Endpoint [env BYO_ENDPOINT_NAME; stack output endpoint_name].")
+@click.option(
+    "--blue-green",
+    is_flag=True,
+    help="On AWS: let SageMaker move the endpoint "
+    "blue/green (canary first) and roll back on the alarms.",
+)
+@click.option("--canary-percent", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option(
+    "--canary-wait",
+    "canary_wait_s",
+    type=click.IntRange(min=0),
+    default=300,
+    show_default=True,
+    help="Seconds the canary serves before the rest moves.",
+)
+@click.option(
+    "--termination-wait",
+    "termination_wait_s",
+    type=click.IntRange(min=0),
+    default=300,
+    show_default=True,
+    help="Seconds the old fleet is kept afterwards.",
+)
+@click.option(
+    "--rollback-alarm",
+    "rollback_alarms",
+    multiple=True,
+    help="Alarm that rolls the update back (repeatable; default: the stack's 5XX and "
+    "p99-latency alarms).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.pass_obj
 def deploy_cmd(
@@ -290,10 +328,25 @@ def deploy_cmd(
     weight: float | None,
     instances: int | None,
     endpoint: str | None,
+    blue_green: bool,
+    canary_percent: int,
+    canary_wait_s: int,
+    termination_wait_s: int,
+    rollback_alarms: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Serve approved model VERSION as VARIANT (other variants and data capture are kept)."""
     settings.options["endpoint_name"] = endpoint
+    deployment_config = None
+    if blue_green:
+        alarms = list(rollback_alarms) or [
+            name
+            for key, name in (settings.get("alarm_names") or {}).items()
+            if key.endswith(("/5xx", "/latency-p99"))
+        ]
+        deployment_config = deploy.blue_green(
+            canary_percent, canary_wait_s, termination_wait_s, alarms
+        )
     result = deploy.deploy(
         Clients(),
         endpoint=settings.require("endpoint_name", "--endpoint"),
@@ -303,6 +356,7 @@ def deploy_cmd(
         role_arn=settings.require("sagemaker_execution_role_arn"),
         weight=weight,
         instances=instances,
+        deployment_config=deployment_config,
     )
     if as_json:
         print_json(result)

@@ -28,6 +28,28 @@ VARIANT_FIELDS = (
 )
 
 
+def blue_green(
+    canary_percent: int, canary_wait_s: int, termination_wait_s: int, rollback_alarms: list[str]
+) -> dict[str, Any]:
+    """SageMaker's blue/green DeploymentConfig: a canary share first, then the rest; the
+    alarms roll the update back automatically."""
+    config: dict[str, Any] = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary_percent},
+                "WaitIntervalInSeconds": canary_wait_s,
+            },
+            "TerminationWaitInSeconds": termination_wait_s,
+        }
+    }
+    if rollback_alarms:
+        config["AutoRollbackConfiguration"] = {
+            "Alarms": [{"AlarmName": name} for name in rollback_alarms]
+        }
+    return config
+
+
 def deploy(
     clients: Clients,
     *,
@@ -38,6 +60,7 @@ def deploy(
     role_arn: str,
     weight: float | None = None,
     instances: int | None = None,
+    deployment_config: dict[str, Any] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
@@ -105,7 +128,10 @@ def deploy(
         if config.get(key):
             config_args[key] = config[key]
     sagemaker.create_endpoint_config(**config_args)
-    sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=config_name)
+    update: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": config_name}
+    if deployment_config:
+        update["DeploymentConfig"] = deployment_config
+    sagemaker.update_endpoint(**update)
     wait_in_service(clients, endpoint, sleep, timeout_s=1800)
     if not existing:
         copy_autoscaling(clients, endpoint, template["VariantName"], variant, instances or 1)

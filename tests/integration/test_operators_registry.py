@@ -75,7 +75,8 @@ def test_register_approve_reject_list(emulator, registry, trained_model):
     )
     assert json.loads(second.output)["status"] == "Approved"
 
-    assert byo(registry, "model", "approve", "1").exit_code == 0
+    approved = byo(registry, "model", "approve", "1", "--json")
+    assert json.loads(approved.output)["status"] == "Approved"
     rejected = byo(registry, "model", "reject", "2", "--reason", "AUC regression")
     assert rejected.exit_code == 0 and "Rejected" in rejected.output
     listed = json.loads(byo(registry, "model", "list", "--json").output)
@@ -185,6 +186,28 @@ def test_deploy_an_approved_version_as_a_new_variant(emulator, registry, trained
         ServiceNamespace="sagemaker", ResourceIds=[f"endpoint/{endpoint}/variant/variant-b"]
     )["ScalableTargets"]
     assert targets and targets[0]["MaxCapacity"] == 3
+    assert "LastDeploymentConfig" not in live
+
+    outputs["alarm_names"] = {
+        "value": {
+            "variant-a/5xx": "a-5xx",
+            "variant-a/latency-p99": "a-p99",
+            "trigger-dlq-not-empty": "dlq",
+        }
+    }
+    (tmp_path / "o.json").write_text(json.dumps(outputs))
+    blue_green = run(
+        "deploy", "1", "--variant", "variant-b", "--blue-green", "--canary-percent", "20"
+    )
+    assert blue_green.exit_code == 0, blue_green.output
+    config = sm.describe_endpoint(EndpointName=endpoint)["LastDeploymentConfig"]
+    routing = config["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing["Type"] == "CANARY" and routing["CanarySize"]["Value"] == 20
+    assert [a["AlarmName"] for a in config["AutoRollbackConfiguration"]["Alarms"]] == [
+        "a-5xx",
+        "a-p99",
+    ]
+
     runtime = emulator.client("sagemaker-runtime")
     answer = runtime.invoke_endpoint(
         EndpointName=endpoint,

@@ -125,3 +125,26 @@ def test_healthy_variant_takes_all_traffic(emulator, trained_model):
     assert all(h["errors_5xx"] == 0 and h["invocations"] > 0 for h in history)
     weights = {v.name: v.weight for v in live_variants(Clients(), endpoint)}
     assert weights == {"variant-a": 0.0, "variant-b": 100.0}
+
+
+def test_ctrl_c_during_a_step_restores_the_weights(emulator, trained_model):
+    bucket = f"shift-{uuid.uuid4().hex[:8]}"
+    s3 = emulator.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.upload_file(str(trained_model.model_path), bucket, "m/model.tar.gz")
+    endpoint = make_endpoint(
+        emulator, f"s3://{bucket}/m/model.tar.gz", {"variant-a": 9, "variant-b": 1}
+    )
+
+    def interrupted(seconds: float) -> None:
+        if seconds >= 30:
+            raise KeyboardInterrupt  # Ctrl-C while watching the first step
+
+    with pytest.raises(
+        ByoError,
+        match=r"rolled back \(interrupted\); weights restored to "
+        r"variant-a=9, variant-b=1",
+    ):
+        shift(Clients(), endpoint, "variant-b", [50, 100], 60, 0.01, sleep=interrupted)
+    weights = {v.name: v.weight for v in live_variants(Clients(), endpoint)}
+    assert weights == {"variant-a": 9.0, "variant-b": 1.0}

@@ -134,3 +134,8 @@ output "private_subnet_ids" {
   description = "Private subnets (one per availability zone) compute runs in."
   value       = module.network.private_subnet_ids
 }
+
+output "alarm_names" {
+  description = "CloudWatch alarm names by purpose (<variant>/5xx, <variant>/latency-p99, …); byo deploy --blue-green rolls back on the 5XX and latency ones."
+  value       = module.observability.alarm_names
+}
