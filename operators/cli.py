@@ -64,7 +64,7 @@ def print_json(data: Any) -> None:
 
 def variants_table(title: str, variants: list[dict[str, Any]]) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("variant", "weight", "traffic", "instances", "autoscaling", "model"):
+    for column in ("variant", "weight", "traffic", "instances", "autoscaling", "version", "model"):
         table.add_column(column, justify="left" if column in ("variant", "model") else "right")
     for v in variants:
         scaling = v.get("autoscaling")
@@ -74,6 +74,7 @@ def variants_table(title: str, variants: list[dict[str, Any]]) -> Table:
             f"{v['traffic_share']:.0%}",
             str(v.get("instances") if v.get("instances") is not None else "-"),
             f"{scaling[0]}-{scaling[1]}" if scaling else "-",
+            str(v.get("model_version") or "-"),
             v.get("model") or "-",
         )
     return table

@@ -31,10 +31,13 @@ def endpoint_status(clients: Clients, endpoint: str) -> dict[str, Any]:
     for variant in live:
         name = variant["VariantName"]
         model = models.get(name)
-        artifact = None
+        artifact, version = None, None
         if model:
-            container = sagemaker.describe_model(ModelName=model).get("PrimaryContainer", {})
-            artifact = container.get("ModelDataUrl")
+            described_model = sagemaker.describe_model(ModelName=model)
+            artifact = described_model.get("PrimaryContainer", {}).get("ModelDataUrl")
+            tags = sagemaker.list_tags(ResourceArn=described_model["ModelArn"]).get("Tags", [])
+            # byo deploy tags the models it makes; the others are the stack's initial model
+            version = next((t["Value"] for t in tags if t["Key"] == "byo:model-version"), "initial")
         weight = float(variant.get("CurrentWeight") or 0)
         variants.append(
             {
@@ -44,6 +47,7 @@ def endpoint_status(clients: Clients, endpoint: str) -> dict[str, Any]:
                 "instances": variant.get("CurrentInstanceCount"),
                 "autoscaling": scaling.get(name),
                 "model": model,
+                "model_version": version,
                 "artifact": artifact,
             }
         )

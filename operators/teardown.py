@@ -81,13 +81,14 @@ def plan(clients: Clients, settings: Settings, keep_data: bool) -> Plan:
             ]
         except ClientError:
             pass  # the group is already gone
-    endpoint = outputs.get("endpoint_name") or ""
-    for config in sagemaker.list_endpoint_configs(NameContains=endpoint)["EndpointConfigs"]:
-        if _tagged(sagemaker, config["EndpointConfigArn"], "byo:deployed"):
-            result.endpoint_configs.append(config["EndpointConfigName"])
-    for model in sagemaker.list_models(NameContains=endpoint)["Models"]:
-        if _tagged(sagemaker, model["ModelArn"], "byo:model-version"):
-            result.models.append(model["ModelName"])
+    endpoint = outputs.get("endpoint_name")
+    if endpoint:  # without it (already destroyed) nothing of the operators' can be found by name
+        for config in sagemaker.list_endpoint_configs(NameContains=endpoint)["EndpointConfigs"]:
+            if _tagged(sagemaker, config["EndpointConfigArn"], "byo:deployed"):
+                result.endpoint_configs.append(config["EndpointConfigName"])
+        for model in sagemaker.list_models(NameContains=endpoint)["Models"]:
+            if _tagged(sagemaker, model["ModelArn"], "byo:model-version"):
+                result.models.append(model["ModelName"])
     if not keep_data and outputs.get("data_bucket"):
         result.bucket = outputs["data_bucket"]
         try:

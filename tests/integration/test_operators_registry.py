@@ -187,6 +187,11 @@ def test_deploy_an_approved_version_as_a_new_variant(emulator, registry, trained
     )["ScalableTargets"]
     assert targets and targets[0]["MaxCapacity"] == 3
     assert "LastDeploymentConfig" not in live
+    served = json.loads(run("status", "--json").output)["variants"]
+    assert {v["variant"]: v["model_version"] for v in served} == {
+        "variant-a": "initial",
+        "variant-b": "1",
+    }
 
     outputs["alarm_names"] = {
         "value": {
