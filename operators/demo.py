@@ -210,6 +210,8 @@ def rollout_story(
     )
     report(f"registered v2 as version {package['version']} ({package['status']})")
     endpoint = settings.require("endpoint_name")
+    if "variant-b" in {v.name for v in traffic.live_variants(clients, endpoint)}:
+        traffic.set_weights(clients, endpoint, {"variant-a": 1, "variant-b": 0})  # a re-run
     deployed = deploy.deploy(
         clients,
         endpoint=endpoint,

@@ -90,6 +90,17 @@ def deploy(
     stamp = clock().strftime("%Y%m%d%H%M%S")
     existing = next((v for v in variants if v["VariantName"] == variant), None)
     template = existing or variants[0]
+    new_weight = (
+        weight
+        if weight is not None
+        else (float(existing.get("InitialVariantWeight") or 0) if existing else 1.0)
+    )
+    others = [float(v.get("InitialVariantWeight") or 0) for v in variants if v is not existing]
+    if new_weight <= 0 and not any(w > 0 for w in others):
+        raise ConfigError(
+            "after this deployment every variant would have weight 0 and no "
+            "request could be served; give --weight above 0"
+        )
     reference = sagemaker.describe_model(ModelName=template["ModelName"])
     model_name = f"{endpoint}-v{version}-{variant}-{stamp}"[:63]
     model_args: dict[str, Any] = {
@@ -117,6 +128,11 @@ def deploy(
                 "InitialInstanceCount": instances or 1,
                 "InitialVariantWeight": 1.0 if weight is None else weight,
             }
+        )
+    if not any(float(v.get("InitialVariantWeight") or 0) > 0 for v in variants):
+        raise ConfigError(
+            "after this deployment every variant would have weight 0 and no "
+            "request could be served; give --weight above 0"
         )
     config_name = f"{endpoint}-{stamp}"[:63]
     config_args: dict[str, Any] = {

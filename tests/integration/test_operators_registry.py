@@ -251,3 +251,37 @@ def test_teardown_dry_run_lists_operator_resources_and_removes_nothing(
         ModelPackageGroupName=registry["group"]
     )["ModelPackageSummaryList"]
     assert len(listed) == 1, "a dry run removes nothing"
+
+
+def test_deploy_refuses_to_leave_every_variant_at_weight_zero(
+    emulator, registry, trained_model, tmp_path
+):
+    from tests.conftest import make_endpoint
+
+    emulator.client("s3").upload_file(
+        str(trained_model.model_path), registry["bucket"], "initial/model.tar.gz"
+    )
+    endpoint = make_endpoint(
+        emulator, f"s3://{registry['bucket']}/initial/model.tar.gz", {"variant-a": 1}
+    )
+    outputs = json.loads(Path(registry["outputs"]).read_text())
+    outputs.update(
+        {
+            "endpoint_name": {"value": endpoint},
+            "sagemaker_execution_role_arn": {"value": "arn:aws:iam::123456789012:role/x"},
+        }
+    )
+    (tmp_path / "o.json").write_text(json.dumps(outputs))
+    run = lambda *a: CliRunner().invoke(cli, ["--outputs", str(tmp_path / "o.json"), *a])  # noqa: E731
+    run(
+        "model",
+        "register",
+        "--artifact",
+        str(trained_model.model_path),
+        "--metrics",
+        str(trained_model.evaluation_path),
+        "--approve",
+    )
+    result = run("deploy", "1", "--variant", "variant-a", "--weight", "0")
+    assert isinstance(result.exception, ConfigError)
+    assert "every variant would have weight 0" in str(result.exception)
