@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,19 +20,13 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
-from bench import batch, serving
+from bench import batch, free_port, serving
 from localaws.emulator import endpoint_url, wait_ready
 from sample.generate import DEFAULT_ROWS, generate, write_csv
 from sample.train import load_model_tarball, train
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "RESULTS.md"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def emulator_start_seconds(runs: int = 5) -> list[float]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,17 +23,12 @@ from pathlib import Path
 
 import boto3
 
+from bench import free_port
 from localaws.emulator import endpoint_url, wait_ready
 from sample.generate import FEATURES, generate, write_csv
 
 SIZES = (100_000, 1_000_000)
 PER_ROW_SAMPLE = 3_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def features_csv(rows: int, path: Path) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import free_port
 from serving.inference import invoke, load_model
 
 BATCHES = (1, 100, 1000)
@@ -38,12 +38,6 @@ class Result:
     rows_per_s: float
     p50_ms: float
     p99_ms: float
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def payloads(data_csv: Path) -> dict[int, bytes]:

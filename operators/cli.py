@@ -508,7 +508,8 @@ def demo_cmd(
     """Upload the trained model to S3, read it back and score sample rows with it; with
     --endpoint, also score each row through the endpoint and show the variant that served it."""
     clients = Clients()
-    stack = StackOutputs.from_file(outputs) if outputs else None
+    config = Settings(outputs_file=outputs) if outputs else None
+    stack = StackOutputs.from_settings(config) if config else None
     if stack:
         bucket, endpoint = stack.data_bucket, stack.endpoint_name
     uploaded = demo.upload_model(clients, model_dir, bucket)
@@ -550,7 +551,6 @@ def demo_cmd(
             record.add_row(name, str(value))
         console.print(record)
         if data_csv.is_file():
-            config = Settings(outputs_file=outputs)
             demo.rollout_story(
                 clients, config, data_csv, sample_csv, model_dir.parent, report=console.print
             )

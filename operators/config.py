@@ -106,6 +106,10 @@ class Settings:
                 self._outputs = terraform_outputs(stack_dir, self._lookup_raw("target") or "local")
         return self._outputs
 
+    @property
+    def outputs_source(self) -> str:
+        return str(self._outputs_file) if self._outputs_file else "the stack's Terraform outputs"
+
     def get(self, name: str, default: Any = None) -> Any:
         if self.options.get(name) is not None:
             return self.options[name]

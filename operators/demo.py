@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,14 +186,21 @@ def read_auc(model_dir: Path) -> float:
     return evaluation["binary_classification_metrics"]["auc"]["value"]
 
 
+def flush_local_hosting() -> None:
+    """Have the local SageMaker hosting write captures and metrics now (AWS delivers both
+    within minutes by itself, so on AWS this does nothing)."""
+    runtime_url = os.environ.get("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
+    if runtime_url:
+        request = urllib.request.Request(f"{runtime_url}/localaws/flush", method="POST")
+        urllib.request.urlopen(request).close()
+
+
 def rollout_story(
     clients: Clients, settings: Any, data_csv: Path, sample_csv: Path, work_dir: Path, report: Any
 ) -> dict[str, Any]:
     """Model v2 end to end: train, register (approved), deploy as variant-b at weight 0, shift
     10→50→100 with traffic during every step, send traffic, generate ground truth."""
-    import os
-    import urllib.request
-
+    # Imported here: operators.registry imports this module (sha256_of).
     from operators import deploy, ground_truth, invoke, registry, traffic
     from sample.train import train
 
@@ -226,16 +235,12 @@ def rollout_story(
         f"{deployed['endpoint_config']}), weight 0"
     )
     rows = [line for line in sample_csv.read_text().splitlines() if line.strip()]
-    runtime_url = os.environ.get("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
 
     def traffic_then_wait(seconds: float) -> None:
         if seconds < 30:  # InService polls
             return
         invoke.send_rows(clients, endpoint, rows * 5)
-        if runtime_url:  # the local hosting publishes metrics on flush; AWS within a minute
-            urllib.request.urlopen(
-                urllib.request.Request(f"{runtime_url}/localaws/flush", method="POST")
-            ).close()
+        flush_local_hosting()
 
     history = traffic.shift(
         clients,
@@ -249,10 +254,7 @@ def rollout_story(
     )
     sent = invoke.send_rows(clients, endpoint, rows, inference_id_prefix="demo-")
     report(f"sent {sent.sent} requests: {dict(sent.per_variant)}")
-    if runtime_url:
-        urllib.request.urlopen(
-            urllib.request.Request(f"{runtime_url}/localaws/flush", method="POST")
-        ).close()
+    flush_local_hosting()
     truth = ground_truth.generate(
         clients,
         capture_uri=settings.require("data_capture_s3_uri"),

@@ -1,11 +1,10 @@
-"""A typed view of the platform stack's outputs (`terraform output -json`)."""
+"""A typed view of the platform stack's outputs, read through operators.config."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, fields
 
+from operators.config import Settings
 from operators.errors import ConfigError
 
 
@@ -19,26 +18,12 @@ class StackOutputs:
     variant_names: tuple[str, ...]
 
     @classmethod
-    def from_file(cls, path: Path) -> StackOutputs:
-        try:
-            raw = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read stack outputs from {path}: {exc}") from None
-        values = {
-            name: (v["value"] if isinstance(v, dict) and "value" in v else v)
-            for name, v in raw.items()
-        }
-        missing = [f for f in cls.__dataclass_fields__ if f not in values]
+    def from_settings(cls, settings: Settings) -> StackOutputs:
+        values = {f.name: settings.get(f.name) for f in fields(cls)}
+        missing = [name for name, value in values.items() if value is None]
         if missing:
             raise ConfigError(
-                f"{path} lacks the stack outputs {', '.join(missing)}; "
+                f"{settings.outputs_source} lacks the stack outputs {', '.join(missing)}; "
                 "run `make apply` (or pass the outputs of the platform stack)"
             )
-        return cls(
-            data_bucket=values["data_bucket"],
-            endpoint_name=values["endpoint_name"],
-            job_table=values["job_table"],
-            job_queue=values["job_queue"],
-            job_definition=values["job_definition"],
-            variant_names=tuple(values["variant_names"]),
-        )
+        return cls(**{**values, "variant_names": tuple(values["variant_names"])})
