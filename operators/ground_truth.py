@@ -1,7 +1,8 @@
 """`byo ground-truth generate`: labels for captured requests, in SageMaker's ground-truth format.
 
-Each captured request gets a label, keyed by its inferenceId (else its eventId), written as
-JSONL under ground-truth/yyyy/mm/dd/hh/ (the hour of the request). Label rules:
+Each captured request gets a label per row (one per line of groundTruthData, in row order),
+keyed by its inferenceId (else its eventId), written as JSONL under
+ground-truth/yyyy/mm/dd/hh/ (the hour of the request). Label rules:
 - `--labels FILE` (the labelled dataset): the known label of the replayed row, flipped at rate
   (1 - accuracy);
 - otherwise: the endpoint's own decision (score >= 0.5), flipped at rate (1 - accuracy).
@@ -10,17 +11,17 @@ Deterministic for a seed: each flip is drawn from a hash of (seed, event id), wh
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
 import json
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from operators.aws import Clients
 from operators.errors import ConfigError
+from operators.monitoring.checks import Monitor, Window
 
 LABEL = "Class"
 
@@ -49,34 +50,30 @@ def draw(seed: int, event_id: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def decode(payload: dict[str, Any]) -> str:
-    data = payload.get("data", "")
-    if payload.get("encoding") == "BASE64":
-        return base64.b64decode(data).decode()
-    return data
+def label_record(event_id: str, labels: list[int]) -> str:
+    """One ground-truth JSONL line: a label per row of the request, one per line."""
+    return json.dumps(
+        {
+            "groundTruthData": {"data": "\n".join(map(str, labels)), "encoding": "CSV"},
+            "eventMetadata": {"eventId": event_id},
+            "eventVersion": "0",
+        },
+        separators=(",", ":"),
+    )
 
 
-def captured_records(
-    clients: Clients,
-    capture_uri: str,
-    endpoint: str,
-    since: datetime | None,
-    until: datetime | None,
-):
-    bucket, _, prefix = capture_uri.removeprefix("s3://").partition("/")
-    prefix = f"{prefix.rstrip('/')}/{endpoint}/"
-    pages = clients.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    for page in pages:
-        for obj in page.get("Contents", []):
-            body = clients.s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().decode()
-            for line in body.splitlines():
-                record = json.loads(line)
-                when = datetime.strptime(
-                    record["eventMetadata"]["inferenceTime"], "%Y-%m-%dT%H:%M:%SZ"
-                ).replace(tzinfo=UTC)
-                if (since and when < since) or (until and when >= until):
-                    continue
-                yield record, when
+def write_labels(
+    clients: Clients, bucket: str, prefix: str, by_hour: dict[str, list[str]], name: str
+) -> list[str]:
+    """Write label lines under prefix/yyyy/mm/dd/hh/name.jsonl; return the URIs."""
+    written = []
+    for hour, lines in sorted(by_hour.items()):
+        key = f"{prefix}{hour}/{name}.jsonl"
+        clients.s3.put_object(
+            Bucket=bucket, Key=key, Body=("\n".join(sorted(lines)) + "\n").encode()
+        )
+        written.append(f"s3://{bucket}/{key}")
+    return written
 
 
 def generate(
@@ -97,57 +94,45 @@ def generate(
     labels = load_labels(labels_file) if labels_file else None
     by_hour: dict[str, list[str]] = defaultdict(list)
     counts: Counter = Counter()
-    for record, when in captured_records(clients, capture_uri, endpoint, since, until):
-        metadata = record["eventMetadata"]
-        event_id = metadata.get("inferenceId") or metadata["eventId"]
-        capture = record["captureData"]
+    monitor = Monitor(clients, bucket=bucket, endpoint=endpoint, capture_uri=capture_uri)
+    for capture in monitor.captures(Window(since, until)):
+        if labels is not None and not capture.rows:
+            raise ConfigError(
+                "captures hold no input (capture mode Output only): the known "
+                "labels cannot be matched; drop --labels"
+            )
+        if labels is None and capture.scores is None:
+            raise ConfigError(
+                "captures hold no output (capture mode Input only): pass "
+                "--labels with the labelled dataset"
+            )
         if labels is not None:
-            if "endpointInput" not in capture:
-                raise ConfigError(
-                    "captures hold no input (capture mode Output only): the known "
-                    "labels cannot be matched; drop --labels"
-                )
-            first_row = decode(capture["endpointInput"]).strip().splitlines()[0]
-            label = labels.get(row_key(first_row))
-            if label is None:
+            found = [labels.get(row_key(row)) for row in capture.rows]
+            if None in found:
                 counts["unmatched"] += 1
                 continue
         else:
-            if "endpointOutput" not in capture:
-                raise ConfigError(
-                    "captures hold no output (capture mode Input only): pass "
-                    "--labels with the labelled dataset"
-                )
-            score = float(decode(capture["endpointOutput"]).split()[0])
-            label = int(score >= 0.5)
-        if draw(seed, event_id) >= accuracy:
-            label = 1 - label
-            counts["flipped"] += 1
-        counts["labels"] += 1
-        counts["positives"] += label
-        by_hour[when.strftime("%Y/%m/%d/%H")].append(
-            json.dumps(
-                {
-                    "groundTruthData": {"data": str(label), "encoding": "CSV"},
-                    "eventMetadata": {"eventId": event_id},
-                    "eventVersion": "0",
-                },
-                separators=(",", ":"),
-            )
+            found = [int(score >= 0.5) for score in capture.scores]
+        row_labels = []
+        for index, label in enumerate(found):
+            # Row 0 draws on the id alone, so a one-row request's label does not depend on
+            # how many rows other requests had.
+            key = capture.join_key if index == 0 else f"{capture.join_key}:{index}"
+            if draw(seed, key) >= accuracy:
+                label = 1 - label
+                counts["flipped"] += 1
+            row_labels.append(label)
+        counts["labels"] += len(row_labels)
+        counts["positives"] += sum(row_labels)
+        by_hour[capture.time.strftime("%Y/%m/%d/%H")].append(
+            label_record(capture.join_key, row_labels)
         )
-    written = []
-    for hour, lines in sorted(by_hour.items()):
-        key = f"{prefix}{hour}/byo-seed{seed}.jsonl"
-        clients.s3.put_object(
-            Bucket=bucket, Key=key, Body=("\n".join(sorted(lines)) + "\n").encode()
-        )
-        written.append(f"s3://{bucket}/{key}")
     return {
         "labels": counts["labels"],
         "positives": counts["positives"],
         "flipped": counts["flipped"],
         "unmatched": counts["unmatched"],
-        "objects": written,
+        "objects": write_labels(clients, bucket, prefix, by_hour, f"byo-seed{seed}"),
         "rule": "known labels" if labels is not None else "endpoint decision",
         "accuracy": accuracy,
         "seed": seed,

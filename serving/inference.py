@@ -140,30 +140,39 @@ def load_model(model_dir: Path | str, threads: int | None = None) -> Model:
 # ---------------------------------------------------------------------------------------------
 # Decoding
 # ---------------------------------------------------------------------------------------------
-def _diagnose_csv(body: bytes, num_features: int) -> BadRequest:
-    """Name the first bad line of a CSV body (slow path, only after the fast parse failed)."""
+def _parse_csv_rows(body: bytes, num_features: int) -> np.ndarray:
+    """Row by row (slow path, only after the fast parse failed): an empty field (or "nan") is
+    a missing value, which XGBoost handles natively, as SageMaker's XGBoost container does;
+    anything else that is not a finite number is named by line and column."""
+    rows = []
     for number, raw in enumerate(_lines(body), start=1):
         try:
             line = raw.decode("utf-8").strip()
         except UnicodeDecodeError:
-            return BadRequest(f"line {number}: not UTF-8 text")
+            raise BadRequest(f"line {number}: not UTF-8 text") from None
         if not line:
-            return BadRequest(f"line {number}: empty line (every line must be one row)")
+            raise BadRequest(f"line {number}: empty line (every line must be one row)")
         values = line.split(",")
         if len(values) != num_features:
-            return BadRequest(f"line {number}: expected {num_features} values, got {len(values)}")
+            raise BadRequest(f"line {number}: expected {num_features} values, got {len(values)}")
+        row = []
         for column, value in enumerate(values, start=1):
+            if not value.strip():
+                row.append(math.nan)
+                continue
             try:
                 number_value = float(value)
             except ValueError:
-                return BadRequest(
+                raise BadRequest(
                     f"line {number}, column {column}: {value.strip()!r} is not a number"
-                )
+                ) from None
             if math.isinf(number_value):
-                return BadRequest(
-                    f"line {number}, column {column}: {value.strip()!r} is not finite"
-                )
-    return BadRequest("the body is not CSV rows of numbers")
+                raise BadRequest(f"line {number}, column {column}: {value.strip()!r} is not finite")
+            row.append(number_value)
+        rows.append(row)
+    if not rows:
+        raise BadRequest("the body is not CSV rows of numbers")
+    return np.array(rows, dtype=np.float64)
 
 
 def decode_csv(body: bytes, num_features: int) -> np.ndarray:
@@ -174,14 +183,14 @@ def decode_csv(body: bytes, num_features: int) -> np.ndarray:
             io.BytesIO(body), delimiter=",", ndmin=2, comments=None, dtype=np.float64
         )
     except ValueError:
-        raise _diagnose_csv(body, num_features) from None
+        return _parse_csv_rows(body, num_features)
     if (
         # loadtxt skips blank lines: a row would be lost
         features.shape[0] != body.count(b"\n") + (not body.endswith(b"\n"))
         or features.shape[1] != num_features
         or np.isinf(features).any()
     ):
-        raise _diagnose_csv(body, num_features)
+        return _parse_csv_rows(body, num_features)
     return features
 
 

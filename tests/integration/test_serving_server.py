@@ -110,6 +110,22 @@ def test_csv_in_csv_out_one_probability_per_line(server, expected):
     np.testing.assert_allclose([float(x) for x in body.decode().splitlines()], expected, rtol=1e-6)
 
 
+def test_empty_csv_fields_are_missing_values_xgboost_handles(server, trained_model):
+    rows = SAMPLE.read_bytes().splitlines()
+    # column 2 empty on line 1, "nan" in column 30 on line 2
+    first = rows[0].split(b",")
+    first[1] = b""
+    second = rows[1].split(b",")
+    second[29] = b"nan"
+    status, _, body = server.post(b",".join(first) + b"\n" + b",".join(second) + b"\n")
+    assert status == 200
+    matrix = np.loadtxt(SAMPLE, delimiter=",", ndmin=2)[:2]
+    matrix[0, 1] = np.nan
+    matrix[1, 29] = np.nan
+    want = load_model_tarball(trained_model.model_path).predict(xgb.DMatrix(matrix))
+    np.testing.assert_allclose([float(x) for x in body.decode().split()], want, rtol=1e-6)
+
+
 def test_json_and_jsonlines_in_and_out(server, expected):
     rows = np.loadtxt(SAMPLE, delimiter=",", ndmin=2).tolist()
     status, content_type, body = server.post(
