@@ -34,6 +34,7 @@ from operators import (
 from operators.aws import Clients
 from operators.config import Settings
 from operators.errors import ByoError
+from operators.monitoring.commands import monitor_group
 from operators.stack import StackOutputs
 
 console = Console()
@@ -732,6 +733,9 @@ def teardown_cmd(
     teardown.execute(clients, settings, todo, keep_data, report=err_console.print)
     if as_json:
         print_json({"dry_run": False, **todo.as_dict()})
+
+
+cli.add_command(monitor_group)
 
 
 def main() -> None:

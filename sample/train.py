@@ -5,6 +5,8 @@ Outputs, in the output directory:
   and seed: fixed tar/gzip metadata, so its hash can address it in the registry.
 - evaluation.json: metrics on the held-out test split, in SageMaker's model-quality layout
   (`binary_classification_metrics`), plus what was trained on and how.
+- holdout.csv: that test split (header, features and Class): the data the model-quality
+  baseline scores (`byo monitor baseline --holdout`), since training rows flatter the model.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import xgboost as xgb
 from sklearn.metrics import (
     accuracy_score,
@@ -29,7 +32,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import train_test_split
 
-from sample.generate import FEATURES, LABEL, read_csv
+from sample.generate import FEATURES, LABEL, read_csv, write_csv
 
 MODEL_FILE = "xgboost-model"
 THRESHOLD = 0.5
@@ -173,6 +176,9 @@ def train(data: Path, out_dir: Path, seed: int = 42, threads: int = 2) -> TrainR
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / "model.tar.gz"
     write_model_tarball(model_bytes, model_path)
+    holdout = {name: x_test[:, i] for i, name in enumerate(FEATURES)}
+    holdout["Time"] = holdout["Time"].astype(np.int64)  # integral, as in the dataset
+    write_csv(pa.table({**holdout, LABEL: y_test.astype(np.int64)}), out_dir / "holdout.csv")
     evaluation_path = out_dir / "evaluation.json"
     evaluation_path.write_text(json.dumps(evaluation, indent=2) + "\n")
     evaluation["training_seconds"] = round(time.perf_counter() - started, 2)

@@ -1,0 +1,335 @@
+"""`byo monitor …`: the click layer over operators.monitoring (parse, call, print)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from operators.aws import Clients
+from operators.config import Settings
+from operators.errors import ByoError
+from operators.monitoring import bias, scenarios
+from operators.monitoring.checks import CheckResult, Monitor, Window, parse_window
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@click.group("monitor")
+def monitor_group() -> None:
+    """Model Monitor's checks without Model Monitor: baselines, data and model quality,
+    attribution drift, bias, drift scenarios with a report."""
+
+
+def monitor_for(settings: Settings, endpoint: str | None, out_dir: Path | None) -> Monitor:
+    settings.options["endpoint_name"] = endpoint
+    return Monitor(
+        Clients(),
+        bucket=settings.require("data_bucket"),
+        endpoint=settings.require("endpoint_name", "--endpoint"),
+        capture_uri=settings.require("data_capture_s3_uri"),
+        out_dir=out_dir,
+    )
+
+
+def common_options(window: bool = True):
+    """--endpoint, --out, --json (and the window) for every check command."""
+
+    def decorate(command):
+        options = [
+            click.option(
+                "--endpoint", help="Endpoint [env BYO_ENDPOINT_NAME; stack output endpoint_name]."
+            ),
+            click.option(
+                "--out",
+                "out_dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Also write the result files under this directory.",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON."),
+        ]
+        if window:
+            options += [
+                click.option(
+                    "--window",
+                    default="1h",
+                    show_default=True,
+                    help="Check the captures of this long before now (30m, 1h, 2d).",
+                ),
+                click.option("--since", type=click.DateTime(), help="Window start (UTC)."),
+                click.option("--until", type=click.DateTime(), help="Window end (UTC)."),
+                click.option(
+                    "--fail-on-violations",
+                    is_flag=True,
+                    help="Exit 3 when a check finds violations.",
+                ),
+            ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def window_of(window: str, since, until) -> Window:
+    if since or until:
+        return Window(
+            since.replace(tzinfo=UTC) if since else None,
+            until.replace(tzinfo=UTC) if until else None,
+        )
+    try:
+        return Window.last(parse_window(window))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--window") from None
+
+
+def print_results(results: list[CheckResult], as_json: bool, fail_on_violations: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], indent=2, default=str))
+    else:
+        table = Table(title="monitoring", title_justify="left")
+        for column in ("check", "status", "violations", "summary"):
+            table.add_column(column)
+        for result in results:
+            style = {"violations": "bold red", "not evaluated": "yellow"}.get(result.status)
+            summary = ", ".join(
+                f"{k}={v}" for k, v in result.summary.items() if not isinstance(v, (dict, list))
+            )
+            table.add_row(
+                result.check, result.status, str(len(result.violations)), summary, style=style
+            )
+        console.print(table)
+        for result in results:
+            for violation in result.violations:
+                where = violation.get("feature_name") or violation.get("metric_name") or ""
+                console.print(
+                    f"  [red]{result.check}[/] {violation['constraint_check_type']} {where}: "
+                    f"{violation['description']}",
+                    highlight=False,
+                )
+            for name, uri in result.files.items():
+                console.print(f"  {result.check} {name}: {uri}", highlight=False)
+    if fail_on_violations and any(r.violations for r in results):
+        raise click.exceptions.Exit(3)
+
+
+def check_command(name: str):
+    """A check over a window of captured traffic."""
+
+    def decorate(function):
+        @monitor_group.command(name)
+        @common_options()
+        @click.pass_obj
+        @functools.wraps(function)
+        def command(
+            settings: Settings,
+            endpoint: str | None,
+            out_dir: Path | None,
+            as_json: bool,
+            window: str,
+            since,
+            until,
+            fail_on_violations: bool,
+            **extra: Any,
+        ) -> None:
+            monitor = monitor_for(settings, endpoint, out_dir)
+            results = function(monitor, window_of(window, since, until), **extra)
+            print_results(results, as_json, fail_on_violations)
+
+        return command
+
+    return decorate
+
+
+@monitor_group.command("baseline")
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Training data: CSV with a header (the label column is left out of the features).",
+)
+@click.option("--label", default="Class", show_default=True, help="The label column.")
+@click.option(
+    "--model",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="model.tar.gz: adds the model-quality and feature-attribution baselines.",
+)
+@click.option(
+    "--holdout",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Held-out labelled CSV the model-quality baseline scores (default: --data; training "
+    "data flatters the model).",
+)
+@click.option(
+    "--drift-threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.1,
+    show_default=True,
+    help="comparison_threshold: largest CDF distance that is not drift.",
+)
+@click.option(
+    "--ndcg-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.9,
+    show_default=True,
+    help="Attribution drift fires below this NDCG.",
+)
+@common_options(window=False)
+@click.pass_obj
+def baseline_cmd(
+    settings: Settings,
+    data_file: Path,
+    label: str,
+    model: Path | None,
+    holdout: Path | None,
+    drift_threshold: float,
+    ndcg_threshold: float,
+    endpoint: str | None,
+    out_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """statistics.json + constraints.json (data quality), and with --model the model-quality
+    and feature-attribution baselines, into s3://BUCKET/monitoring/baseline/."""
+    created = monitor_for(settings, endpoint, out_dir).create_baseline(
+        data_file,
+        label=label,
+        model=model,
+        holdout=holdout,
+        comparison_threshold=drift_threshold,
+        ndcg_threshold=ndcg_threshold,
+    )
+    if as_json:
+        click.echo(json.dumps(created, indent=2))
+        return
+    manifest = created["manifest"]
+    console.print(
+        f"baseline of {manifest['rows']:,} rows x {len(manifest['features'])} features"
+        + (f", model {manifest['model_sha256'][:12]}…" if "model_sha256" in manifest else "")
+    )
+    for name, uri in created["files"].items():
+        console.print(f"  {name}: {uri}", highlight=False)
+
+
+@check_command("data-quality")
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Check this CSV (with a header) instead of the captured requests.",
+)
+def data_quality_cmd(monitor: Monitor, window: Window, data_file: Path | None):
+    """Captured inputs against the baseline: data_type, completeness, baseline_drift,
+    missing_column and extra_column checks; drift metrics to CloudWatch."""
+    return [monitor.data_quality(window, data_file=data_file)]
+
+
+@check_command("model-quality")
+def model_quality_cmd(monitor: Monitor, window: Window):
+    """Captured predictions joined with ground truth (inferenceId, else eventId): the binary
+    classification metrics and violations of the baseline's constraints."""
+    return [monitor.model_quality(window)]
+
+
+@check_command("attribution-drift")
+def attribution_drift_cmd(monitor: Monitor, window: Window):
+    """NDCG of the captured inputs' feature-attribution ranking against the baseline's."""
+    return [monitor.attribution_drift(window)]
+
+
+@check_command("bias")
+@click.option(
+    "--facet",
+    default=bias.DEFAULT_FACET,
+    show_default=True,
+    help="COLUMN=THRESHOLD: the facet group is the rows with COLUMN > THRESHOLD.",
+)
+def bias_cmd(monitor: Monitor, window: Window, facet: str):
+    """Post-training bias for a facet: DPPL, DI, AD, RD (labelled captures)."""
+    return [monitor.bias(window, facet)]
+
+
+@check_command("run")
+def run_cmd(monitor: Monitor, window: Window):
+    """Every check the baseline supports (what the hourly Batch job runs)."""
+    return monitor.run(window)
+
+
+@monitor_group.command("scenarios")
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Labelled rows to draw traffic from (default: fresh rows from the sample generator).",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(min=100),
+    default=4000,
+    show_default=True,
+    help="Rows sent per scenario.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice([s.name for s in scenarios.SCENARIOS]),
+    help="Run only these scenarios (repeatable; clean always runs).",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build/monitoring/report"),
+    show_default=True,
+    help="Where report.html and its PNGs go.",
+)
+@common_options(window=False)
+@click.pass_obj
+def scenarios_cmd(
+    settings: Settings,
+    data_file: Path | None,
+    rows: int,
+    seed: int,
+    only: tuple[str, ...],
+    report_dir: Path,
+    endpoint: str | None,
+    out_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Send altered traffic through the endpoint (clean, mean shift, scale change, missing
+    values, out-of-range values, label flips, …), run every check on each, and write an HTML
+    report with plots."""
+    monitor = monitor_for(settings, endpoint, out_dir)
+    outcome = scenarios.run(
+        monitor,
+        data_file=data_file,
+        rows=rows,
+        seed=seed,
+        only=only,
+        report_dir=report_dir,
+        progress=(lambda line: None) if as_json else err_console.print,
+    )
+    if as_json:
+        click.echo(json.dumps(outcome.as_dict(), indent=2, default=str))
+    else:
+        table = Table(title=f"scenarios ({rows} rows each)", title_justify="left")
+        for column in ("scenario", "expected", "fired", "as expected"):
+            table.add_column(column)
+        for item in outcome.scenarios:
+            table.add_row(
+                item.name,
+                ", ".join(item.expected) or "nothing",
+                ", ".join(item.fired) or "nothing",
+                "yes" if item.as_expected else "[bold red]no[/]",
+            )
+        console.print(table)
+        console.print(f"report: {outcome.report}", highlight=False)
+    if not all(item.as_expected for item in outcome.scenarios):
+        raise ByoError("some scenarios did not fire the checks they should (see the report)")
