@@ -186,6 +186,26 @@ def check_serving_through_the_stack(emulator, outputs: dict, trained_model) -> N
     assert record["eventMetadata"]["inferenceId"] == "e2e-1"
 
 
+def check_the_monitoring_schedule(emulator, outputs) -> None:
+    """The hourly `byo monitor run` job: rule → the scoring queue, job definition's command and
+    settings, and the monitoring alarms."""
+    events = emulator.client("events")
+    rule = events.describe_rule(Name=outputs["monitoring_rule"])
+    assert rule["ScheduleExpression"] == "rate(1 hour)" and rule["State"] == "ENABLED"
+    (target,) = events.list_targets_by_rule(Rule=outputs["monitoring_rule"])["Targets"]
+    assert target["Arn"] == outputs["job_queue"]
+    assert target["BatchParameters"]["JobDefinition"] == outputs["monitor_job_definition"]
+    (definition,) = emulator.client("batch").describe_job_definitions(
+        jobDefinitions=[outputs["monitor_job_definition"]]
+    )["jobDefinitions"]
+    container = definition["containerProperties"]
+    assert container["command"] == ["monitor", "run", "--window", "1h"]
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment["BYO_DATA_BUCKET"] == outputs["data_bucket"]
+    assert environment["BYO_DATA_CAPTURE_S3_URI"] == outputs["data_capture_s3_uri"]
+    assert {"monitoring/drift", "monitoring/model-quality"} <= outputs["alarm_names"].keys()
+
+
 def test_apply_replan_operate_teardown_leaves_nothing(
     terraform, emulator, record_property, trained_model, monkeypatch
 ):
@@ -207,6 +227,7 @@ def test_apply_replan_operate_teardown_leaves_nothing(
     )
     assert model["ServerSideEncryption"] == "aws:kms"
     check_serving_through_the_stack(emulator, outputs, trained_model)
+    check_the_monitoring_schedule(emulator, outputs)
     created = stack_resources(emulator, terraform.name)
     for kind in (
         "s3",

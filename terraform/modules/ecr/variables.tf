@@ -15,9 +15,9 @@ variable "name" {
 }
 
 variable "repositories" {
-  description = "Repositories to create under \"<name>/\": one per image the platform builds (the Batch scoring job, the serving container)."
+  description = "Repositories to create under \"<name>/\": one per image the platform builds (the Batch scoring job, the serving container, the monitoring job)."
   type        = set(string)
-  default     = ["batch-processor", "serving"]
+  default     = ["batch-processor", "serving", "monitor"]
 
   validation {
     condition     = length(var.repositories) >= 1

@@ -198,7 +198,7 @@ resource "aws_vpc_security_group_egress_rule" "batch_vpc_https" {
   count = local.create ? 1 : 0
 
   security_group_id = aws_security_group.batch[0].id
-  description       = "HTTPS to the interface VPC endpoints (ECR, Logs, STS, Batch, SageMaker)"
+  description       = "HTTPS to the interface VPC endpoints (ECR, Logs, STS, Batch, SageMaker, CloudWatch)"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443

@@ -73,7 +73,7 @@ variable "single_nat_gateway" {
 variable "interface_endpoints" {
   description = "AWS services reached through interface VPC endpoints in the private subnets, as the suffix of com.amazonaws.<region>.<service>. S3 and DynamoDB always get gateway endpoints."
   type        = list(string)
-  default     = ["sagemaker.runtime", "sagemaker.api", "ecr.api", "ecr.dkr", "logs", "sts", "batch"]
+  default     = ["sagemaker.runtime", "sagemaker.api", "ecr.api", "ecr.dkr", "logs", "sts", "batch", "monitoring"]
 
   validation {
     condition     = alltrue([for s in var.interface_endpoints : can(regex("^[a-z0-9][a-z0-9.-]*[a-z0-9]$", s)) && !startswith(s, "com.amazonaws.")])

@@ -111,9 +111,9 @@ module "batch" {
   data_bucket_arn      = module.storage.bucket_arn
   job_table_arn        = module.storage.job_table_arn
   endpoint_arns        = [module.endpoint.endpoint_arn]
-  # The trigger submits each object's coordinates as job parameters.
+  # The trigger submits each object's coordinates as job parameters. The image's ENTRYPOINT is
+  # `python -m batch_processor.job`; the command only adds its arguments.
   command = [
-    "python", "-m", "batch_processor.job",
     "--bucket", "Ref::bucket", "--key", "Ref::key", "--etag", "Ref::etag", "--version-id", "Ref::version",
     "--shards", "Ref::shards",
   ]
@@ -144,7 +144,7 @@ module "trigger" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Alarms, notifications and the dashboard
+# Alarms, notifications, the dashboard and the scheduled model monitoring
 # ---------------------------------------------------------------------------------------------
 module "observability" {
   source = "../../modules/observability"
@@ -156,5 +156,22 @@ module "observability" {
   variant_names       = module.endpoint.variant_names
   batch_job_queue_arn = module.batch.job_queue_arn
   trigger_dlq_name    = module.trigger.dlq_name
-  tags                = var.tags
+
+  # The hourly `byo monitor run` job on the scoring queue, its schedule and alarms.
+  monitoring = var.enable_monitoring ? {
+    job_queue_arn        = module.batch.job_queue_arn
+    image                = "${module.ecr.repository_urls["monitor"]}:${var.monitor_image_tag}"
+    image_repository_arn = module.ecr.repository_arns["monitor"]
+    data_bucket_name     = module.storage.bucket_name
+    capture_s3_uri       = local.capture_s3_uri
+    ground_truth_prefix  = module.storage.prefixes.ground_truth
+    monitoring_prefix    = module.storage.prefixes.monitoring
+    models_prefix        = module.storage.prefixes.models
+    schedule_expression  = var.monitoring_schedule_expression
+    window               = var.monitoring_window
+    drift_threshold      = var.monitoring_drift_threshold
+    ndcg_threshold       = var.monitoring_ndcg_threshold
+  } : null
+
+  tags = var.tags
 }

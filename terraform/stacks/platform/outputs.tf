@@ -111,7 +111,7 @@ output "trigger_dlq_url" {
 }
 
 output "ecr_repository_urls" {
-  description = "ECR repository URL of each image (batch-processor, serving)."
+  description = "ECR repository URL of each image (batch-processor, serving, monitor)."
   value       = module.ecr.repository_urls
 }
 
@@ -136,6 +136,16 @@ output "private_subnet_ids" {
 }
 
 output "alarm_names" {
-  description = "CloudWatch alarm names by purpose (<variant>/5xx, <variant>/latency-p99, …); byo deploy --blue-green rolls back on the 5XX and latency ones."
+  description = "CloudWatch alarm names by purpose (<variant>/5xx, <variant>/latency-p99, …, monitoring/drift, monitoring/data-quality, monitoring/model-quality, monitoring/attribution); byo deploy --blue-green rolls back on the 5XX and latency ones."
   value       = module.observability.alarm_names
+}
+
+output "monitor_job_definition" {
+  description = "AWS Batch job definition ARN of the model-monitoring job (byo monitor run); null with enable_monitoring = false."
+  value       = module.observability.monitor_job_definition_arn
+}
+
+output "monitoring_rule" {
+  description = "Name of the EventBridge rule that submits the model-monitoring job on its schedule; null with enable_monitoring = false."
+  value       = module.observability.monitoring_rule_name
 }

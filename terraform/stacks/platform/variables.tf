@@ -85,6 +85,42 @@ variable "batch_image_tag" {
   default     = "0.1.0"
 }
 
+variable "enable_monitoring" {
+  description = "Run model monitoring (`byo monitor run`) on a schedule as an AWS Batch job, with its alarms. Push the monitor image (monitor_image_tag) first: each scheduled run without it fails."
+  type        = bool
+  default     = true
+}
+
+variable "monitor_image_tag" {
+  description = "Tag of the monitor image (operators/Dockerfile) in the platform's ECR repository that the monitoring job runs."
+  type        = string
+  default     = "0.1.0"
+}
+
+variable "monitoring_schedule_expression" {
+  description = "EventBridge schedule of the monitoring job: rate(...) or cron(...)."
+  type        = string
+  default     = "rate(1 hour)"
+}
+
+variable "monitoring_window" {
+  description = "Captured traffic each monitoring run checks, as `byo monitor run --window` takes it (e.g. 1h); match it to the schedule."
+  type        = string
+  default     = "1h"
+}
+
+variable "monitoring_drift_threshold" {
+  description = "Alarm when the largest per-feature drift from the baseline (L-infinity distance between CDFs, 0-1) exceeds this."
+  type        = number
+  default     = 0.1
+}
+
+variable "monitoring_ndcg_threshold" {
+  description = "Alarm when the feature-attribution NDCG against the baseline (0-1; lower = more drift) falls below this."
+  type        = number
+  default     = 0.9
+}
+
 variable "initial_model_path" {
   description = "Local model.tar.gz the endpoint starts with; null uses build/model/model.tar.gz (`make model`)."
   type        = string

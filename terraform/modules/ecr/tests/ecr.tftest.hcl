@@ -14,15 +14,16 @@ variables {
   tags        = { team = "ml" }
 }
 
-run "defaults_create_two_immutable_scanned_encrypted_repositories" {
+run "defaults_create_three_immutable_scanned_encrypted_repositories" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_ecr_repository.this)) == toset(["batch-processor", "serving"])
-    error_message = "one repository per default image: batch-processor and serving"
+    condition     = toset(keys(aws_ecr_repository.this)) == toset(["batch-processor", "serving", "monitor"])
+    error_message = "one repository per default image: batch-processor, serving and monitor"
   }
   assert {
-    condition     = aws_ecr_repository.this["batch-processor"].name == "byo/batch-processor" && aws_ecr_repository.this["serving"].name == "byo/serving"
+    condition = (aws_ecr_repository.this["batch-processor"].name == "byo/batch-processor" && aws_ecr_repository.this["serving"].name == "byo/serving"
+    && aws_ecr_repository.this["monitor"].name == "byo/monitor")
     error_message = "repositories are named <name>/<repository>"
   }
   assert {
@@ -53,7 +54,7 @@ run "defaults_create_two_immutable_scanned_encrypted_repositories" {
     error_message = "repository URLs are exported by repository key"
   }
   assert {
-    condition     = output.repository_names["batch-processor"] == "byo/batch-processor"
+    condition     = output.repository_names["batch-processor"] == "byo/batch-processor" && output.repository_names["monitor"] == "byo/monitor"
     error_message = "repository names are exported by repository key"
   }
   assert {
@@ -66,7 +67,7 @@ run "lifecycle_expires_untagged_first_then_keeps_the_last_n" {
   command = plan
 
   assert {
-    condition     = length(aws_ecr_lifecycle_policy.this) == 2 && aws_ecr_lifecycle_policy.this["serving"].repository == "byo/serving"
+    condition     = length(aws_ecr_lifecycle_policy.this) == 3 && aws_ecr_lifecycle_policy.this["monitor"].repository == "byo/monitor"
     error_message = "every repository has a lifecycle policy"
   }
   assert {

@@ -76,7 +76,7 @@ run "defaults_two_private_zones_all_endpoints_no_internet" {
     error_message = "gateway endpoints attach to every private route table"
   }
   assert {
-    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["sagemaker.runtime", "sagemaker.api", "ecr.api", "ecr.dkr", "logs", "sts", "batch"])
+    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["sagemaker.runtime", "sagemaker.api", "ecr.api", "ecr.dkr", "logs", "sts", "batch", "monitoring"])
     error_message = "every default interface endpoint is created"
   }
   assert {

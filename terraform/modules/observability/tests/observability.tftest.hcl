@@ -295,6 +295,19 @@ run "endpoint_named_after_the_platform_is_not_prefixed_twice" {
   }
 }
 
+run "endpoint_named_exactly_like_the_platform_is_not_prefixed_twice" {
+  command = plan
+
+  variables {
+    endpoint_name = "byo"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.variant_5xx["blue"].alarm_name == "byo-blue-5xx" && aws_cloudwatch_dashboard.this[0].dashboard_name == "byo"
+    error_message = "an endpoint named like the platform gives byo-<variant>-5xx, not byo-byo-…"
+  }
+}
+
 run "absent_alarm_can_be_turned_off" {
   command = plan
 
