@@ -559,6 +559,29 @@ def demo_cmd(
             console.print(
                 variants_table(f"byo status: endpoint {stack.endpoint_name}", report["variants"])
             )
+            outcome = demo.monitoring_story(
+                clients,
+                config,
+                data_csv,
+                model_dir.parent / "model-v2",
+                model_dir.parent / "monitoring" / "report",
+                report=console.print,
+            )
+            table = Table(title="drift scenarios (byo monitor scenarios)", title_justify="left")
+            for column in ("scenario", "what changed", "fired"):
+                table.add_column(column)
+            for item in outcome.scenarios:
+                table.add_row(
+                    item.name,
+                    item.description,
+                    ", ".join(item.fired) or "nothing",
+                    style=None if item.as_expected else "bold red",
+                )
+            console.print(table)
+            console.print(
+                f"monitoring report: {outcome.report} (also {outcome.report_uri})",
+                highlight=False,
+            )
 
 
 @cli.group("batch")

@@ -269,3 +269,27 @@ def rollout_story(
         f"{', '.join(truth['objects'])}"
     )
     return {"version": package["version"], "shift": history, "ground_truth": truth}
+
+
+def monitoring_story(
+    clients: Clients, settings: Any, data_csv: Path, model_dir: Path, report_dir: Path, report: Any
+):
+    """Baseline the served model (v2) on its training data and held-out split, then run the
+    drift scenarios through the endpoint and write their report."""
+    from operators.monitoring import scenarios
+    from operators.monitoring.checks import Monitor
+
+    monitor = Monitor(
+        clients,
+        bucket=settings.require("data_bucket"),
+        endpoint=settings.require("endpoint_name"),
+        capture_uri=settings.require("data_capture_s3_uri"),
+    )
+    created = monitor.create_baseline(
+        data_csv, model=model_dir / "model.tar.gz", holdout=model_dir / "holdout.csv"
+    )
+    report(
+        f"monitoring baseline: {created['manifest']['rows']:,} rows, "
+        f"{len(created['files'])} files under s3://{monitor.bucket}/monitoring/baseline/"
+    )
+    return scenarios.run(monitor, report_dir=report_dir, progress=report)

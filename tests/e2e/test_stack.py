@@ -311,6 +311,22 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
     ).close()
     truth = byo("ground-truth", "generate", "--accuracy", "1")
     assert truth["labels"] >= 10
+    holdout = str(trained_model.model_path.parent / "holdout.csv")
+    baseline = byo(
+        "monitor", "baseline", "--data", holdout, "--model", str(trained_model.model_path)
+    )
+    assert all(
+        uri.startswith(f"s3://{outputs['data_bucket']}/monitoring/baseline/")
+        for uri in baseline["files"].values()
+    )
+    checks = byo("monitor", "run", "--window", "1h")
+    assert [c["check"] for c in checks] == ["data-quality", "model-quality", "attribution-drift"]
+    assert checks[0]["summary"]["rows"] >= 10
+    scenarios = byo("monitor", "scenarios", "--only", "mean_shift", "--rows", "2000")
+    assert [(s["name"], s["as_expected"]) for s in scenarios["scenarios"]] == [
+        ("clean", True),
+        ("mean_shift", True),
+    ]
     state = byo("status")
     assert {v["variant"] for v in state["variants"]} == {"variant-a", "variant-b"}
     assert [p["status"] for p in state["registry"]] == ["Approved"]
