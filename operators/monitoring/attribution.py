@@ -5,19 +5,21 @@ feature's global attribution is its mean |SHAP| over the rows. The files follow 
 analysis.json layout, under the key "tree_shap" (Clarify's own key is "kernel_shap", an
 approximation this project does not need).
 
-Drift: NDCG of the current ranking of features against the baseline's, with the baseline's
-attributions as relevance: NDCG = DCG(current order) / DCG(baseline order), where
-DCG(order) = sum_i baseline[f_i] / log2(i + 1). 1.0 means the same order; Clarify's default
-alarm threshold is 0.90.
+Drift: nDCG of the current ranking of features against the baseline's, with the baseline's
+attributions as relevance (scikit-learn's ndcg_score, as Clarify computes it):
+nDCG = DCG(current order) / DCG(baseline order), DCG(order) = sum_i baseline[f_i] / log2(i + 1).
+1.0 means the same order; Clarify's alarm threshold is 0.90. With 30 features of similar weight
+nDCG moves little: even the top three features swapped with the bottom three measured 0.9997
+on the sample model.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import xgboost as xgb
+from sklearn.metrics import ndcg_score
 
 MAX_ROWS = 10_000
 NDCG_THRESHOLD = 0.9
@@ -49,12 +51,11 @@ def attributions_of(document: dict[str, Any]) -> dict[str, float]:
 
 
 def ndcg(baseline: dict[str, float], current: dict[str, float]) -> float:
-    def dcg(order: list[str]) -> float:
-        return sum(baseline.get(f, 0.0) / math.log2(i + 2) for i, f in enumerate(order))
-
-    ideal = dcg(sorted(baseline, key=lambda f: -baseline[f]))
-    observed = dcg(sorted(current, key=lambda f: -current[f]))
-    return observed / ideal if ideal else 1.0
+    names = sorted(baseline)
+    relevance = np.array([[baseline[f] for f in names]])
+    if not relevance.any():
+        return 1.0
+    return float(ndcg_score(relevance, np.array([[current.get(f, 0.0) for f in names]])))
 
 
 def constraints(threshold: float = NDCG_THRESHOLD) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def violations(score: float, threshold: float) -> list[dict[str, Any]]:
     return [
         {
             "label": "label0",
-            "metric_name": METHOD,
+            "metric_name": "shap",
             "constraint_check_type": "feature_attribution_drift_check",
             "description": f"Feature attribution drift {score:.4f} exceeds threshold "
             f"{threshold} (NDCG below it)",

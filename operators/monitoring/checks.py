@@ -563,7 +563,8 @@ class Monitor:
         files = {
             "analysis.json": self._put(prefix + "analysis.json", dump(document)),
             "constraint_violations.json": self._put(
-                prefix + "constraint_violations.json", dump({"violations": violations})
+                prefix + "constraint_violations.json",
+                dump({"version": "1.0", "violations": violations}),
             ),
         }
         metrics = {

@@ -184,7 +184,9 @@ def _attribution_png(out: Path, scenario: ScenarioResult) -> str | None:
     if not result or "baseline" not in result.details:
         return None
     base, current = result.details["baseline"], result.details["current"]
-    top = sorted(base, key=lambda f: -base[f])[:10]
+    # the baseline's top features, then any that climbed into the current top ten
+    top = sorted(base, key=lambda f: -base[f])[:8]
+    top += [f for f in sorted(current, key=lambda f: -current[f])[:10] if f not in top]
     figure, axis = plt.subplots(figsize=(7, 3.6))
     x = np.arange(len(top))
     axis.bar(x - 0.2, [base[f] for f in top], width=0.4, color=BASELINE_COLOR, label="baseline")

@@ -13,7 +13,7 @@ Scenarios and the check each must fire (clean must fire nothing):
 - missing_values: 10% of two features left empty            → completeness_check
 - out_of_range: 20% of rows with Amount beyond the baseline's maximum → baseline_drift_check
 - type_change: an Integral feature sent with fractions      → data_type_check
-- stuck_features: five mid-ranked features stuck at their baseline minimum (a pipeline
+- stuck_features: ten mid-ranked features stuck at their baseline minimum (a pipeline
   filling a sentinel value)                               → feature_attribution_drift_check
 - label_flips: 30% of the labels flipped (concept drift)    → model-quality constraints
 - missing_column / extra_column: rows a column short / long. The endpoint rejects them (400), so
@@ -152,11 +152,12 @@ def _type_change(traffic: Traffic) -> Altered:
 
 
 def _stuck(traffic: Traffic) -> Altered:
-    """Features ranked 11-15 by baseline attribution stuck at their baseline minimum: the model
-    now leans on them. (Stuck at the median, or even the top features swapped with the
-    bottom ones, hardly moves the ranking of this fraud model: measured NDCG >= 0.99.)"""
+    """The features ranked 11-20 by baseline attribution stuck at their baseline minimum: the
+    model now leans on them (nDCG 0.85-0.87 measured on the two sample models). Milder
+    breakage hardly moves the ranking of this fraud model: the top three stuck at their
+    median, or swapped with the bottom three, measured nDCG >= 0.99."""
     ranked = sorted(traffic.attributions, key=lambda f: -traffic.attributions[f])
-    stuck = ranked[10:15]
+    stuck = ranked[10:20]
     matrix = traffic.matrix.copy()
     for name in stuck:
         matrix[:, traffic.names.index(name)] = traffic.feature_stats(name)["min"]
@@ -229,7 +230,7 @@ SCENARIOS = (
     ),
     Scenario(
         "stuck_features",
-        "five features (attribution ranks 11-15) stuck at their baseline minimum, a sentinel "
+        "ten features (attribution ranks 11-20) stuck at their baseline minimum, a sentinel "
         "value a broken pipeline fills in",
         ("feature_attribution_drift_check",),
         _stuck,
