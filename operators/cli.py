@@ -35,6 +35,7 @@ from operators.aws import Clients
 from operators.config import Settings
 from operators.errors import ByoError
 from operators.monitoring.commands import monitor_group
+from operators.pipeline.commands import pipeline_group
 from operators.stack import StackOutputs
 
 console = Console()
@@ -759,6 +760,7 @@ def teardown_cmd(
 
 
 cli.add_command(monitor_group)
+cli.add_command(pipeline_group)
 
 
 def main() -> None:

@@ -13,3 +13,10 @@ class ConfigError(ByoError):
     """Missing or invalid configuration or input (a usage error)."""
 
     exit_code = 2
+
+
+class CheckFailed(ByoError):
+    """A gate the command enforces did not pass (a pipeline's condition, a check's
+    violations): the work ran, its answer is no."""
+
+    exit_code = 3

@@ -49,8 +49,12 @@ def register(
     group: str,
     image: str,
     approve: bool,
+    model_metrics: dict[str, Any] | None = None,
+    drift_check_baselines: dict[str, Any] | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Upload under a content-addressed key and create a model package with its metrics."""
+    """Upload under a content-addressed key and create a model package with its metrics
+    (and, from the pipeline, its other ModelMetrics and DriftCheckBaselines: S3 URIs)."""
     features = check_artifact(artifact)
     checked = check_metrics(metrics)
     digest = sha256_of(artifact)
@@ -65,6 +69,19 @@ def register(
         ExtraArgs={"ContentType": "application/json"},
     )
     model_url = f"s3://{bucket}/{prefix}/model.tar.gz"
+    metrics_spec: dict[str, Any] = {
+        "ModelQuality": {
+            "Statistics": {
+                "ContentType": "application/json",
+                "S3Uri": f"s3://{bucket}/{prefix}/evaluation.json",
+            }
+        }
+    }
+    for kind, documents in (model_metrics or {}).items():
+        metrics_spec[kind] = {**metrics_spec.get(kind, {}), **documents}
+    extra: dict[str, Any] = {}
+    if drift_check_baselines:
+        extra["DriftCheckBaselines"] = drift_check_baselines
     try:
         arn = clients.client("sagemaker").create_model_package(
             ModelPackageGroupName=group,
@@ -75,19 +92,14 @@ def register(
                 "SupportedContentTypes": CONTENT_TYPES,
                 "SupportedResponseMIMETypes": CONTENT_TYPES,
             },
-            ModelMetrics={
-                "ModelQuality": {
-                    "Statistics": {
-                        "ContentType": "application/json",
-                        "S3Uri": f"s3://{bucket}/{prefix}/evaluation.json",
-                    }
-                }
-            },
+            ModelMetrics=metrics_spec,
             CustomerMetadataProperties={
+                **(metadata or {}),
                 "sha256": digest,
                 "auc": f"{checked['auc']:.6f}",
                 "features": str(features),
             },
+            **extra,
         )["ModelPackageArn"]
     except ClientError as exc:
         error = exc.response["Error"]
@@ -100,6 +112,8 @@ def describe(clients: Clients, arn: str) -> dict[str, Any]:
     container = package["InferenceSpecification"]["Containers"][0]
     metadata = package.get("CustomerMetadataProperties") or {}
     return {
+        "sha256": metadata.get("sha256"),
+        "drift_check_baselines": package.get("DriftCheckBaselines") or {},
         "version": package.get("ModelPackageVersion"),
         "arn": package["ModelPackageArn"],
         "status": package["ModelApprovalStatus"],
@@ -138,3 +152,9 @@ def set_status(
         update["ApprovalDescription"] = reason
     clients.client("sagemaker").update_model_package(**update)
     return describe(clients, package["arn"])
+
+
+def find_by_sha256(clients: Clients, group: str, digest: str) -> dict[str, Any] | None:
+    """The version registered with this artifact (same sha256), if any: the newest."""
+    matches = [p for p in versions(clients, group) if p.get("sha256") == digest]
+    return matches[-1] if matches else None

@@ -57,15 +57,46 @@ class TrainResult:
     evaluation: dict
 
 
-def split(features: np.ndarray, label: np.ndarray, seed: int):
-    """Stratified 70/15/15 train/validation/test split."""
+def split(
+    features: np.ndarray,
+    label: np.ndarray,
+    seed: int,
+    validation: float = 0.15,
+    test: float = 0.15,
+):
+    """Stratified train/validation/test split (70/15/15 by default): the rest is split off
+    first, then divided between validation and test."""
+    rest = validation + test
     x_train, x_rest, y_train, y_rest = train_test_split(
-        features, label, test_size=0.30, stratify=label, random_state=seed
+        features, label, test_size=rest, stratify=label, random_state=seed
     )
     x_val, x_test, y_val, y_test = train_test_split(
-        x_rest, y_rest, test_size=0.50, stratify=y_rest, random_state=seed
+        x_rest, y_rest, test_size=test / rest, stratify=y_rest, random_state=seed
     )
     return (x_train, y_train), (x_val, y_val), (x_test, y_test)
+
+
+def fit(
+    train_set: tuple[np.ndarray, np.ndarray],
+    validation_set: tuple[np.ndarray, np.ndarray],
+    hyperparameters: dict,
+    num_round: int = NUM_ROUND,
+    early_stopping_rounds: int = EARLY_STOPPING_ROUNDS,
+) -> tuple[bytes, int]:
+    """Train with early stopping on the validation set; returns the model as SageMaker's
+    container loads it (only the trees up to the best iteration) and that iteration."""
+    # Plain arrays, no feature names: the SageMaker container scores headerless CSV.
+    booster = xgb.train(
+        hyperparameters,
+        xgb.DMatrix(train_set[0], label=train_set[1]),
+        num_boost_round=num_round,
+        evals=[(xgb.DMatrix(validation_set[0], label=validation_set[1]), "validation")],
+        early_stopping_rounds=early_stopping_rounds,
+        verbose_eval=False,
+    )
+    # Keep only the trees up to the best iteration: SageMaker's container scores with all trees.
+    best = int(booster.best_iteration)
+    return sagemaker_model_json(booster[: best + 1]), best
 
 
 def sagemaker_model_json(booster: xgb.Booster) -> bytes:
@@ -140,18 +171,8 @@ def train(data: Path, out_dir: Path, seed: int = 42, threads: int = 2) -> TrainR
         raise ValueError(f"{data}: only {int(label.sum())} positive rows; need at least 10")
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = split(features, label, seed)
 
-    # Plain arrays, no feature names: the SageMaker container scores headerless CSV.
     params = {**HYPERPARAMETERS, "seed": seed, "nthread": threads}
-    booster = xgb.train(
-        params,
-        xgb.DMatrix(x_train, label=y_train),
-        num_boost_round=NUM_ROUND,
-        evals=[(xgb.DMatrix(x_val, label=y_val), "validation")],
-        early_stopping_rounds=EARLY_STOPPING_ROUNDS,
-        verbose_eval=False,
-    )
-    # Keep only the trees up to the best iteration: SageMaker's container scores with all trees.
-    model_bytes = sagemaker_model_json(booster[: booster.best_iteration + 1])
+    model_bytes, best_iteration = fit((x_train, y_train), (x_val, y_val), params)
     scoring = xgb.Booster()
     scoring.load_model(bytearray(model_bytes))
     score = scoring.predict(xgb.DMatrix(x_test))
@@ -169,7 +190,7 @@ def train(data: Path, out_dir: Path, seed: int = 42, threads: int = 2) -> TrainR
         "model": {
             "framework": f"xgboost {xgb.__version__}",
             "hyperparameters": {**HYPERPARAMETERS, "num_round": NUM_ROUND},
-            "best_iteration": int(booster.best_iteration),
+            "best_iteration": best_iteration,
             "features": FEATURES,
         },
     }

@@ -37,6 +37,14 @@ from sample.train import load_model_tarball
 METRIC_NAMESPACE = "BYO/ModelMonitor"
 BASELINE_PREFIX = "baseline/"
 CHECKS = ("data-quality", "model-quality", "attribution-drift", "bias")
+BASELINE_FILES = (
+    "data-quality/statistics.json",
+    "data-quality/constraints.json",
+    "model-quality/statistics.json",
+    "model-quality/constraints.json",
+    "attribution/analysis.json",
+    "attribution/constraints.json",
+)
 
 
 def parse_window(text: str) -> timedelta:
@@ -239,51 +247,58 @@ class Monitor:
     ) -> dict[str, Any]:
         """Baselines from a training dataset (and the model, scored on a held-out set)."""
         dataset = datasets.read_dataset(data, label)
-        names = dataset.features.column_names
+        scored = datasets.read_dataset(holdout, label) if holdout else None
+        if scored is not None and scored.features.column_names != dataset.features.column_names:
+            raise ConfigError(f"{holdout} does not have the columns of {data}")
+        model_bytes = model.read_bytes() if model is not None else None
+        files, manifest = compute_baseline(
+            dataset,
+            model_bytes=model_bytes,
+            holdout=scored,
+            comparison_threshold=comparison_threshold,
+            ndcg_threshold=ndcg_threshold,
+            data_name=str(data),
+            holdout_name=str(holdout or data),
+        )
+        return self.install_baseline(files, manifest, model_bytes)
+
+    def install_baseline(
+        self, files: dict[str, Any], manifest: dict[str, Any], model_bytes: bytes | None
+    ) -> dict[str, Any]:
+        """Write baseline documents (as compute_baseline makes them) as this endpoint's
+        baseline: monitoring/baseline/."""
         prefix = f"{self.monitoring_prefix}{BASELINE_PREFIX}"
-        stats = data_quality.statistics(dataset.features)
-        files = {
-            "data-quality/statistics.json": stats,
-            "data-quality/constraints.json": data_quality.suggest_constraints(
-                stats, comparison_threshold
-            ),
-        }
-        manifest: dict[str, Any] = {
-            "created": datetime.now(UTC).isoformat(),
-            "data": str(data),
-            "rows": dataset.features.num_rows,
-            "features": names,
-            "label": label,
-        }
-        if model is not None:
-            booster = load_model_tarball(model)
-            if booster.num_features() != len(names):
-                raise ConfigError(
-                    f"{model} takes {booster.num_features()} features; {data} has "
-                    f"{len(names)} besides {label!r}"
-                )
-            model_bytes = model.read_bytes()
-            manifest["model_sha256"] = hashlib.sha256(model_bytes).hexdigest()
+        if model_bytes is not None:
             self._put(f"{prefix}model.tar.gz", model_bytes, "application/gzip")
-            matrix = _matrix(dataset.features)
-            files["attribution/analysis.json"] = attribution.analysis(
-                attribution.global_attributions(booster, matrix, names), len(matrix)
-            )
-            files["attribution/constraints.json"] = attribution.constraints(ndcg_threshold)
-            scored = datasets.read_dataset(holdout, label) if holdout else dataset
-            if scored.label is None:
-                raise ConfigError(f"{holdout or data} has no {label!r} column to score against")
-            if scored.features.column_names != names:
-                raise ConfigError(f"{holdout} does not have the columns of {data}")
-            score = booster.predict(xgb.DMatrix(_matrix(scored.features)))
-            quality = model_quality.statistics(scored.label, score, datetime.now(UTC).isoformat())
-            files["model-quality/statistics.json"] = quality
-            files["model-quality/constraints.json"] = model_quality.suggest_constraints(quality)
-            manifest["holdout"] = str(holdout or data)
         uris = {name: self._put(prefix + name, dump(doc)) for name, doc in files.items()}
         uris["manifest.json"] = self._put(prefix + "manifest.json", dump(manifest))
         self._baseline = None
         return {"manifest": manifest, "files": uris}
+
+    def install_baseline_from(self, source_uri: str, model_uri: str) -> dict[str, Any]:
+        """Make the baselines under `source_uri` (a prefix in compute_baseline's layout, such as
+        a registered model version's drift-check baselines) this endpoint's baseline."""
+        bucket, _, key = source_uri.removeprefix("s3://").partition("/")
+        key = key.rstrip("/") + "/"
+        files: dict[str, Any] = {}
+        manifest: dict[str, Any] | None = None
+        for name in (*BASELINE_FILES, "manifest.json"):
+            try:
+                body = self.clients.s3.get_object(Bucket=bucket, Key=key + name)["Body"].read()
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                    continue
+                raise
+            if name == "manifest.json":
+                manifest = json.loads(body)
+            else:
+                files[name] = json.loads(body)
+        if manifest is None or "data-quality/statistics.json" not in files:
+            raise ConfigError(f"{source_uri} holds no baseline (no manifest.json or statistics)")
+        model_bucket, _, model_key = model_uri.removeprefix("s3://").partition("/")
+        model_bytes = self.clients.s3.get_object(Bucket=model_bucket, Key=model_key)["Body"].read()
+        manifest = {**manifest, "installed_from": source_uri}
+        return self.install_baseline(files, manifest, model_bytes)
 
     def baseline(self) -> Baseline:
         if self._baseline is None:
@@ -668,6 +683,65 @@ def _matrix(table: pa.Table) -> np.ndarray:
         for column in table.columns
     ]
     return np.column_stack(columns) if columns else np.zeros((table.num_rows, 0))
+
+
+def compute_baseline(
+    dataset: datasets.Dataset,
+    *,
+    model_bytes: bytes | None = None,
+    holdout: datasets.Dataset | None = None,
+    comparison_threshold: float = 0.1,
+    ndcg_threshold: float = attribution.NDCG_THRESHOLD,
+    data_name: str = "",
+    holdout_name: str = "",
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The baseline documents (BASELINE_FILES, by name) and their manifest, from a training
+    dataset and, with the model, its attributions and its quality on `holdout` (else on the
+    training data)."""
+    names = dataset.features.column_names
+    stats = data_quality.statistics(dataset.features)
+    files: dict[str, Any] = {
+        "data-quality/statistics.json": stats,
+        "data-quality/constraints.json": data_quality.suggest_constraints(
+            stats, comparison_threshold
+        ),
+    }
+    manifest: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(),
+        "data": data_name,
+        "rows": dataset.features.num_rows,
+        "features": names,
+        "label": dataset.label_name,
+    }
+    if model_bytes is None:
+        return files, manifest
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.tar.gz"
+        path.write_bytes(model_bytes)
+        booster = load_model_tarball(path)
+    if booster.num_features() != len(names):
+        raise ConfigError(
+            f"the model takes {booster.num_features()} features; {data_name or 'the data'} has "
+            f"{len(names)} besides {dataset.label_name!r}"
+        )
+    manifest["model_sha256"] = hashlib.sha256(model_bytes).hexdigest()
+    matrix = _matrix(dataset.features)
+    files["attribution/analysis.json"] = attribution.analysis(
+        attribution.global_attributions(booster, matrix, names), len(matrix)
+    )
+    files["attribution/constraints.json"] = attribution.constraints(ndcg_threshold)
+    scored = holdout or dataset
+    if scored.label is None:
+        raise ConfigError(
+            f"{holdout_name or data_name or 'the data'} has no {dataset.label_name!r} column "
+            "to score against"
+        )
+    score = booster.predict(xgb.DMatrix(_matrix(scored.features)))
+    quality = model_quality.statistics(scored.label, score, datetime.now(UTC).isoformat())
+    files["model-quality/statistics.json"] = quality
+    files["model-quality/constraints.json"] = model_quality.suggest_constraints(quality)
+    manifest["holdout"] = holdout_name or data_name
+    return files, manifest
 
 
 def summarize(results: Iterable[CheckResult]) -> dict[str, Any]:

@@ -149,3 +149,13 @@ output "monitoring_rule" {
   description = "Name of the EventBridge rule that submits the model-monitoring job on its schedule; null with enable_monitoring = false."
   value       = module.observability.monitoring_rule_name
 }
+
+output "operator_image" {
+  description = "The operators image (operators/Dockerfile, ENTRYPOINT byo) the monitoring job and the SageMaker pipeline's processing steps run."
+  value       = "${module.ecr.repository_urls["monitor"]}:${var.monitor_image_tag}"
+}
+
+output "compute_security_group_id" {
+  description = "Security group of the platform's jobs in the private subnets (Batch; the SageMaker pipeline's processing and training jobs)."
+  value       = module.network.batch_security_group_id
+}

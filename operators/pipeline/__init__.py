@@ -1,0 +1,1 @@
+"""The training pipeline: process → train → evaluate → condition → register → deploy."""
