@@ -149,6 +149,45 @@ def show_record(record: dict[str, Any], record_file: Path | None, as_json: bool)
     console.print(f"run record: {record['record']['local']} (also {record['record']['s3']})")
 
 
+@pipeline_group.command("runs")
+@name_option
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the run records as JSON.")
+@click.pass_obj
+def runs_cmd(settings: Settings, name: str | None, limit: int, as_json: bool) -> None:
+    """The pipeline's latest runs (from their records in the bucket), newest first."""
+    pipeline = pipeline_name(settings, name)
+    records = runner.Runner(
+        Clients(),
+        name=pipeline,
+        bucket=settings.require("data_bucket"),
+        group=settings.require("model_package_group"),
+        image="",
+        endpoint=None,
+        role_arn=None,
+        work_dir=Path("build/pipeline") / pipeline,
+    ).runs(limit)
+    if as_json:
+        click.echo(json.dumps(records, indent=2, default=str))
+        return
+    table = Table(title=f"pipeline {pipeline}: latest runs", title_justify="left")
+    for column in ("run", "status", "seconds", "AUC", "version", "steps"):
+        table.add_column(column)
+    for record in records:
+        steps = {s["name"]: s for s in record["steps"]}
+        metrics = steps["evaluate"]["outputs"].get("binary_classification_metrics") or {}
+        table.add_row(
+            record["run_id"],
+            record["status"],
+            f"{record['seconds']:.1f}",
+            f"{metrics['auc']:.4f}" if "auc" in metrics else "-",
+            str(steps["register"]["outputs"].get("version", "-")),
+            " ".join(f"{s['name']}:{s['status']}" for s in record["steps"]),
+            style="bold red" if record["status"] == "Failed" else None,
+        )
+    console.print(table)
+
+
 # -- the SageMaker pipeline ---------------------------------------------------------------
 def sagemaker_target(settings: Settings, name: str | None, role_arn: str | None):
     from operators.pipeline import definition
@@ -290,6 +329,33 @@ def step_process_cmd(
     )
     (output / "rejected").mkdir(parents=True, exist_ok=True)  # an output SageMaker uploads
     click.echo(json.dumps(schema, indent=2))
+
+
+@step_group.command("train")
+@click.option("--train", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--validation", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--schema", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option(
+    "--hyperparameters",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="JSON, as SageMaker writes it for a training job (values as strings).",
+)
+@click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+def step_train_cmd(
+    train: Path, validation: Path, schema: Path, hyperparameters: Path, model_dir: Path
+) -> None:
+    """Train as a SageMaker training job: `xgboost-model` into --model-dir (/opt/ml/model),
+    which SageMaker packs into model.tar.gz."""
+    result = steps.train(
+        _one(train, "*.csv"),
+        _one(validation, "*.csv"),
+        _one(schema, "schema.json"),
+        model_dir,
+        hyperparameters=params.hyperparameters_from_json(json.loads(hyperparameters.read_text())),
+        package=False,
+    )
+    click.echo(json.dumps(result))
 
 
 def _one(path: Path, pattern: str) -> Path:

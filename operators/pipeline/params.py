@@ -168,3 +168,31 @@ def hyperparameters(values: Mapping[str, Any]) -> dict[str, Any]:
         "early_stopping_rounds": values["EarlyStoppingRounds"],
         "seed": values["Seed"],
     }
+
+
+HYPERPARAMETER_TYPES = {
+    "max_depth": int,
+    "eta": float,
+    "subsample": float,
+    "colsample_bytree": float,
+    "min_child_weight": float,
+    "num_round": int,
+    "early_stopping_rounds": int,
+    "seed": int,
+}
+
+
+def hyperparameters_from_json(document: Mapping[str, Any]) -> dict[str, Any]:
+    """hyperparameters() as a SageMaker training job hands them over: every value a string
+    (in /opt/ml/input/config/hyperparameters.json)."""
+    values = dict(document)
+    try:
+        for name, kind in HYPERPARAMETER_TYPES.items():
+            if name in values:
+                values[name] = kind(float(values[name])) if kind is int else kind(values[name])
+    except ValueError as exc:
+        raise ConfigError(f"hyperparameters: {exc}") from None
+    missing = sorted(set(HYPERPARAMETER_TYPES) - set(values))
+    if missing:
+        raise ConfigError(f"hyperparameters lack {', '.join(missing)}")
+    return values

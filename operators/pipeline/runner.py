@@ -246,7 +246,8 @@ class Runner:
         values = params.resolve(overrides)
         self._manifests = {}
         started = datetime.now(UTC)
-        run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+        # sorts by start time, to the millisecond
+        run_id = f"{started:%Y%m%dT%H%M%S}.{started:%f}"[:19] + f"Z-{uuid.uuid4().hex[:6]}"
         records = {name: StepRecord(name) for name in STEPS}
         record: dict[str, Any] = {
             "pipeline": self.name,
@@ -314,6 +315,15 @@ class Runner:
             self._put_json(f"{self.prefix}runs/{record['run_id']}.json", record)
         except ClientError as exc:  # the local record stands; say why S3 has none
             record["record"]["s3"] = f"not written: {exc.response['Error'].get('Message')}"
+
+    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The newest run records in the bucket, newest first (run ids sort by start time)."""
+        keys: list[str] = []
+        paginator = self.clients.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}runs/"):
+            keys += [item["Key"] for item in page.get("Contents", [])]
+        newest = sorted(keys, reverse=True)[:limit]
+        return [record for key in newest if (record := self._get_json(key)) is not None]
 
     # -- steps ----------------------------------------------------------------------------
     def _process(self, step: StepRecord, records, values, run_id: str) -> None:

@@ -22,6 +22,7 @@ import xgboost as xgb
 from operators.errors import ConfigError
 from operators.monitoring import checks, datasets
 from sample.train import (
+    MODEL_FILE,
     binary_classification_metrics,
     fit,
     load_model_tarball,
@@ -187,9 +188,11 @@ def train(
     *,
     hyperparameters: dict[str, Any],
     threads: int = 0,
+    package: bool = True,
 ) -> dict[str, Any]:
-    """xgboost with early stopping on the validation split; model.tar.gz as SageMaker's
-    container loads it."""
+    """xgboost with early stopping on the validation split: model.tar.gz as SageMaker's
+    container loads it, or (package=False, in a SageMaker training job, which packs the model
+    directory itself) the bare `xgboost-model` file."""
     started = time.perf_counter()
     schema = json.loads(schema_file.read_text())
     x_train, y_train = read_split(train_dir, schema)
@@ -206,7 +209,11 @@ def train(
         num_round=int(hyperparameters["num_round"]),
         early_stopping_rounds=int(hyperparameters["early_stopping_rounds"]),
     )
-    write_model_tarball(model_bytes, out_dir / "model.tar.gz")
+    if package:
+        write_model_tarball(model_bytes, out_dir / "model.tar.gz")
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / MODEL_FILE).write_bytes(model_bytes)
     return {
         "best_iteration": best,
         "framework": f"xgboost {xgb.__version__}",

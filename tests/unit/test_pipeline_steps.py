@@ -149,3 +149,54 @@ def test_process_rejects_what_it_cannot_train_on_with_the_reason(tmp_path):
     pacsv.write_csv(pa.table({"x": [1.0], "z": [0]}), tmp_path / "other.csv")
     with pytest.raises(ConfigError, match="its header differs"):
         steps.process([data, tmp_path / "other.csv"], tmp_path / "d", target="churned", **kwargs)
+
+
+def test_the_container_steps_chain_as_sagemaker_runs_them(tmp_path):
+    """`byo pipeline step process|train|evaluate` with SageMaker's directories: hyperparameters
+    as strings in hyperparameters.json, the model directory packed by SageMaker (here: by us,
+    as it does), the same model as the local runner's train step makes."""
+    from click.testing import CliRunner
+
+    from operators.cli import cli
+    from sample.train import MODEL_FILE, write_model_tarball
+
+    def step(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["pipeline", "step", *map(str, args)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    source = tmp_path / "input"
+    source.mkdir()
+    churn_csv(source / "part-1.csv")
+    out = tmp_path / "output"
+    step("process", "--input", source, "--output", out, "--target", "churned", "--seed", 4)
+    hyper = params.hyperparameters(params.resolve({"NumRound": "30", "Seed": "4"}))
+    config = tmp_path / "hyperparameters.json"
+    config.write_text(json.dumps({k: str(v) for k, v in hyper.items()}))
+    model_dir = tmp_path / "model"
+    step(
+        "train",
+        "--train", out / "train",
+        "--validation", out / "validation",
+        "--schema", out / "schema",
+        "--hyperparameters", config,
+        "--model-dir", model_dir,
+    )  # fmt: skip
+    local = tmp_path / "local"
+    steps.train(
+        out / "train", out / "validation", out / "schema" / "schema.json", local,
+        hyperparameters=hyper,
+    )  # fmt: skip
+    packed = tmp_path / "artifacts" / "model.tar.gz"
+    write_model_tarball((model_dir / MODEL_FILE).read_bytes(), packed)
+    assert packed.read_bytes() == (local / "model.tar.gz").read_bytes()
+    printed = step(
+        "evaluate",
+        "--model", packed.parent,
+        "--test", out / "test",
+        "--train", out / "train",
+        "--schema", out / "schema",
+        "--output", tmp_path / "evaluation",
+    )  # fmt: skip
+    assert json.loads(printed)["auc"]["value"] > 0.9
+    assert (tmp_path / "evaluation" / "baselines" / "manifest.json").is_file()
