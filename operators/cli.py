@@ -553,7 +553,7 @@ def demo_cmd(
             record.add_row(name, str(value))
         console.print(record)
         if data_csv.is_file():
-            demo.rollout_story(
+            rollout = demo.rollout_story(
                 clients, config, data_csv, sample_csv, model_dir.parent, report=console.print
             )
             report = status.endpoint_status(clients, stack.endpoint_name)
@@ -563,8 +563,7 @@ def demo_cmd(
             outcome = demo.monitoring_story(
                 clients,
                 config,
-                data_csv,
-                model_dir.parent / "model-v2",
+                rollout["version"],
                 model_dir.parent / "monitoring" / "report",
                 report=console.print,
             )

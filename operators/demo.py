@@ -198,41 +198,44 @@ def flush_local_hosting() -> None:
 def rollout_story(
     clients: Clients, settings: Any, data_csv: Path, sample_csv: Path, work_dir: Path, report: Any
 ) -> dict[str, Any]:
-    """Model v2 end to end: train, register (approved), deploy as variant-b at weight 0, shift
-    10→50→100 with traffic during every step, send traffic, generate ground truth."""
+    """Model v2 end to end through the pipeline (byo pipeline run: process, train, evaluate,
+    AUC condition, register approved, deploy as variant-b at weight 0), then shift 10→50→100
+    with traffic during every step, send traffic, generate ground truth."""
     # Imported here: operators.registry imports this module (sha256_of).
-    from operators import deploy, ground_truth, invoke, registry, traffic
-    from sample.train import train
+    from operators import ground_truth, invoke, traffic
+    from operators.pipeline.runner import Runner
 
-    trained = train(data_csv, work_dir / "model-v2", seed=7)
-    report(
-        f"trained v2: AUC {trained.evaluation['binary_classification_metrics']['auc']['value']:.4f}"
-    )
-    package = registry.register(
-        clients,
-        artifact=trained.model_path,
-        metrics=trained.evaluation_path,
-        bucket=settings.require("data_bucket"),
-        group=settings.require("model_package_group"),
-        image=settings.require("serving_image"),
-        approve=True,
-    )
-    report(f"registered v2 as version {package['version']} ({package['status']})")
     endpoint = settings.require("endpoint_name")
     if "variant-b" in {v.name for v in traffic.live_variants(clients, endpoint)}:
         traffic.set_weights(clients, endpoint, {"variant-a": 1, "variant-b": 0})  # a re-run
-    deployed = deploy.deploy(
+    name = f"{settings.get('name') or 'byo'}-pipeline"
+    pipeline = Runner(
         clients,
-        endpoint=endpoint,
+        name=name,
+        bucket=settings.require("data_bucket"),
         group=settings.require("model_package_group"),
-        version=package["version"],
-        variant="variant-b",
+        image=settings.require("serving_image"),
+        endpoint=endpoint,
         role_arn=settings.require("sagemaker_execution_role_arn"),
-        weight=0,
+        work_dir=work_dir / "pipeline" / name,
+        progress=lambda line: report(f"  pipeline {line}"),
     )
+    run = pipeline.run(
+        {
+            "InputData": str(data_csv),
+            "Seed": 7,
+            "ModelApprovalStatus": "Approved",
+            "DeployVariant": "variant-b",
+            "DeployWeight": "0",
+        }
+    )
+    steps = {step["name"]: step for step in run["steps"]}
+    auc = steps["evaluate"]["outputs"]["binary_classification_metrics"]["auc"]
+    version = steps["register"]["outputs"]["version"]
     report(
-        f"deployed version {package['version']} as variant-b (config "
-        f"{deployed['endpoint_config']}), weight 0"
+        f"pipeline run {run['run_id']}: v2 AUC {auc:.4f} ≥ AucThreshold "
+        f"{run['parameters']['AucThreshold']:g}, registered as version {version} (Approved), "
+        f"variant-b at weight 0; record {run['record']['local']}"
     )
     rows = [line for line in sample_csv.read_text().splitlines() if line.strip()]
 
@@ -268,16 +271,15 @@ def rollout_story(
         f"ground truth: {truth['labels']} labels ({truth['unmatched']} unmatched) in "
         f"{', '.join(truth['objects'])}"
     )
-    return {"version": package["version"], "shift": history, "ground_truth": truth}
+    return {"version": version, "pipeline_run": run, "shift": history, "ground_truth": truth}
 
 
-def monitoring_story(
-    clients: Clients, settings: Any, data_csv: Path, model_dir: Path, report_dir: Path, report: Any
-):
-    """Baseline the served model (v2) on its training data and held-out split, then run the
-    drift scenarios through the endpoint and write their report."""
+def monitoring_story(clients: Clients, settings: Any, version: int, report_dir: Path, report: Any):
+    """Make the baselines registered with the served model (v2, by the pipeline) the monitor's,
+    then run the drift scenarios through the endpoint and write their report."""
     from operators.monitoring import scenarios
     from operators.monitoring.checks import Monitor
+    from operators.monitoring.commands import install_registered_baseline
 
     monitor = Monitor(
         clients,
@@ -285,11 +287,10 @@ def monitoring_story(
         endpoint=settings.require("endpoint_name"),
         capture_uri=settings.require("data_capture_s3_uri"),
     )
-    created = monitor.create_baseline(
-        data_csv, model=model_dir / "model.tar.gz", holdout=model_dir / "holdout.csv"
-    )
+    created = install_registered_baseline(monitor, settings.require("model_package_group"), version)
     report(
-        f"monitoring baseline: {created['manifest']['rows']:,} rows, "
-        f"{len(created['files'])} files under s3://{monitor.bucket}/monitoring/baseline/"
+        f"monitoring baseline: version {version}'s, registered by the pipeline "
+        f"({created['manifest']['rows']:,} training rows), {len(created['files'])} files under "
+        f"s3://{monitor.bucket}/monitoring/baseline/"
     )
     return scenarios.run(monitor, report_dir=report_dir, progress=report)

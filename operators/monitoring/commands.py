@@ -14,7 +14,7 @@ from rich.table import Table
 
 from operators.aws import Clients
 from operators.config import Settings
-from operators.errors import ByoError
+from operators.errors import ByoError, ConfigError
 from operators.monitoring import bias, scenarios
 from operators.monitoring.checks import CheckResult, Monitor, Window, parse_window
 
@@ -148,13 +148,35 @@ def check_command(name: str):
     return decorate
 
 
+def install_registered_baseline(monitor: Monitor, group: str, version: int) -> dict[str, Any]:
+    """The drift-check baselines a model version was registered with, as the monitor's."""
+    from operators import registry
+
+    package = registry.find(monitor.clients, group, version)
+    statistics = package["drift_check_baselines"].get("ModelDataQuality", {}).get("Statistics", {})
+    uri = statistics.get("S3Uri", "")
+    if not uri.endswith("data-quality/statistics.json"):
+        raise ConfigError(
+            f"version {version} was registered without drift-check baselines (byo pipeline run "
+            "registers them): use byo monitor baseline --data <training CSV> instead"
+        )
+    return monitor.install_baseline_from(
+        uri.removesuffix("data-quality/statistics.json"), package["model_data_url"]
+    )
+
+
 @monitor_group.command("baseline")
 @click.option(
     "--data",
     "data_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
     help="Training data: CSV with a header (the label column is left out of the features).",
+)
+@click.option(
+    "--model-version",
+    type=click.IntRange(min=1),
+    help="Instead of --data: use the baselines registered with this model version (by "
+    "byo pipeline run) and its model.",
 )
 @click.option("--label", default="Class", show_default=True, help="The label column.")
 @click.option(
@@ -186,7 +208,8 @@ def check_command(name: str):
 @click.pass_obj
 def baseline_cmd(
     settings: Settings,
-    data_file: Path,
+    data_file: Path | None,
+    model_version: int | None,
     label: str,
     model: Path | None,
     holdout: Path | None,
@@ -197,15 +220,26 @@ def baseline_cmd(
     as_json: bool,
 ) -> None:
     """statistics.json + constraints.json (data quality), and with --model the model-quality
-    and feature-attribution baselines, into s3://BUCKET/monitoring/baseline/."""
-    created = monitor_for(settings, endpoint, out_dir).create_baseline(
-        data_file,
-        label=label,
-        model=model,
-        holdout=holdout,
-        comparison_threshold=drift_threshold,
-        ndcg_threshold=ndcg_threshold,
-    )
+    and feature-attribution baselines, into s3://BUCKET/monitoring/baseline/; or, with
+    --model-version, the baselines registered with that version."""
+    if (data_file is None) == (model_version is None):
+        raise click.UsageError("give either --data or --model-version")
+    monitor = monitor_for(settings, endpoint, out_dir)
+    if model_version is not None:
+        if model or holdout:
+            raise click.UsageError("--model and --holdout go with --data, not --model-version")
+        created = install_registered_baseline(
+            monitor, settings.require("model_package_group"), model_version
+        )
+    else:
+        created = monitor.create_baseline(
+            data_file,
+            label=label,
+            model=model,
+            holdout=holdout,
+            comparison_threshold=drift_threshold,
+            ndcg_threshold=ndcg_threshold,
+        )
     if as_json:
         click.echo(json.dumps(created, indent=2))
         return

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from operators.cli import cli
+from sample.generate import generate, write_csv
 from tests.conftest import REPO, SAGEMAKER_ROLE, make_endpoint
 
 pytestmark = pytest.mark.integration
@@ -39,6 +40,7 @@ def platform(emulator, trained_model, tmp_path):
                 "serving_image": {"value": "xgb:1.7-1"},
                 "endpoint_name": {"value": endpoint},
                 "sagemaker_execution_role_arn": {"value": SAGEMAKER_ROLE},
+                "data_capture_s3_uri": {"value": f"s3://{bucket}/captures"},
             }
         )
     )
@@ -156,6 +158,23 @@ def test_a_passing_run_registers_and_deploys_then_a_rerun_is_cached(
     bucket, key = record["record"]["s3"].removeprefix("s3://").split("/", 1)
     assert json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())["steps"]
 
+    # The monitor takes the baselines registered with the version.
+    installed = CliRunner().invoke(
+        cli,
+        ["--outputs", str(platform["outputs"]), "monitor", "baseline", "--model-version", "1"],
+        catch_exceptions=False,
+    )
+    assert installed.exit_code == 0, installed.output
+    assert "baseline of 199,364 rows x 30 features" in installed.output
+    manifest = json.loads(
+        s3.get_object(Bucket=platform["bucket"], Key="monitoring/baseline/manifest.json")[
+            "Body"
+        ].read()
+    )
+    assert manifest["installed_from"] == statistics_uri.removesuffix("data-quality/statistics.json")
+    model_key = "monitoring/baseline/model.tar.gz"
+    assert s3.head_object(Bucket=platform["bucket"], Key=model_key)["ContentLength"] > 0
+
     # A rerun with the same inputs: nothing is recomputed, registered or deployed again.
     again = json.loads(
         run(platform, "--data", str(dataset), "--param", "ModelApprovalStatus=Approved").output
@@ -171,7 +190,7 @@ def test_a_passing_run_registers_and_deploys_then_a_rerun_is_cached(
     assert len(versions(emulator, platform["group"])) == 1
 
     # A changed hyperparameter: the split is reused, training and evaluation run again.
-    changed = json.loads(run(platform, "--data", str(dataset), "--param", "MaxDepth=3").output)
+    changed = json.loads(run(platform, "--data", str(dataset), "--param", "NumRound=40").output)
     steps = steps_of(changed)
     assert [steps[n]["status"] for n in ("process", "train", "evaluate")] == [
         "Cached",
@@ -183,20 +202,29 @@ def test_a_passing_run_registers_and_deploys_then_a_rerun_is_cached(
     assert steps["deploy"]["status"] == "Skipped"
     assert "byo model approve 2" in steps["deploy"]["reason"]
 
+    # byo pipeline runs: the records in the bucket, newest first.
+    listed = CliRunner().invoke(
+        cli, ["--outputs", str(platform["outputs"]), "pipeline", "runs", "--json"]
+    )
+    assert [r["run_id"] for r in json.loads(listed.output)] == [
+        changed["run_id"],
+        again["run_id"],
+        record["run_id"],
+    ]
+
     # --no-cache runs every step again.
     forced = json.loads(
-        run(platform, "--data", str(dataset), "--param", "MaxDepth=3", "--no-cache").output
+        run(platform, "--data", str(dataset), "--param", "NumRound=40", "--no-cache").output
     )
     assert [steps_of(forced)[n]["status"] for n in ("process", "train", "evaluate")] == [
         "Succeeded"
     ] * 3
 
 
-def test_a_run_below_the_auc_threshold_registers_nothing_and_exits_3(emulator, platform, dataset):
-    env = {
-        **os.environ,
-        "BYO_OUTPUTS": str(platform["outputs"]),
-    }
+def test_a_run_below_the_auc_threshold_registers_nothing_and_exits_3(emulator, platform, tmp_path):
+    dataset = tmp_path / "small.csv"  # 60,000 rows, 100 frauds: enough to train, quick
+    write_csv(generate(60_000, seed=5), dataset)
+    env = {**os.environ, "BYO_OUTPUTS": str(platform["outputs"])}
     result = subprocess.run(
         [
             str(Path(sys.executable).parent / "byo"),
