@@ -740,6 +740,8 @@ def teardown_cmd(
     )
     for arn in todo.model_packages:
         listing.add_row("model package", arn)
+    for name in todo.pipelines:
+        listing.add_row("SageMaker pipeline", name)
     for name in todo.endpoint_configs:
         listing.add_row("endpoint config", name)
     for name in todo.models:

@@ -1,6 +1,7 @@
 """`byo teardown`: remove what the operators created, then the Terraform stack.
 
-Order: model versions in the registry (the group can only go once empty) → endpoint configs and
+Order: model versions in the registry (the group can only go once empty) → SageMaker pipelines
+`byo pipeline upsert` made (tagged byo:pipeline, named after the stack) → endpoint configs and
 models the operators created (tagged by `byo deploy`) → the data bucket's objects, all versions
 (unless --keep-data) → `terraform destroy` (with --keep-data, every module but storage).
 A second run finds nothing and exits 0.
@@ -34,6 +35,7 @@ MODULES_BUT_STORAGE = (
 @dataclass
 class Plan:
     model_packages: list[str] = field(default_factory=list)
+    pipelines: list[str] = field(default_factory=list)
     endpoint_configs: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     bucket: str | None = None
@@ -43,6 +45,7 @@ class Plan:
     def empty(self) -> bool:
         return not (
             self.model_packages
+            or self.pipelines
             or self.endpoint_configs
             or self.models
             or self.objects
@@ -52,6 +55,7 @@ class Plan:
     def as_dict(self) -> dict[str, Any]:
         return {
             "model_packages": self.model_packages,
+            "pipelines": self.pipelines,
             "endpoint_configs": self.endpoint_configs,
             "models": self.models,
             "bucket": self.bucket,
@@ -81,6 +85,12 @@ def plan(clients: Clients, settings: Settings, keep_data: bool) -> Plan:
             ]
         except ClientError:
             pass  # the group is already gone
+    name = outputs.get("name")
+    if name:  # SageMaker pipelines `byo pipeline upsert` made (tagged) for this stack
+        for page in sagemaker.get_paginator("list_pipelines").paginate(PipelineNamePrefix=name):
+            for summary in page["PipelineSummaries"]:
+                if _tagged(sagemaker, summary["PipelineArn"], "byo:pipeline"):
+                    result.pipelines.append(summary["PipelineName"])
     endpoint = outputs.get("endpoint_name")
     if endpoint:  # without it (already destroyed) nothing of the operators' can be found by name
         for config in sagemaker.list_endpoint_configs(NameContains=endpoint)["EndpointConfigs"]:
@@ -108,6 +118,9 @@ def execute(
     for arn in todo.model_packages:
         sagemaker.delete_model_package(ModelPackageName=arn)
         report(f"deleted model package {arn}")
+    for name in todo.pipelines:
+        sagemaker.delete_pipeline(PipelineName=name)
+        report(f"deleted pipeline {name}")
     for name in todo.endpoint_configs:
         sagemaker.delete_endpoint_config(EndpointConfigName=name)
         report(f"deleted endpoint config {name}")

@@ -84,6 +84,7 @@ def stack_resources(emulator, name: str) -> dict[str, list[str]]:
         [e["EndpointConfigName"] for e in sm.list_endpoint_configs()["EndpointConfigs"]],
     )
     add("models", [m["ModelName"] for m in sm.list_models()["Models"]])
+    add("pipelines", [x["PipelineName"] for x in sm.list_pipelines()["PipelineSummaries"]])
     add(
         "model-package-groups",
         [
@@ -330,3 +331,19 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
     state = byo("status")
     assert {v["variant"] for v in state["variants"]} == {"variant-a", "variant-b"}
     assert [p["status"] for p in state["registry"]] == ["Approved"]
+
+    # The SageMaker pipeline from the stack's outputs: its jobs run the operators image in the
+    # private subnets with the compute security group, encrypted with the platform's key.
+    emitted = CliRunner().invoke(cli, ["pipeline", "definition"])
+    assert emitted.exit_code == 0, emitted.output
+    document = json.loads(emitted.output)
+    process = next(s for s in document["Steps"] if s["Name"] == "process")["Arguments"]
+    assert process["AppSpecification"]["ImageUri"] == outputs["operator_image"]
+    assert process["NetworkConfig"]["VpcConfig"] == {
+        "Subnets": outputs["private_subnet_ids"],
+        "SecurityGroupIds": [outputs["compute_security_group_id"]],
+    }
+    assert process["ProcessingOutputConfig"]["KmsKeyId"] == outputs["kms_key_arn"]
+    upserted = byo("pipeline", "upsert")
+    assert upserted["created"] is True
+    assert upserted["arn"].endswith(f"pipeline/{outputs['name']}-pipeline")

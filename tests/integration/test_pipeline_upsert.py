@@ -101,3 +101,27 @@ def test_the_emulator_records_an_execution_but_runs_no_step(emulator, target):
     with pytest.raises(ClientError) as raised:
         once.list_pipeline_execution_steps(PipelineExecutionArn=arn)
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_teardown_deletes_the_stacks_pipelines_and_only_those(emulator, target, tmp_path):
+    from operators import teardown
+    from operators.config import Settings
+
+    stack = target.name.removeprefix("byo-train-")
+    ours = replace(target, name=f"{stack}-pipeline")
+    upsert(Clients(), ours)
+    upsert(Clients(), replace(target, name=f"{stack}-other"))  # ours too: tagged, same prefix
+    sagemaker = emulator.client("sagemaker")
+    sagemaker.create_pipeline(  # not made by byo: no tag
+        PipelineName=f"{stack}-theirs",
+        PipelineDefinition=json.dumps({"Version": "2020-12-01", "Steps": []}),
+        RoleArn=target.role_arn,
+    )
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"name": {"value": stack}}))
+    todo = teardown.plan(Clients(), Settings(outputs_file=outputs, dotenv=None), False)
+    assert sorted(todo.pipelines) == [f"{stack}-other", f"{stack}-pipeline"]
+    todo.stack = False  # not terraform destroy here
+    teardown.execute(Clients(), Settings(outputs_file=outputs, dotenv=None), todo, False)
+    left = sagemaker.list_pipelines(PipelineNamePrefix=stack)["PipelineSummaries"]
+    assert [p["PipelineName"] for p in left] == [f"{stack}-theirs"]
