@@ -26,8 +26,17 @@ from operators.monitoring.checks import Monitor, Window
 LABEL = "Class"
 
 
-def row_key(text: str) -> tuple[float, ...]:
-    return tuple(round(float(v), 6) for v in text.strip().split(","))
+def row_key(text: str) -> tuple[float | None, ...]:
+    """A request row as the dataset's rows are keyed; a missing or non-numeric field is None,
+    which no dataset row has, so such a row (altered traffic, say) is counted as unmatched."""
+
+    def number(field: str) -> float | None:
+        try:
+            return round(float(field), 6)
+        except ValueError:
+            return None
+
+    return tuple(number(v) for v in text.strip().split(","))
 
 
 def load_labels(path: Path) -> dict[tuple[float, ...], int]:

@@ -109,3 +109,11 @@ def test_without_labels_the_endpoint_decision_is_the_rule(captured):
 def test_time_window_filters_requests(captured):
     summary = generate(captured, "--until", "2000-01-01T00:00:00")
     assert summary["labels"] == 0 and summary["objects"] == []
+
+
+def test_rows_with_missing_or_text_fields_are_unmatched_not_a_crash():
+    """Captures of altered traffic (byo monitor scenarios: empty fields) in the window."""
+    from operators.ground_truth import row_key
+
+    assert row_key("1.5,,abc,2\n") == (1.5, None, None, 2.0)
+    assert row_key("0.1234567,3") == (0.123457, 3.0)
