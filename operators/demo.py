@@ -203,12 +203,12 @@ def rollout_story(
     with traffic during every step, send traffic, generate ground truth."""
     # Imported here: operators.registry imports this module (sha256_of).
     from operators import ground_truth, invoke, traffic
-    from operators.pipeline.runner import Runner
+    from operators.pipeline.runner import Runner, pipeline_name
 
     endpoint = settings.require("endpoint_name")
     if "variant-b" in {v.name for v in traffic.live_variants(clients, endpoint)}:
         traffic.set_weights(clients, endpoint, {"variant-a": 1, "variant-b": 0})  # a re-run
-    name = f"{settings.get('name') or 'byo'}-pipeline"
+    name = pipeline_name(settings)
     pipeline = Runner(
         clients,
         name=name,

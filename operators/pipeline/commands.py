@@ -25,11 +25,6 @@ def pipeline_group() -> None:
     condition (AUC) → register → deploy, locally or as a SageMaker pipeline."""
 
 
-def pipeline_name(settings: Settings, name: str | None) -> str:
-    settings.options["pipeline_name"] = name
-    return settings.get("pipeline_name") or f"{settings.get('name') or 'byo'}-pipeline"
-
-
 def name_option(command):
     return click.option(
         "--name",
@@ -116,7 +111,7 @@ def run_cmd(
         if "InputData" in overrides:
             raise ConfigError("give the data once: --data or --param InputData")
         overrides["InputData"] = data
-    pipeline = pipeline_name(settings, name)
+    pipeline = runner.pipeline_name(settings, name)
     runs = runner.Runner(
         Clients(),
         name=pipeline,
@@ -127,6 +122,7 @@ def run_cmd(
         role_arn=settings.get("sagemaker_execution_role_arn"),
         work_dir=work_dir / pipeline,
         use_cache=not no_cache,
+        pipelines_prefix=(settings.get("data_prefixes") or {}).get("pipelines", "pipelines/"),
         progress=(lambda _: None) if as_json else (lambda line: err_console.print(line)),
     )
     try:
@@ -156,7 +152,7 @@ def show_record(record: dict[str, Any], record_file: Path | None, as_json: bool)
 @click.pass_obj
 def runs_cmd(settings: Settings, name: str | None, limit: int, as_json: bool) -> None:
     """The pipeline's latest runs (from their records in the bucket), newest first."""
-    pipeline = pipeline_name(settings, name)
+    pipeline = runner.pipeline_name(settings, name)
     records = runner.Runner(
         Clients(),
         name=pipeline,
@@ -202,8 +198,9 @@ def sagemaker_target(settings: Settings, name: str | None, role_arn: str | None)
         )
     settings.options["pipeline_role_arn"] = role_arn
     group = settings.get("compute_security_group_id")
+    prefixes = settings.get("data_prefixes") or {}
     return definition.Target(
-        name=pipeline_name(settings, name),
+        name=runner.pipeline_name(settings, name),
         region=settings.get("region") or Clients().region,
         bucket=settings.require("data_bucket"),
         group=settings.require("model_package_group"),
@@ -215,6 +212,9 @@ def sagemaker_target(settings: Settings, name: str | None, role_arn: str | None)
         kms_key_arn=settings.get("kms_key_arn"),
         subnets=tuple(settings.get("private_subnet_ids") or ()),
         security_group_ids=(group,) if group else (),
+        models_prefix=prefixes.get("models", "models/"),
+        pipelines_prefix=prefixes.get("pipelines", "pipelines/"),
+        endpoint_role_arn=settings.get("sagemaker_execution_role_arn"),
     )
 
 

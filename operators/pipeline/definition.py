@@ -68,10 +68,13 @@ class Target:
     kms_key_arn: str | None = None
     subnets: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
+    models_prefix: str = "models/"  # the endpoint's role reads models only from here
+    pipelines_prefix: str = "pipelines/"
+    endpoint_role_arn: str | None = None  # the models the deploy step creates run as this
 
     @property
     def prefix(self) -> str:
-        return f"s3://{self.bucket}/pipelines/{self.name}"
+        return f"s3://{self.bucket}/{self.pipelines_prefix}{self.name}"
 
     @property
     def input_data(self) -> str:
@@ -274,7 +277,8 @@ def _build(target: Target, session) -> Pipeline:
         role=target.role_arn,
         instance_count=1,
         instance_type=p["TrainingInstanceType"],
-        output_path=f"{target.prefix}/sagemaker/train",
+        # Under the models prefix: the endpoint's execution role reads model artifacts only there.
+        output_path=f"s3://{target.bucket}/{target.models_prefix}pipelines/{target.name}",
         output_kms_key=kms,
         volume_kms_key=kms,
         subnets=subnets,
@@ -401,7 +405,7 @@ def _build(target: Target, session) -> Pipeline:
             env={
                 "BYO_MODEL_PACKAGE_GROUP": target.group,
                 "BYO_DATA_BUCKET": target.bucket,
-                "BYO_SAGEMAKER_EXECUTION_ROLE_ARN": target.role_arn,
+                "BYO_SAGEMAKER_EXECUTION_ROLE_ARN": target.endpoint_role_arn or target.role_arn,
                 "BYO_ENDPOINT_NAME": target.endpoint,
                 "AWS_DEFAULT_REGION": target.region,
             },

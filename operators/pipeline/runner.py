@@ -52,6 +52,12 @@ class StepRecord:
     reason: str | None = None
 
 
+def pipeline_name(settings: Any, name: str | None = None) -> str:
+    """--name, else BYO_PIPELINE_NAME, else <stack name>-pipeline."""
+    settings.options["pipeline_name"] = name
+    return settings.get("pipeline_name") or f"{settings.get('name') or 'byo'}-pipeline"
+
+
 def cache_key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
@@ -80,6 +86,7 @@ class Runner:
         use_cache: bool = True,
         progress: Callable[[str], None] = lambda _: None,
         threads: int = 0,
+        pipelines_prefix: str = "pipelines/",
     ) -> None:
         self.clients = clients
         self.name = name
@@ -92,7 +99,7 @@ class Runner:
         self.use_cache = use_cache
         self.progress = progress
         self.threads = threads
-        self.prefix = f"pipelines/{name}/"
+        self.prefix = f"{pipelines_prefix}{name}/"
         self._manifests: dict[str, dict[str, Any]] = {}  # this run's cached-step manifests
 
     # -- S3 -------------------------------------------------------------------------------

@@ -344,6 +344,14 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
         "SecurityGroupIds": [outputs["compute_security_group_id"]],
     }
     assert process["ProcessingOutputConfig"]["KmsKeyId"] == outputs["kms_key_arn"]
+    deploy = next(s for s in document["Steps"] if s["Name"] == "condition")["Arguments"]
+    deploy = deploy["IfSteps"][1]["Arguments"]["IfSteps"][0]["Arguments"]
+    # The models it creates run as the endpoint's role; the jobs as the pipeline's.
+    assert (
+        deploy["Environment"]["BYO_SAGEMAKER_EXECUTION_ROLE_ARN"]
+        == (outputs["sagemaker_execution_role_arn"])
+    )
+    assert deploy["RoleArn"] == process["RoleArn"] == outputs["pipeline_role_arn"]
     upserted = byo("pipeline", "upsert")
     assert upserted["created"] is True
     assert upserted["arn"].endswith(f"pipeline/{outputs['name']}-pipeline")

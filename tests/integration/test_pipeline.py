@@ -253,3 +253,24 @@ def test_a_run_below_the_auc_threshold_registers_nothing_and_exits_3(emulator, p
     assert record["status"] == "Failed"
     assert steps["condition"]["status"] == "Failed"
     assert steps["register"]["status"] == steps["deploy"]["status"] == "Skipped"
+
+
+def test_any_csv_with_a_binary_target_rejected_rows_kept_in_the_bucket(
+    emulator, platform, tmp_path
+):
+    from tests.unit.test_pipeline_steps import churn_csv
+
+    data = churn_csv(tmp_path / "churn.csv")
+    result = run(platform, "--data", str(data), "--param", "TargetColumn=churned")
+    assert result.exit_code == 0, result.output
+    steps = steps_of(json.loads(result.output))
+    assert steps["process"]["outputs"]["schema"]["rejected_rows"] == 2
+    bucket, key = (
+        steps["process"]["outputs"]["rejected/rejected.csv"].removeprefix("s3://").split("/", 1)
+    )
+    body = emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    assert body.splitlines()[1:] and all("churned is" in line for line in body.splitlines()[1:])
+    assert steps["register"]["outputs"]["status"] == "PendingManualApproval"
+    [package] = versions(emulator, platform["group"])
+    assert package["CustomerMetadataProperties"]["features"] == "7"
+    assert steps["deploy"]["status"] == "Skipped"

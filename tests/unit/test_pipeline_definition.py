@@ -242,7 +242,8 @@ def test_training_runs_the_local_training_code_with_the_pipelines_hyperparameter
     assert {"num_round", "early_stopping_rounds", "seed"} <= set(expected)
     assert render(train["ResourceConfig"]["InstanceType"]) == "{Parameters.TrainingInstanceType}"
     assert train["ResourceConfig"]["InstanceCount"] == 1
-    assert train["OutputDataConfig"]["S3OutputPath"] == f"{PREFIX}/train"
+    # the endpoint's role reads models only under models/
+    assert train["OutputDataConfig"]["S3OutputPath"] == "s3://byo-data/models/pipelines/byo-train"
     assert train["EnableNetworkIsolation"] is True
     assert train["EnableInterContainerTrafficEncryption"] is True
     assert train["ProfilerConfig"] == {"DisableProfiler": True}

@@ -47,3 +47,8 @@ output "model_package_group_arn" {
   description = "ARN of the model package group."
   value       = try(aws_sagemaker_model_package_group.this[0].arn, null)
 }
+
+output "pipeline_role_arn" {
+  description = "ARN of the role the SageMaker pipeline and its processing and training jobs run as (byo pipeline upsert); null without pipeline."
+  value       = try(aws_iam_role.pipeline[0].arn, null)
+}

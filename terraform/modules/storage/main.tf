@@ -24,6 +24,7 @@ locals {
     ground_truth = "ground-truth/" # ground-truth JSONL, yyyy/mm/dd/hh/
     monitoring   = "monitoring/"   # baselines, statistics, constraint violations, reports
     models       = "models/"       # model artifacts, content-addressed
+    pipelines    = "pipelines/"    # SageMaker pipelines' data, step outputs and run records, <pipeline>/
   }
 }
 

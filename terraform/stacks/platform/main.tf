@@ -79,6 +79,13 @@ module "endpoint" {
     destination_s3_uri  = local.capture_s3_uri
     sampling_percentage = var.capture_sampling_percentage
   }
+  # The role of the SageMaker pipeline (`byo pipeline upsert`); its jobs run the operators image,
+  # which the "monitor" repository holds.
+  pipeline = var.enable_pipeline ? {
+    bucket_arn              = module.storage.bucket_arn
+    prefix                  = module.storage.prefixes.pipelines
+    operator_repository_arn = module.ecr.repository_arns["monitor"]
+  } : null
   tags = var.tags
 }
 

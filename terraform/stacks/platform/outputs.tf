@@ -21,7 +21,7 @@ output "data_bucket" {
 }
 
 output "data_prefixes" {
-  description = "What each prefix of the data bucket holds (input, output, errors, captures, ground_truth, monitoring, models)."
+  description = "What each prefix of the data bucket holds (input, output, errors, captures, ground_truth, monitoring, models, pipelines)."
   value       = module.storage.prefixes
 }
 
@@ -158,4 +158,9 @@ output "operator_image" {
 output "compute_security_group_id" {
   description = "Security group of the platform's jobs in the private subnets (Batch; the SageMaker pipeline's processing and training jobs)."
   value       = module.network.batch_security_group_id
+}
+
+output "pipeline_role_arn" {
+  description = "Role `byo pipeline upsert` gives the SageMaker pipeline and its processing and training jobs (the operators read it as setting pipeline_role_arn); null with enable_pipeline = false."
+  value       = module.endpoint.pipeline_role_arn
 }

@@ -91,6 +91,12 @@ variable "enable_monitoring" {
   default     = true
 }
 
+variable "enable_pipeline" {
+  description = "Create the role of the SageMaker pipeline that `byo pipeline upsert` creates (and its jobs run as): least privilege on the pipelines prefix, the model registry, this endpoint and the operators image."
+  type        = bool
+  default     = true
+}
+
 variable "monitor_image_tag" {
   description = "Tag of the monitor image (operators/Dockerfile) in the platform's ECR repository that the monitoring job runs."
   type        = string
