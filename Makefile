@@ -49,7 +49,7 @@ else
 endif
 
 .PHONY: help setup test lint format demo apply plan destroy emulator-up emulator-down model data \
-        sample-csv bench clean tf-init tf-config compat-venv security lambda-package validate
+        sample-csv bench clean tf-init tf-config compat-venv security lambda-package validate tf-test
 
 help: ## List the targets
 	@echo "Usage: make <target> [TARGET=local|aws]"
@@ -65,12 +65,22 @@ $(STAMP): pyproject.toml
 COMPAT_VENV := $(BUILD)/compat/xgboost17
 COMPAT_PY := $(COMPAT_VENV)/bin/python
 
-test: setup lint security validate compat-venv lambda-package ## Lint, checkov, validate, then every test (unit, emulator, e2e, Terraform modules)
-	@set -e; for dir in terraform/modules/*/; do \
-	  if [ -d "$$dir/tests" ]; then echo "terraform test $$dir"; \
-	    $(TF) -chdir=$$dir init -input=false -backend=false >/dev/null && $(TF) -chdir=$$dir test -no-color; fi; \
-	done
+test: setup lint security validate compat-venv lambda-package tf-test ## Lint, checkov, validate, then every test (unit, emulator, e2e, Terraform modules)
 	$(PY) -m pytest -n 2 --dist loadfile
+
+TF_TEST_LOGS := $(BUILD)/tf-test
+
+# Two modules at a time (the tests are plans against mock providers: CPU-bound); each module's
+# output is printed whole, in order, and any failure fails the target.
+tf-test: tf-config ## terraform test in every module (mock providers)
+	@rm -rf $(TF_TEST_LOGS) && mkdir -p $(TF_TEST_LOGS)
+	@ls -d terraform/modules/*/tests | xargs -n 1 -P 2 sh -c 'dir=$${0%/tests}; name=$${dir##*/}; \
+	  { $(TF) -chdir=$$dir init -input=false -backend=false >/dev/null && $(TF) -chdir=$$dir test -no-color; } \
+	    > $(TF_TEST_LOGS)/$$name.log 2>&1; echo $$? > $(TF_TEST_LOGS)/$$name.rc'
+	@status=0; for rc in $(TF_TEST_LOGS)/*.rc; do name=$$(basename $$rc .rc); \
+	  echo "terraform test terraform/modules/$$name/"; cat $(TF_TEST_LOGS)/$$name.log; \
+	  [ "$$(cat $$rc)" = 0 ] || { echo "FAILED: terraform test terraform/modules/$$name/"; status=1; }; \
+	done; exit $$status
 
 compat-venv: $(COMPAT_VENV)/.installed ## Build the XGBoost 1.7 venv the model-compatibility test uses
 

@@ -212,14 +212,6 @@ def test_a_passing_run_registers_and_deploys_then_a_rerun_is_cached(
         record["run_id"],
     ]
 
-    # --no-cache runs every step again.
-    forced = json.loads(
-        run(platform, "--data", str(dataset), "--param", "NumRound=40", "--no-cache").output
-    )
-    assert [steps_of(forced)[n]["status"] for n in ("process", "train", "evaluate")] == [
-        "Succeeded"
-    ] * 3
-
 
 def test_a_run_below_the_auc_threshold_registers_nothing_and_exits_3(emulator, platform, tmp_path):
     dataset = tmp_path / "small.csv"  # 60,000 rows, 100 frauds: enough to train, quick
@@ -274,3 +266,9 @@ def test_any_csv_with_a_binary_target_rejected_rows_kept_in_the_bucket(
     [package] = versions(emulator, platform["group"])
     assert package["CustomerMetadataProperties"]["features"] == "7"
     assert steps["deploy"]["status"] == "Skipped"
+
+    # --no-cache runs every step again; the same model is not registered twice.
+    forced = run(platform, "--data", str(data), "--param", "TargetColumn=churned", "--no-cache")
+    steps = steps_of(json.loads(forced.output))
+    assert [steps[n]["status"] for n in ("process", "train", "evaluate")] == ["Succeeded"] * 3
+    assert "already registered as version 1" in steps["register"]["reason"]
