@@ -59,7 +59,7 @@ setup: $(STAMP) ## Create .venv and install the project with pinned dependencies
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[local,dev]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[local,dev,pipelines]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $@
 
 COMPAT_VENV := $(BUILD)/compat/xgboost17

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xgboost as xgb
 from botocore.exceptions import ClientError
 
 from batch_processor.job import Settings
@@ -85,6 +84,8 @@ def score_from_s3(clients: Clients, bucket: str, key: str, rows_csv: Path) -> np
         local = Path(tmp) / "model.tar.gz"
         clients.s3.download_file(bucket, key, str(local))
         booster = load_model_tarball(local)
+    import xgboost as xgb
+
     return booster.predict(xgb.DMatrix(features))
 
 

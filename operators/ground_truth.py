@@ -21,7 +21,6 @@ from typing import Any
 
 from operators.aws import Clients
 from operators.errors import ConfigError
-from operators.monitoring.checks import Monitor, Window
 
 LABEL = "Class"
 
@@ -103,6 +102,8 @@ def generate(
     labels = load_labels(labels_file) if labels_file else None
     by_hour: dict[str, list[str]] = defaultdict(list)
     counts: Counter = Counter()
+    from operators.monitoring.checks import Monitor, Window  # heavy: xgboost, scikit-learn
+
     monitor = Monitor(clients, bucket=bucket, endpoint=endpoint, capture_uri=capture_uri)
     for capture in monitor.captures(Window(since, until)):
         if labels is not None and not capture.rows:

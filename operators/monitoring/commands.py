@@ -6,7 +6,7 @@ import functools
 import json
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -16,7 +16,9 @@ from operators.aws import Clients
 from operators.config import Settings
 from operators.errors import ByoError, ConfigError
 from operators.monitoring import bias, scenarios
-from operators.monitoring.checks import CheckResult, Monitor, Window, parse_window
+
+if TYPE_CHECKING:  # checks imports xgboost and scikit-learn: only when a command runs
+    from operators.monitoring.checks import CheckResult, Monitor, Window
 
 console = Console()
 err_console = Console(stderr=True)
@@ -29,6 +31,8 @@ def monitor_group() -> None:
 
 
 def monitor_for(settings: Settings, endpoint: str | None, out_dir: Path | None) -> Monitor:
+    from operators.monitoring.checks import Monitor
+
     settings.options["endpoint_name"] = endpoint
     return Monitor(
         Clients(),
@@ -79,6 +83,8 @@ def common_options(window: bool = True):
 
 
 def window_of(window: str, since, until) -> Window:
+    from operators.monitoring.checks import Window, parse_window
+
     if since or until:
         return Window(
             since.replace(tzinfo=UTC) if since else None,

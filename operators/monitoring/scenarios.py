@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,7 +44,9 @@ from operators.demo import flush_local_hosting
 from operators.errors import ByoError
 from operators.ground_truth import label_record, write_labels
 from operators.monitoring import datasets
-from operators.monitoring.checks import CheckResult, Monitor, Window
+
+if TYPE_CHECKING:  # checks imports xgboost and scikit-learn: only when scenarios run
+    from operators.monitoring.checks import CheckResult, Monitor, Window
 
 POSITIVE_SHARE = 0.03
 ROWS_PER_REQUEST = 50
@@ -431,6 +433,7 @@ def run(
     capture_timeout_s: float = CAPTURE_TIMEOUT_S,
 ) -> Outcome:
     from operators.monitoring import report
+    from operators.monitoring.checks import Window
 
     # Scenario traffic is a test: its metrics must not reach the alarms.
     monitor.publish_metrics = False

@@ -13,7 +13,7 @@ from rich.table import Table
 from operators.aws import Clients
 from operators.config import Settings
 from operators.errors import CheckFailed, ConfigError
-from operators.pipeline import params, runner, steps
+from operators.pipeline import params, runner
 
 console = Console()
 err_console = Console(stderr=True)
@@ -308,6 +308,8 @@ def step_process_cmd(
     seed: int,
 ) -> None:
     """Split the labelled CSV(s) under --input into train/validation/test under --output."""
+    from operators.pipeline import steps  # xgboost, scikit-learn
+
     values = params.resolve(
         {
             "TargetColumn": target,
@@ -347,6 +349,8 @@ def step_train_cmd(
 ) -> None:
     """Train as a SageMaker training job: `xgboost-model` into --model-dir (/opt/ml/model),
     which SageMaker packs into model.tar.gz."""
+    from operators.pipeline import steps  # xgboost, scikit-learn
+
     result = steps.train(
         _one(train, "*.csv"),
         _one(validation, "*.csv"),
@@ -376,6 +380,8 @@ def _one(path: Path, pattern: str) -> Path:
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True)
 def step_evaluate_cmd(model: Path, test: Path, train: Path, schema: Path, output: Path) -> None:
     """evaluation.json and the drift-check baselines under --output."""
+    from operators.pipeline import steps  # xgboost, scikit-learn
+
     evaluation = steps.evaluate(
         _one(model, "model.tar.gz"),
         _one(test, "*.csv"),

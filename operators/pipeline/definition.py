@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from operators.errors import ByoError
+from operators.errors import ByoError, ConfigError
 from operators.pipeline import params
 
 if TYPE_CHECKING:
@@ -103,7 +103,13 @@ def _quiet_offline_sdk() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # SageMakerV2DeprecationWarning
             warnings.filterwarnings("ignore", "Running within a PipelineSession", UserWarning)
-            import sagemaker.workflow.pipeline  # noqa: F401
+            try:
+                import sagemaker.workflow.pipeline  # noqa: F401
+            except ImportError:
+                raise ConfigError(
+                    "the SageMaker Python SDK is not installed: pip install "
+                    "'byo-platform[pipelines]' (make installs it)"
+                ) from None
 
             root.handlers[:] = handlers
             root.setLevel(level)

@@ -31,7 +31,7 @@ from operators import deploy, registry, status
 from operators.aws import Clients
 from operators.demo import sha256_of
 from operators.errors import ByoError, CheckFailed, ConfigError
-from operators.pipeline import params, steps
+from operators.pipeline import params
 
 # Bump a step's version when its outputs change for the same inputs: old cache entries then miss.
 STEP_VERSIONS = {"process": 1, "train": 1, "evaluate": 1}
@@ -345,6 +345,8 @@ class Runner:
         step.cache_key = cache_key("process", STEP_VERSIONS["process"], step.inputs)
 
         def work(out_dir: Path) -> dict[str, Any]:
+            from operators.pipeline import steps  # xgboost, scikit-learn
+
             return steps.process(
                 download(),
                 out_dir,
@@ -373,6 +375,8 @@ class Runner:
         step.cache_key = cache_key("train", STEP_VERSIONS["train"], step.inputs)
 
         def work(out_dir: Path) -> dict[str, Any]:
+            from operators.pipeline import steps  # xgboost, scikit-learn
+
             return steps.train(
                 self._fetch(process, "train/train.csv"),
                 self._fetch(process, "validation/validation.csv"),
@@ -396,6 +400,8 @@ class Runner:
         step.cache_key = cache_key("evaluate", STEP_VERSIONS["evaluate"], step.inputs)
 
         def work(out_dir: Path) -> dict[str, Any]:
+            from operators.pipeline import steps  # xgboost, scikit-learn
+
             evaluation = steps.evaluate(
                 self._fetch(model, "model.tar.gz"),
                 self._fetch(process, "test/test.csv"),
