@@ -17,6 +17,20 @@ locals {
   partition  = data.aws_partition.current.partition
   tags       = merge({ Name = var.name }, var.tags)
 
+  # What SageMaker needs of a role whose containers run in the given subnets (the endpoint's,
+  # the pipeline's jobs): it creates, describes and deletes their network interfaces with it.
+  network_interface_actions = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+  ]
+
   default_image            = var.default_image != null ? var.default_image : try(data.aws_sagemaker_prebuilt_ecr_image.this[0].registry_path, null)
   model_package_group_name = coalesce(var.model_package_group_name, "${var.name}-models")
   in_vpc                   = length(var.vpc_subnet_ids) > 0
@@ -177,19 +191,9 @@ resource "aws_iam_role_policy" "this" {
           # given subnets with this role. The Describe* actions have no resource-level
           # permissions, and the interfaces' ids are unknown before SageMaker creates them:
           # AWS's documented policy for VPC-attached endpoints grants these on "*".
-          Sid    = "ManageEndpointNetworkInterfaces"
-          Effect = "Allow"
-          Action = [
-            "ec2:CreateNetworkInterface",
-            "ec2:CreateNetworkInterfacePermission",
-            "ec2:DeleteNetworkInterface",
-            "ec2:DeleteNetworkInterfacePermission",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeVpcs",
-            "ec2:DescribeDhcpOptions",
-            "ec2:DescribeSubnets",
-            "ec2:DescribeSecurityGroups",
-          ]
+          Sid      = "ManageEndpointNetworkInterfaces"
+          Effect   = "Allow"
+          Action   = local.network_interface_actions
           Resource = "*"
         },
       ] : s if local.in_vpc],
@@ -409,19 +413,9 @@ resource "aws_iam_role_policy" "pipeline" {
           # network interfaces with this role. The Describe* actions have no resource-level
           # permissions, and the interfaces' ids are unknown before SageMaker creates them:
           # AWS's documented policy for VPC-attached jobs grants these on "*".
-          Sid    = "ManageJobNetworkInterfaces"
-          Effect = "Allow"
-          Action = [
-            "ec2:CreateNetworkInterface",
-            "ec2:CreateNetworkInterfacePermission",
-            "ec2:DeleteNetworkInterface",
-            "ec2:DeleteNetworkInterfacePermission",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeVpcs",
-            "ec2:DescribeDhcpOptions",
-            "ec2:DescribeSubnets",
-            "ec2:DescribeSecurityGroups",
-          ]
+          Sid      = "ManageJobNetworkInterfaces"
+          Effect   = "Allow"
+          Action   = local.network_interface_actions
           Resource = "*"
         },
       ] : s if local.in_vpc],
