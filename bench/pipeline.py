@@ -24,13 +24,14 @@ def run(data: Path) -> list[tuple[str, str, str]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL",)}
-    os.environ.update(
-        AWS_ENDPOINT_URL=endpoint_url("127.0.0.1", port),
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
+    emulator_env = {
+        "AWS_ENDPOINT_URL": endpoint_url("127.0.0.1", port),
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    saved = {k: os.environ.get(k) for k in emulator_env}  # restored: the rest of the bench
+    os.environ.update(emulator_env)
     try:
         wait_ready(endpoint_url("127.0.0.1", port), proc=emulator)
         from operators.aws import Clients

@@ -204,21 +204,15 @@ def rollout_story(
     with traffic during every step, send traffic, generate ground truth."""
     # Imported here: operators.registry imports this module (sha256_of).
     from operators import ground_truth, invoke, traffic
-    from operators.pipeline.runner import Runner, pipeline_name
+    from operators.pipeline.runner import Runner
 
     endpoint = settings.require("endpoint_name")
     if "variant-b" in {v.name for v in traffic.live_variants(clients, endpoint)}:
         traffic.set_weights(clients, endpoint, {"variant-a": 1, "variant-b": 0})  # a re-run
-    name = pipeline_name(settings)
-    pipeline = Runner(
+    pipeline = Runner.from_settings(
         clients,
-        name=name,
-        bucket=settings.require("data_bucket"),
-        group=settings.require("model_package_group"),
-        image=settings.require("serving_image"),
-        endpoint=endpoint,
-        role_arn=settings.require("sagemaker_execution_role_arn"),
-        work_dir=work_dir / "pipeline" / name,
+        settings,
+        work_dir=work_dir / "pipeline",
         progress=lambda line: report(f"  pipeline {line}"),
     )
     run = pipeline.run(

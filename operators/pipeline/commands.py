@@ -111,25 +111,18 @@ def run_cmd(
         if "InputData" in overrides:
             raise ConfigError("give the data once: --data or --param InputData")
         overrides["InputData"] = data
-    pipeline = runner.pipeline_name(settings, name)
-    runs = runner.Runner(
+    runs = runner.Runner.from_settings(
         Clients(),
-        name=pipeline,
-        bucket=settings.require("data_bucket"),
-        group=settings.require("model_package_group"),
-        image=settings.require("serving_image"),
-        endpoint=settings.get("endpoint_name"),
-        role_arn=settings.get("sagemaker_execution_role_arn"),
-        work_dir=work_dir / pipeline,
+        settings,
+        name=name,
+        work_dir=work_dir,
         use_cache=not no_cache,
-        pipelines_prefix=(settings.get("data_prefixes") or {}).get("pipelines", "pipelines/"),
         progress=(lambda _: None) if as_json else (lambda line: err_console.print(line)),
     )
     try:
         record = runs.run(overrides)
     except CheckFailed:
-        record = json.loads((work_dir / pipeline / "last-run.json").read_text())
-        show_record(record, record_file, as_json)
+        show_record(runs.record or {}, record_file, as_json)
         raise
     show_record(record, record_file, as_json)
 
@@ -152,21 +145,12 @@ def show_record(record: dict[str, Any], record_file: Path | None, as_json: bool)
 @click.pass_obj
 def runs_cmd(settings: Settings, name: str | None, limit: int, as_json: bool) -> None:
     """The pipeline's latest runs (from their records in the bucket), newest first."""
-    pipeline = runner.pipeline_name(settings, name)
-    records = runner.Runner(
-        Clients(),
-        name=pipeline,
-        bucket=settings.require("data_bucket"),
-        group=settings.require("model_package_group"),
-        image="",
-        endpoint=None,
-        role_arn=None,
-        work_dir=Path("build/pipeline") / pipeline,
-    ).runs(limit)
+    pipeline = runner.Runner.from_settings(Clients(), settings, name=name)
+    records = pipeline.runs(limit)
     if as_json:
         click.echo(json.dumps(records, indent=2, default=str))
         return
-    table = Table(title=f"pipeline {pipeline}: latest runs", title_justify="left")
+    table = Table(title=f"pipeline {pipeline.name}: latest runs", title_justify="left")
     for column in ("run", "status", "seconds", "AUC", "version", "steps"):
         table.add_column(column)
     for record in records:

@@ -101,6 +101,34 @@ class Runner:
         self.threads = threads
         self.prefix = f"{pipelines_prefix}{name}/"
         self._manifests: dict[str, dict[str, Any]] = {}  # this run's cached-step manifests
+        self._verified: set[Path] = set()  # local copies known to match their manifest
+        self.record: dict[str, Any] | None = None  # the last run's record
+
+    @classmethod
+    def from_settings(
+        cls,
+        clients: Clients,
+        settings: Any,
+        *,
+        name: str | None = None,
+        work_dir: Path = Path("build/pipeline"),
+        **options: Any,
+    ) -> Runner:
+        """The stack's pipeline (its bucket and prefix, registry, serving image, endpoint and
+        role, from the settings); work_dir/<pipeline name> holds local copies and records."""
+        pipeline = pipeline_name(settings, name)
+        return cls(
+            clients,
+            name=pipeline,
+            bucket=settings.require("data_bucket"),
+            group=settings.require("model_package_group"),
+            image=settings.require("serving_image"),
+            endpoint=settings.get("endpoint_name"),
+            role_arn=settings.get("sagemaker_execution_role_arn"),
+            work_dir=work_dir / pipeline,
+            pipelines_prefix=(settings.get("data_prefixes") or {}).get("pipelines", "pipelines/"),
+            **options,
+        )
 
     # -- S3 -------------------------------------------------------------------------------
     def _get_json(self, key: str) -> dict[str, Any] | None:
@@ -151,6 +179,7 @@ class Runner:
                 "sha256": sha256_of(path),
                 "bytes": path.stat().st_size,
             }
+            self._verified.add(path)
         manifest = {
             "step": step,
             "cache_key": key,
@@ -165,9 +194,12 @@ class Runner:
         return self.work_dir / "cache" / step / key
 
     def _fetch(self, manifest: dict[str, Any], relative: str) -> Path:
-        """A cached output as a local file, downloaded unless an identical copy is here."""
+        """A cached output as a local file, downloaded unless an identical copy is here (checked
+        once per run)."""
         entry = manifest["files"][relative]
         path = self._local(manifest["step"], manifest["cache_key"]) / relative
+        if path in self._verified:
+            return path
         if not (
             path.is_file()
             and path.stat().st_size == entry["bytes"]
@@ -176,6 +208,7 @@ class Runner:
             path.parent.mkdir(parents=True, exist_ok=True)
             bucket, key = split_uri(entry["uri"])
             self.clients.s3.download_file(bucket, key, str(path))
+        self._verified.add(path)
         return path
 
     # -- input ----------------------------------------------------------------------------
@@ -252,6 +285,7 @@ class Runner:
     def run(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         values = params.resolve(overrides)
         self._manifests = {}
+        self._verified = set()
         started = datetime.now(UTC)
         # sorts by start time, to the millisecond
         run_id = f"{started:%Y%m%dT%H%M%S}.{started:%f}"[:19] + f"Z-{uuid.uuid4().hex[:6]}"
@@ -318,6 +352,7 @@ class Runner:
         text = json.dumps(record, indent=2, default=str) + "\n"
         local.write_text(text)
         (self.work_dir / "last-run.json").write_text(text)
+        self.record = record
         try:
             self._put_json(f"{self.prefix}runs/{record['run_id']}.json", record)
         except ClientError as exc:  # the local record stands; say why S3 has none
