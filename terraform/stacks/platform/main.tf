@@ -103,35 +103,6 @@ module "autoscaling" {
   tags                            = var.tags
 }
 
-# ---------------------------------------------------------------------------------------------
-# Batch scoring: S3 input/*.csv → trigger Lambda → AWS Batch job → output/ + job table
-# ---------------------------------------------------------------------------------------------
-module "batch" {
-  source = "../../modules/batch"
-
-  name                 = var.name
-  subnet_ids           = module.network.private_subnet_ids
-  security_group_ids   = [module.network.batch_security_group_id]
-  image                = "${module.ecr.repository_urls["batch-processor"]}:${var.batch_image_tag}"
-  image_repository_arn = module.ecr.repository_arns["batch-processor"]
-  kms_key_arn          = module.storage.kms_key_arn
-  data_bucket_arn      = module.storage.bucket_arn
-  job_table_arn        = module.storage.job_table_arn
-  endpoint_arns        = [module.endpoint.endpoint_arn]
-  # The trigger submits each object's coordinates as job parameters. The image's ENTRYPOINT is
-  # `python -m batch_processor.job`; the command only adds its arguments.
-  command = [
-    "--bucket", "Ref::bucket", "--key", "Ref::key", "--etag", "Ref::etag", "--version-id", "Ref::version",
-    "--shards", "Ref::shards",
-  ]
-  environment = {
-    DATA_BUCKET   = module.storage.bucket_name
-    JOB_TABLE     = module.storage.job_table_name
-    ENDPOINT_NAME = module.endpoint.endpoint_name
-  }
-  tags = var.tags
-}
-
 module "trigger" {
   source = "../../modules/trigger"
 
@@ -150,35 +121,3 @@ module "trigger" {
   tags               = var.tags
 }
 
-# ---------------------------------------------------------------------------------------------
-# Alarms, notifications, the dashboard and the scheduled model monitoring
-# ---------------------------------------------------------------------------------------------
-module "observability" {
-  source = "../../modules/observability"
-
-  name                = var.name
-  kms_key_arn         = module.storage.kms_key_arn
-  alarm_emails        = var.alarm_emails
-  endpoint_name       = module.endpoint.endpoint_name
-  variant_names       = module.endpoint.variant_names
-  batch_job_queue_arn = module.batch.job_queue_arn
-  trigger_dlq_name    = module.trigger.dlq_name
-
-  # The hourly `byo monitor run` job on the scoring queue, its schedule and alarms.
-  monitoring = var.enable_monitoring ? {
-    job_queue_arn        = module.batch.job_queue_arn
-    image                = "${module.ecr.repository_urls["monitor"]}:${var.monitor_image_tag}"
-    image_repository_arn = module.ecr.repository_arns["monitor"]
-    data_bucket_name     = module.storage.bucket_name
-    capture_s3_uri       = local.capture_s3_uri
-    ground_truth_prefix  = module.storage.prefixes.ground_truth
-    monitoring_prefix    = module.storage.prefixes.monitoring
-    models_prefix        = module.storage.prefixes.models
-    schedule_expression  = var.monitoring_schedule_expression
-    window               = var.monitoring_window
-    drift_threshold      = var.monitoring_drift_threshold
-    ndcg_threshold       = var.monitoring_ndcg_threshold
-  } : null
-
-  tags = var.tags
-}

@@ -90,16 +90,6 @@ output "autoscaling_policy_names" {
   value       = module.autoscaling.policy_names
 }
 
-output "job_queue" {
-  description = "AWS Batch job queue ARN of the scoring jobs."
-  value       = module.batch.job_queue_arn
-}
-
-output "job_definition" {
-  description = "AWS Batch job definition ARN of the scoring job."
-  value       = module.batch.job_definition_arn
-}
-
 output "trigger_function" {
   description = "Name of the S3 trigger Lambda."
   value       = module.trigger.function_name
@@ -115,16 +105,6 @@ output "ecr_repository_urls" {
   value       = module.ecr.repository_urls
 }
 
-output "alarm_topic_arn" {
-  description = "SNS topic the platform's alarms notify."
-  value       = module.observability.sns_topic_arn
-}
-
-output "dashboard_name" {
-  description = "CloudWatch dashboard of the platform."
-  value       = module.observability.dashboard_name
-}
-
 output "vpc_id" {
   description = "VPC of the platform."
   value       = module.network.vpc_id
@@ -133,21 +113,6 @@ output "vpc_id" {
 output "private_subnet_ids" {
   description = "Private subnets (one per availability zone) compute runs in."
   value       = module.network.private_subnet_ids
-}
-
-output "alarm_names" {
-  description = "CloudWatch alarm names by purpose (<variant>/5xx, <variant>/latency-p99, …, monitoring/drift, monitoring/data-quality, monitoring/model-quality, monitoring/attribution); byo deploy --blue-green rolls back on the 5XX and latency ones."
-  value       = module.observability.alarm_names
-}
-
-output "monitor_job_definition" {
-  description = "AWS Batch job definition ARN of the model-monitoring job (byo monitor run); null with enable_monitoring = false."
-  value       = module.observability.monitor_job_definition_arn
-}
-
-output "monitoring_rule" {
-  description = "Name of the EventBridge rule that submits the model-monitoring job on its schedule; null with enable_monitoring = false."
-  value       = module.observability.monitoring_rule_name
 }
 
 output "operator_image" {

@@ -79,52 +79,10 @@ variable "serving_image" {
   default     = null
 }
 
-variable "batch_image_tag" {
-  description = "Tag of the batch-processor image in the platform's ECR repository that Batch jobs run."
-  type        = string
-  default     = "0.1.0"
-}
-
-variable "enable_monitoring" {
-  description = "Run model monitoring (`byo monitor run`) on a schedule as an AWS Batch job, with its alarms. Push the monitor image (monitor_image_tag) first: each scheduled run without it fails."
-  type        = bool
-  default     = true
-}
-
 variable "enable_pipeline" {
   description = "Create the role of the SageMaker pipeline that `byo pipeline upsert` creates (and its jobs run as): least privilege on the pipelines prefix, the model registry, this endpoint and the operators image."
   type        = bool
   default     = true
-}
-
-variable "monitor_image_tag" {
-  description = "Tag of the monitor image (operators/Dockerfile) in the platform's ECR repository that the monitoring job runs."
-  type        = string
-  default     = "0.1.0"
-}
-
-variable "monitoring_schedule_expression" {
-  description = "EventBridge schedule of the monitoring job: rate(...) or cron(...)."
-  type        = string
-  default     = "rate(1 hour)"
-}
-
-variable "monitoring_window" {
-  description = "Captured traffic each monitoring run checks, as `byo monitor run --window` takes it (e.g. 1h); match it to the schedule."
-  type        = string
-  default     = "1h"
-}
-
-variable "monitoring_drift_threshold" {
-  description = "Alarm when the largest per-feature drift from the baseline (L-infinity distance between CDFs, 0-1) exceeds this."
-  type        = number
-  default     = 0.1
-}
-
-variable "monitoring_ndcg_threshold" {
-  description = "Alarm when the feature-attribution NDCG against the baseline (0-1; lower = more drift) falls below this."
-  type        = number
-  default     = 0.9
 }
 
 variable "initial_model_path" {
@@ -137,12 +95,6 @@ variable "trigger_package_path" {
   description = "Zip of the trigger Lambda; null uses build/lambda/trigger.zip (`make lambda-package`)."
   type        = string
   default     = null
-}
-
-variable "alarm_emails" {
-  description = "Email addresses subscribed to the platform's alarm topic."
-  type        = list(string)
-  default     = []
 }
 
 variable "force_destroy" {
