@@ -23,6 +23,16 @@ output "job_definition_name" {
   value       = try(aws_batch_job_definition.this[0].name, null)
 }
 
+output "job_definition_arns" {
+  description = "ARN of each job definition's current revision (…:job-definition/<name>-<key>:<revision>) by job_definitions key, e.g. job_definition_arns[\"scoring\"]."
+  value       = var.create ? { scoring = aws_batch_job_definition.this[0].arn } : null
+}
+
+output "job_definition_names" {
+  description = "Name of each job definition (<name>-<key>) by job_definitions key; submitting by name runs the latest active revision."
+  value       = var.create ? { scoring = aws_batch_job_definition.this[0].name } : null
+}
+
 output "job_role_arn" {
   description = "ARN of the role the scoring code runs as (bucket prefixes, job table, endpoints)."
   value       = try(aws_iam_role.job[0].arn, null)
