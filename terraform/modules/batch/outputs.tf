@@ -4,7 +4,7 @@ output "compute_environment_arn" {
 }
 
 output "job_queue_arn" {
-  description = "ARN of the job queue scoring jobs are submitted to."
+  description = "ARN of the job queue the jobs are submitted to."
   value       = try(aws_batch_job_queue.this[0].arn, null)
 }
 
@@ -13,33 +13,23 @@ output "job_queue_name" {
   value       = try(aws_batch_job_queue.this[0].name, null)
 }
 
-output "job_definition_arn" {
-  description = "ARN of the job definition's current revision (…:job-definition/<name>-scoring:<revision>)."
-  value       = try(aws_batch_job_definition.this[0].arn, null)
-}
-
-output "job_definition_name" {
-  description = "Name of the job definition (<name>-scoring); submitting by name runs the latest active revision."
-  value       = try(aws_batch_job_definition.this[0].name, null)
-}
-
 output "job_definition_arns" {
   description = "ARN of each job definition's current revision (…:job-definition/<name>-<key>:<revision>) by job_definitions key, e.g. job_definition_arns[\"scoring\"]."
-  value       = var.create ? { scoring = aws_batch_job_definition.this[0].arn } : null
+  value       = var.create ? { for k, d in aws_batch_job_definition.this : k => d.arn } : null
 }
 
 output "job_definition_names" {
   description = "Name of each job definition (<name>-<key>) by job_definitions key; submitting by name runs the latest active revision."
-  value       = var.create ? { scoring = aws_batch_job_definition.this[0].name } : null
+  value       = var.create ? { for k, d in aws_batch_job_definition.this : k => d.name } : null
 }
 
 output "job_role_arn" {
-  description = "ARN of the role the scoring code runs as (bucket prefixes, job table, endpoints)."
+  description = "ARN of the module's job role, the scoring code's (bucket prefixes, job table, endpoints): jobs with job_role_arn null run as it."
   value       = try(aws_iam_role.job[0].arn, null)
 }
 
 output "execution_role_arn" {
-  description = "ARN of the role ECS uses to pull the image and write the job's logs."
+  description = "ARN of the module's execution role (pulls the images of the jobs with execution_role_arn null, writes their logs)."
   value       = try(aws_iam_role.execution[0].arn, null)
 }
 
@@ -54,6 +44,6 @@ output "instance_profile_arn" {
 }
 
 output "log_group_name" {
-  description = "Name of the job log group (/aws/batch/<name>); streams are scoring/default/<task id>."
+  description = "Name of the job log group (/aws/batch/<name>); streams are <key>/default/<task id>."
   value       = try(aws_cloudwatch_log_group.this[0].name, null)
 }

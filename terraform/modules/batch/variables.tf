@@ -73,108 +73,104 @@ variable "create_service_role" {
   default     = false
 }
 
-variable "image" {
-  description = "Image URI of the scoring job, e.g. \"<account>.dkr.ecr.<region>.amazonaws.com/byo/batch-processor:1.0.0\"."
-  type        = string
+variable "job_definitions" {
+  description = <<-EOT
+    Job definitions by key (as terraform-aws-modules/batch takes them): each is named
+    <name>-<key> and logs under the stream prefix <key>. image is required. command null keeps the
+    image's; "Ref::<name>" placeholders take the SubmitJob parameters (the trigger passes bucket,
+    key, etag, version, shards). vcpu: 0.25, 0.5, 1, 2, 4, 8 or 16 on Fargate (memory_mib a
+    combination AWS allows for it), a whole number >= 1 on EC2/SPOT. job_role_arn null runs the
+    job as the module's scoring job role; execution_role_arn null starts it with the module's
+    execution role, which may pull from image_repository_arn (null: an image outside ECR, no ECR
+    permissions) and write to the module's log group. log_group_name null logs to the module's
+    log group; another one needs the job's own execution_role_arn. attempts (1-10) and
+    timeout_seconds (>= 60) bound each job's tries and each attempt.
+  EOT
+  type = map(object({
+    image                = string
+    command              = optional(list(string))
+    environment          = optional(map(string), {})
+    vcpu                 = optional(number, 1)
+    memory_mib           = optional(number, 2048)
+    job_role_arn         = optional(string)
+    execution_role_arn   = optional(string)
+    image_repository_arn = optional(string)
+    log_group_name       = optional(string)
+    attempts             = optional(number, 3)
+    timeout_seconds      = optional(number, 3600)
+  }))
 
   validation {
-    condition     = length(trimspace(var.image)) > 0 && !can(regex("\\s", var.image))
-    error_message = "image must be a container image URI without spaces (e.g. \"<account>.dkr.ecr.<region>.amazonaws.com/byo/batch-processor:1.0.0\")."
+    condition     = alltrue([for k in keys(var.job_definitions) : can(regex("^[a-z][a-z0-9-]{0,39}$", k))])
+    error_message = "job_definitions keys must be 1-40 characters: a lowercase letter, then lowercase letters, digits or hyphens (e.g. \"scoring\"); the job definition is named <name>-<key>."
   }
-}
-
-variable "image_repository_arn" {
-  description = "ECR repository ARN the execution role may pull from. null derives it from an ECR image URI; a non-ECR image needs no ECR permissions."
-  type        = string
-  default     = null
 
   validation {
-    condition     = var.image_repository_arn == null || can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/.+$", var.image_repository_arn))
-    error_message = "image_repository_arn must be an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>), or null."
+    condition     = alltrue([for d in values(var.job_definitions) : length(trimspace(d.image)) > 0 && !can(regex("\\s", d.image))])
+    error_message = "Each job definition's image must be a container image URI without spaces (e.g. \"<account>.dkr.ecr.<region>.amazonaws.com/byo/batch-processor:1.0.0\")."
   }
-}
-
-variable "vcpu" {
-  description = "vCPUs per job. Fargate accepts 0.25, 0.5, 1, 2, 4, 8 or 16; EC2/SPOT a whole number >= 1."
-  type        = number
-  default     = 1
 
   validation {
-    condition = (
+    condition     = alltrue([for d in values(var.job_definitions) : d.image_repository_arn == null || can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/.+$", d.image_repository_arn))])
+    error_message = "Each job definition's image_repository_arn must be an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>, e.g. the ecr module's repository_arns[\"batch-processor\"]), or null for an image outside ECR."
+  }
+
+  validation {
+    condition     = alltrue([for d in values(var.job_definitions) : alltrue([for a in [d.job_role_arn, d.execution_role_arn] : a == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", a))])])
+    error_message = "Each job definition's job_role_arn and execution_role_arn must be IAM role ARNs (arn:aws:iam::<account>:role/<name>), or null for the module's roles."
+  }
+
+  validation {
+    condition     = alltrue([for d in values(var.job_definitions) : d.log_group_name == null || d.execution_role_arn != null])
+    error_message = "A job definition with its own log_group_name needs its own execution_role_arn: the module's execution role writes only to the module's log group."
+  }
+
+  validation {
+    condition = alltrue([for d in values(var.job_definitions) : (
       startswith(var.compute_type, "FARGATE")
-      ? contains([0.25, 0.5, 1, 2, 4, 8, 16], var.vcpu)
-      : var.vcpu >= 1 && floor(var.vcpu) == var.vcpu
-    )
-    error_message = "vcpu must be 0.25, 0.5, 1, 2, 4, 8 or 16 on FARGATE/FARGATE_SPOT, and a whole number >= 1 on EC2/SPOT."
+      ? contains([0.25, 0.5, 1, 2, 4, 8, 16], d.vcpu)
+      : d.vcpu >= 1 && floor(d.vcpu) == d.vcpu
+    )])
+    error_message = "Each job definition's vcpu must be 0.25, 0.5, 1, 2, 4, 8 or 16 on FARGATE/FARGATE_SPOT, and a whole number >= 1 on EC2/SPOT."
   }
-}
-
-variable "memory_mib" {
-  description = "Memory per job in MiB. On Fargate it must be a combination AWS allows for the vcpu value (e.g. 1 vCPU: 2048-8192 in 1024 steps)."
-  type        = number
-  default     = 2048
 
   validation {
-    condition     = var.memory_mib >= 512 && floor(var.memory_mib) == var.memory_mib
-    error_message = "memory_mib must be a whole number of MiB >= 512."
+    condition     = alltrue([for d in values(var.job_definitions) : d.memory_mib >= 512 && floor(d.memory_mib) == d.memory_mib])
+    error_message = "Each job definition's memory_mib must be a whole number of MiB >= 512."
   }
 
   # Fargate's vCPU/memory combinations, so a bad pair fails at plan rather than when a job starts.
   validation {
-    condition = !startswith(var.compute_type, "FARGATE") || !contains([0.25, 0.5, 1, 2, 4, 8, 16], var.vcpu) || (
-      var.vcpu == 0.25 ? contains([512, 1024, 2048], var.memory_mib) :
-      var.vcpu == 0.5 ? var.memory_mib >= 1024 && var.memory_mib <= 4096 && var.memory_mib % 1024 == 0 :
-      var.vcpu == 1 ? var.memory_mib >= 2048 && var.memory_mib <= 8192 && var.memory_mib % 1024 == 0 :
-      var.vcpu == 2 ? var.memory_mib >= 4096 && var.memory_mib <= 16384 && var.memory_mib % 1024 == 0 :
-      var.vcpu == 4 ? var.memory_mib >= 8192 && var.memory_mib <= 30720 && var.memory_mib % 1024 == 0 :
-      var.vcpu == 8 ? var.memory_mib >= 16384 && var.memory_mib <= 61440 && var.memory_mib % 4096 == 0 :
-      var.memory_mib >= 32768 && var.memory_mib <= 122880 && var.memory_mib % 8192 == 0
-    )
-    error_message = "memory_mib does not fit vcpu on Fargate. Allowed: 0.25 vCPU: 512, 1024, 2048; 0.5: 1024-4096; 1: 2048-8192; 2: 4096-16384; 4: 8192-30720 (steps of 1024); 8: 16384-61440 (steps of 4096); 16: 32768-122880 (steps of 8192)."
+    condition = alltrue([for d in values(var.job_definitions) : !startswith(var.compute_type, "FARGATE") || !contains([0.25, 0.5, 1, 2, 4, 8, 16], d.vcpu) || (
+      d.vcpu == 0.25 ? contains([512, 1024, 2048], d.memory_mib) :
+      d.vcpu == 0.5 ? d.memory_mib >= 1024 && d.memory_mib <= 4096 && d.memory_mib % 1024 == 0 :
+      d.vcpu == 1 ? d.memory_mib >= 2048 && d.memory_mib <= 8192 && d.memory_mib % 1024 == 0 :
+      d.vcpu == 2 ? d.memory_mib >= 4096 && d.memory_mib <= 16384 && d.memory_mib % 1024 == 0 :
+      d.vcpu == 4 ? d.memory_mib >= 8192 && d.memory_mib <= 30720 && d.memory_mib % 1024 == 0 :
+      d.vcpu == 8 ? d.memory_mib >= 16384 && d.memory_mib <= 61440 && d.memory_mib % 4096 == 0 :
+      d.memory_mib >= 32768 && d.memory_mib <= 122880 && d.memory_mib % 8192 == 0
+    )])
+    error_message = "A job definition's memory_mib does not fit its vcpu on Fargate. Allowed: 0.25 vCPU: 512, 1024, 2048; 0.5: 1024-4096; 1: 2048-8192; 2: 4096-16384; 4: 8192-30720 (steps of 1024); 8: 16384-61440 (steps of 4096); 16: 32768-122880 (steps of 8192)."
   }
-}
-
-variable "command" {
-  description = "Container command; null keeps the image's default. \"Ref::<name>\" placeholders take the SubmitJob parameters (the trigger passes bucket, key, etag, version)."
-  type        = list(string)
-  default     = null
 
   validation {
-    condition     = var.command == null || length(coalesce(var.command, [])) > 0
-    error_message = "command must be null (image default) or a non-empty list of arguments."
+    condition     = alltrue([for d in values(var.job_definitions) : d.command == null || length(coalesce(d.command, [])) > 0])
+    error_message = "Each job definition's command must be null (image default) or a non-empty list of arguments."
   }
-}
-
-variable "environment" {
-  description = "Environment variables of the job container, e.g. { DATA_BUCKET = ..., JOB_TABLE = ..., ENDPOINT_NAME = ... }."
-  type        = map(string)
-  default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.environment) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_BATCH")])
+    condition     = alltrue([for d in values(var.job_definitions) : alltrue([for k in keys(d.environment) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_BATCH")])])
     error_message = "environment keys must be shell variable names (letters, digits, underscores; not starting with a digit) and must not start with AWS_BATCH (reserved by AWS Batch)."
   }
-}
-
-variable "attempts" {
-  description = "Attempts per job (1 = no retry). Retries happen when the host is lost or the container exits non-zero; other failures (e.g. the image cannot be pulled) end the job."
-  type        = number
-  default     = 3
 
   validation {
-    condition     = var.attempts >= 1 && var.attempts <= 10 && floor(var.attempts) == var.attempts
-    error_message = "attempts must be a whole number between 1 and 10 (AWS Batch's limits)."
+    condition     = alltrue([for d in values(var.job_definitions) : d.attempts >= 1 && d.attempts <= 10 && floor(d.attempts) == d.attempts])
+    error_message = "Each job definition's attempts must be a whole number between 1 and 10 (AWS Batch's limits). Retries happen when the host is lost or the container exits non-zero; other failures (e.g. the image cannot be pulled) end the job."
   }
-}
-
-variable "timeout_seconds" {
-  description = "Seconds an attempt may run before AWS Batch terminates it."
-  type        = number
-  default     = 3600
 
   validation {
-    condition     = var.timeout_seconds >= 60 && floor(var.timeout_seconds) == var.timeout_seconds
-    error_message = "timeout_seconds must be a whole number >= 60 (AWS Batch's minimum)."
+    condition     = alltrue([for d in values(var.job_definitions) : d.timeout_seconds >= 60 && floor(d.timeout_seconds) == d.timeout_seconds])
+    error_message = "Each job definition's timeout_seconds must be a whole number >= 60 (AWS Batch's minimum)."
   }
 }
 
@@ -200,12 +196,29 @@ variable "kms_key_arn" {
 }
 
 variable "data_bucket_arn" {
-  description = "ARN of the data bucket: the job reads input/ and checkpoints/, writes output/, errors/ and checkpoints/."
+  description = "ARN of the data bucket the scoring job reads and writes (its data_prefixes)."
   type        = string
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.data_bucket_arn))
     error_message = "data_bucket_arn must be an S3 bucket ARN (arn:aws:s3:::<bucket>), not an object ARN."
+  }
+}
+
+variable "data_prefixes" {
+  description = "Prefixes of the data bucket the scoring job role works in: it reads input and checkpoints, writes output, errors and checkpoints (the storage module's prefixes output; other keys are ignored)."
+  type = object({
+    input       = optional(string, "input/")
+    output      = optional(string, "output/")
+    errors      = optional(string, "errors/")
+    checkpoints = optional(string, "checkpoints/")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for p in values(var.data_prefixes) : can(regex("^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$", p))])
+    error_message = "data_prefixes must be bucket prefixes ending in \"/\" without a leading one (e.g. \"input/\", \"checkpoints/\")."
   }
 }
 

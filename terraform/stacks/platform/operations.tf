@@ -57,25 +57,32 @@ variable "alarm_emails" {
 module "batch" {
   source = "../../modules/batch"
 
-  name                 = var.name
-  subnet_ids           = module.network.private_subnet_ids
-  security_group_ids   = [module.network.batch_security_group_id]
-  image                = "${module.ecr.repository_urls["batch-processor"]}:${var.batch_image_tag}"
-  image_repository_arn = module.ecr.repository_arns["batch-processor"]
-  kms_key_arn          = module.storage.kms_key_arn
-  data_bucket_arn      = module.storage.bucket_arn
-  job_table_arn        = module.storage.job_table_arn
-  endpoint_arns        = [module.endpoint.endpoint_arn]
-  # The trigger submits each object's coordinates as job parameters. The image's ENTRYPOINT is
-  # `python -m batch_processor.job`; the command only adds its arguments.
-  command = [
-    "--bucket", "Ref::bucket", "--key", "Ref::key", "--etag", "Ref::etag", "--version-id", "Ref::version",
-    "--shards", "Ref::shards",
-  ]
-  environment = {
-    DATA_BUCKET   = module.storage.bucket_name
-    JOB_TABLE     = module.storage.job_table_name
-    ENDPOINT_NAME = module.endpoint.endpoint_name
+  name               = var.name
+  subnet_ids         = module.network.private_subnet_ids
+  security_group_ids = [module.network.batch_security_group_id]
+  kms_key_arn        = module.kms.key_arn
+  data_bucket_arn    = module.storage.bucket_arn
+  data_prefixes      = module.storage.prefixes
+  job_table_arn      = module.storage.job_table_arn
+  endpoint_arns      = [module.endpoint.endpoint_arn]
+
+  job_definitions = {
+    scoring = {
+      image                = "${module.ecr.repository_urls["batch-processor"]}:${var.batch_image_tag}"
+      image_repository_arn = module.ecr.repository_arns["batch-processor"]
+      # The trigger submits each object's coordinates as job parameters. The image's ENTRYPOINT is
+      # `python -m batch_processor.job`; the command only adds its arguments.
+      command = [
+        "--bucket", "Ref::bucket", "--key", "Ref::key", "--etag", "Ref::etag", "--version-id", "Ref::version",
+        "--shards", "Ref::shards",
+      ]
+      environment = {
+        BYO_DATA_BUCKET   = module.storage.bucket_name
+        BYO_JOB_TABLE     = module.storage.job_table_name
+        BYO_ENDPOINT_NAME = module.endpoint.endpoint_name
+        BYO_DATA_PREFIXES = jsonencode(module.storage.prefixes)
+      }
+    }
   }
   tags = var.tags
 }
@@ -120,7 +127,7 @@ output "job_queue" {
 
 output "job_definition" {
   description = "AWS Batch job definition ARN of the scoring job."
-  value       = module.batch.job_definition_arn
+  value       = module.batch.job_definition_arns["scoring"]
 }
 
 output "alarm_topic_arn" {

@@ -41,14 +41,19 @@ variables {
   name               = "byo"
   subnet_ids         = ["subnet-0aaa", "subnet-0bbb"]
   security_group_ids = ["sg-0ccc"]
-  image              = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo/batch-processor:1.0.0"
   kms_key_arn        = "arn:aws:kms:eu-west-1:111122223333:key/platform"
   data_bucket_arn    = "arn:aws:s3:::byo-data-111122223333-eu-west-1"
   job_table_arn      = "arn:aws:dynamodb:eu-west-1:111122223333:table/byo-jobs"
-  environment = {
-    JOB_TABLE     = "byo-jobs"
-    DATA_BUCKET   = "byo-data-111122223333-eu-west-1"
-    ENDPOINT_NAME = "byo-endpoint"
+  job_definitions = {
+    scoring = {
+      image                = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo/batch-processor:1.0.0"
+      image_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo/batch-processor"
+      environment = {
+        BYO_JOB_TABLE     = "byo-jobs"
+        BYO_DATA_BUCKET   = "byo-data-111122223333-eu-west-1"
+        BYO_ENDPOINT_NAME = "byo-endpoint"
+      }
+    }
   }
   tags = { team = "ml" }
 }
@@ -57,30 +62,30 @@ run "fargate_defaults_run_the_image_privately_with_the_given_environment" {
   command = plan
 
   assert {
-    condition     = jsondecode(aws_batch_job_definition.this[0].container_properties).image == var.image
+    condition     = jsondecode(aws_batch_job_definition.this["scoring"].container_properties).image == var.job_definitions.scoring.image
     error_message = "the job runs the given image"
   }
   assert {
-    condition = jsondecode(aws_batch_job_definition.this[0].container_properties).resourceRequirements == [
+    condition = jsondecode(aws_batch_job_definition.this["scoring"].container_properties).resourceRequirements == [
       { type = "VCPU", value = "1" }, { type = "MEMORY", value = "2048" },
     ]
     error_message = "1 vCPU and 2048 MiB by default, as Batch resourceRequirements strings"
   }
   assert {
-    condition = jsondecode(aws_batch_job_definition.this[0].container_properties).environment == [
-      { name = "DATA_BUCKET", value = "byo-data-111122223333-eu-west-1" },
-      { name = "ENDPOINT_NAME", value = "byo-endpoint" },
-      { name = "JOB_TABLE", value = "byo-jobs" },
+    condition = jsondecode(aws_batch_job_definition.this["scoring"].container_properties).environment == [
+      { name = "BYO_DATA_BUCKET", value = "byo-data-111122223333-eu-west-1" },
+      { name = "BYO_ENDPOINT_NAME", value = "byo-endpoint" },
+      { name = "BYO_JOB_TABLE", value = "byo-jobs" },
     ]
     error_message = "environment map becomes the container's environment, sorted by name"
   }
   assert {
-    condition = (jsondecode(aws_batch_job_definition.this[0].container_properties).executionRoleArn == "arn:aws:iam::111122223333:role/byo-batch-execution"
-    && jsondecode(aws_batch_job_definition.this[0].container_properties).jobRoleArn == "arn:aws:iam::111122223333:role/byo-batch-job")
+    condition = (jsondecode(aws_batch_job_definition.this["scoring"].container_properties).executionRoleArn == "arn:aws:iam::111122223333:role/byo-batch-execution"
+    && jsondecode(aws_batch_job_definition.this["scoring"].container_properties).jobRoleArn == "arn:aws:iam::111122223333:role/byo-batch-job")
     error_message = "the container uses the module's execution and job roles"
   }
   assert {
-    condition = jsondecode(aws_batch_job_definition.this[0].container_properties).logConfiguration == {
+    condition = jsondecode(aws_batch_job_definition.this["scoring"].container_properties).logConfiguration == {
       logDriver = "awslogs"
       options = {
         awslogs-group         = "/aws/batch/byo"
@@ -91,23 +96,23 @@ run "fargate_defaults_run_the_image_privately_with_the_given_environment" {
     error_message = "logs go to the module's log group through awslogs"
   }
   assert {
-    condition     = jsondecode(aws_batch_job_definition.this[0].container_properties).networkConfiguration.assignPublicIp == "DISABLED"
+    condition     = jsondecode(aws_batch_job_definition.this["scoring"].container_properties).networkConfiguration.assignPublicIp == "DISABLED"
     error_message = "Fargate jobs get no public IP"
   }
   assert {
-    condition     = jsondecode(aws_batch_job_definition.this[0].container_properties).fargatePlatformConfiguration.platformVersion == "LATEST"
+    condition     = jsondecode(aws_batch_job_definition.this["scoring"].container_properties).fargatePlatformConfiguration.platformVersion == "LATEST"
     error_message = "Fargate jobs run on the LATEST platform version"
   }
   assert {
-    condition     = aws_batch_job_definition.this[0].name == "byo-scoring" && aws_batch_job_definition.this[0].type == "container"
+    condition     = aws_batch_job_definition.this["scoring"].name == "byo-scoring" && aws_batch_job_definition.this["scoring"].type == "container"
     error_message = "job definition is the container job byo-scoring"
   }
   assert {
-    condition     = aws_batch_job_definition.this[0].platform_capabilities == toset(["FARGATE"]) && aws_batch_job_definition.this[0].propagate_tags
+    condition     = aws_batch_job_definition.this["scoring"].platform_capabilities == toset(["FARGATE"]) && aws_batch_job_definition.this["scoring"].propagate_tags
     error_message = "job definition targets Fargate and propagates tags to the tasks"
   }
   assert {
-    condition     = one(aws_batch_job_definition.this[0].timeout).attempt_duration_seconds == 3600
+    condition     = one(aws_batch_job_definition.this["scoring"].timeout).attempt_duration_seconds == 3600
     error_message = "attempts time out after an hour by default"
   }
   assert {
@@ -144,7 +149,7 @@ run "fargate_defaults_run_the_image_privately_with_the_given_environment" {
     error_message = "resources carry the given tags plus their Name"
   }
   assert {
-    condition = (output.job_queue_name == "byo-scoring" && output.job_definition_name == "byo-scoring"
+    condition = (output.job_queue_name == "byo-scoring" && output.job_definition_names == { scoring = "byo-scoring" }
       && output.log_group_name == "/aws/batch/byo" && output.instance_profile_arn == null
     && output.job_role_arn == "arn:aws:iam::111122223333:role/byo-batch-job" && output.service_role_arn == null)
     error_message = "outputs are set (instance profile and service role null on Fargate)"
@@ -155,11 +160,11 @@ run "retries_host_loss_and_nonzero_exits_then_gives_up_on_the_rest" {
   command = plan
 
   assert {
-    condition     = one(aws_batch_job_definition.this[0].retry_strategy).attempts == 3
+    condition     = one(aws_batch_job_definition.this["scoring"].retry_strategy).attempts == 3
     error_message = "three attempts by default"
   }
   assert {
-    condition = jsonencode([for e in one(aws_batch_job_definition.this[0].retry_strategy).evaluate_on_exit : [e.action, e.on_status_reason, e.on_exit_code, e.on_reason]]) == jsonencode([
+    condition = jsonencode([for e in one(aws_batch_job_definition.this["scoring"].retry_strategy).evaluate_on_exit : [e.action, e.on_status_reason, e.on_exit_code, e.on_reason]]) == jsonencode([
       ["RETRY", "Host EC2*", null, null],
       ["RETRY", null, "*", null],
       ["EXIT", null, null, "*"],
@@ -252,7 +257,7 @@ run "execution_role_pulls_only_the_job_image_and_writes_its_logs" {
     condition = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullJobImage"][0] == [
       "arn:aws:ecr:eu-west-1:111122223333:repository/byo/batch-processor",
     ]
-    error_message = "the repository ARN is derived from the ECR image URI"
+    error_message = "the execution role pulls only from the job's repository (its image_repository_arn)"
   }
   assert {
     condition     = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Action if contains(s.Resource, "*")] == [["ecr:GetAuthorizationToken"]]
@@ -274,18 +279,29 @@ run "execution_role_pulls_only_the_job_image_and_writes_its_logs" {
   }
 }
 
-run "given_repository_arn_wins" {
+run "the_module_execution_role_pulls_the_repositories_of_the_jobs_it_starts" {
   command = plan
 
   variables {
-    image_repository_arn = "arn:aws:ecr:eu-west-1:444455556666:repository/shared/scorer"
+    job_definitions = {
+      scoring = var.job_definitions.scoring
+      replay = {
+        image                = "444455556666.dkr.ecr.eu-west-1.amazonaws.com/shared/scorer:2.0.0"
+        image_repository_arn = "arn:aws:ecr:eu-west-1:444455556666:repository/shared/scorer"
+      }
+      audit = {
+        image                = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo/audit:1.0.0"
+        image_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo/audit"
+        execution_role_arn   = "arn:aws:iam::111122223333:role/byo-audit-execution"
+      }
+    }
   }
 
   assert {
-    condition = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullJobImage"][0] == [
-      "arn:aws:ecr:eu-west-1:444455556666:repository/shared/scorer",
-    ]
-    error_message = "image_repository_arn overrides the derived ARN"
+    condition = toset([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullJobImage"][0]) == toset([
+      "arn:aws:ecr:eu-west-1:111122223333:repository/byo/batch-processor", "arn:aws:ecr:eu-west-1:444455556666:repository/shared/scorer",
+    ])
+    error_message = "the module's execution role may pull each repository of the jobs it starts, and not the one of a job with its own execution role"
   }
 }
 
@@ -293,7 +309,7 @@ run "non_ecr_image_gets_no_ecr_permissions" {
   command = plan
 
   variables {
-    image = "public.example.com/scorer@sha256:0123456789abcdef"
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { image = "public.example.com/scorer@sha256:0123456789abcdef", image_repository_arn = null }) }
   }
 
   assert {
@@ -306,11 +322,10 @@ run "ec2_variant_uses_an_instance_profile_and_imdsv2" {
   command = plan
 
   variables {
-    compute_type   = "EC2"
-    instance_types = ["m5.large", "c5.xlarge"]
-    vcpu           = 2
-    memory_mib     = 3000
-    max_vcpus      = 64
+    compute_type    = "EC2"
+    instance_types  = ["m5.large", "c5.xlarge"]
+    max_vcpus       = 64
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 2, memory_mib = 3000 }) }
   }
 
   assert {
@@ -347,15 +362,15 @@ run "ec2_variant_uses_an_instance_profile_and_imdsv2" {
     error_message = "the compute environment is named after its type"
   }
   assert {
-    condition     = aws_batch_job_definition.this[0].platform_capabilities == toset(["EC2"])
+    condition     = aws_batch_job_definition.this["scoring"].platform_capabilities == toset(["EC2"])
     error_message = "job definition targets EC2"
   }
   assert {
-    condition     = length(setintersection(keys(jsondecode(aws_batch_job_definition.this[0].container_properties)), ["networkConfiguration", "fargatePlatformConfiguration"])) == 0
+    condition     = length(setintersection(keys(jsondecode(aws_batch_job_definition.this["scoring"].container_properties)), ["networkConfiguration", "fargatePlatformConfiguration"])) == 0
     error_message = "Fargate-only settings are left out on EC2"
   }
   assert {
-    condition = jsondecode(aws_batch_job_definition.this[0].container_properties).resourceRequirements == [
+    condition = jsondecode(aws_batch_job_definition.this["scoring"].container_properties).resourceRequirements == [
       { type = "VCPU", value = "2" }, { type = "MEMORY", value = "3000" },
     ]
     error_message = "EC2 takes any memory >= 512 MiB"
@@ -383,9 +398,8 @@ run "fargate_spot_with_fractional_vcpu" {
   command = plan
 
   variables {
-    compute_type = "FARGATE_SPOT"
-    vcpu         = 0.25
-    memory_mib   = 512
+    compute_type    = "FARGATE_SPOT"
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 0.25, memory_mib = 512 }) }
   }
 
   assert {
@@ -393,11 +407,11 @@ run "fargate_spot_with_fractional_vcpu" {
     error_message = "Fargate Spot is serverless: no instance profile"
   }
   assert {
-    condition     = aws_batch_job_definition.this[0].platform_capabilities == toset(["FARGATE"])
+    condition     = aws_batch_job_definition.this["scoring"].platform_capabilities == toset(["FARGATE"])
     error_message = "Fargate Spot jobs use the FARGATE platform"
   }
   assert {
-    condition     = jsondecode(aws_batch_job_definition.this[0].container_properties).resourceRequirements[0].value == "0.25"
+    condition     = jsondecode(aws_batch_job_definition.this["scoring"].container_properties).resourceRequirements[0].value == "0.25"
     error_message = "fractional vCPUs are written as Batch expects them"
   }
 }
@@ -440,7 +454,7 @@ run "create_false_creates_nothing" {
   }
   assert {
     condition = (output.compute_environment_arn == null && output.job_queue_arn == null && output.job_queue_name == null
-      && output.job_definition_arn == null && output.job_definition_name == null && output.job_role_arn == null
+      && output.job_definition_arns == null && output.job_definition_names == null && output.job_role_arn == null
       && output.execution_role_arn == null && output.service_role_arn == null && output.instance_profile_arn == null
     && output.log_group_name == null)
     error_message = "outputs are null when nothing is created"
@@ -507,85 +521,83 @@ run "rejects_no_instance_types" {
 run "rejects_an_image_with_spaces" {
   command = plan
   variables {
-    image = "my image"
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { image = "my image" }) }
   }
-  expect_failures = [var.image]
+  expect_failures = [var.job_definitions]
 }
 
 run "rejects_a_bad_repository_arn" {
   command = plan
   variables {
-    image_repository_arn = "byo/batch-processor"
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { image_repository_arn = "byo/batch-processor" }) }
   }
-  expect_failures = [var.image_repository_arn]
+  expect_failures = [var.job_definitions]
 }
 
 run "rejects_a_vcpu_fargate_cannot_run" {
   command = plan
   variables {
-    vcpu       = 3
-    memory_mib = 8192
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 3, memory_mib = 8192 }) }
   }
-  expect_failures = [var.vcpu]
+  expect_failures = [var.job_definitions]
 }
 
 run "rejects_a_fractional_vcpu_on_ec2" {
   command = plan
   variables {
-    compute_type = "EC2"
-    vcpu         = 0.5
+    compute_type    = "EC2"
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 0.5 }) }
   }
-  expect_failures = [var.vcpu]
+  expect_failures = [var.job_definitions]
 }
 
 run "rejects_too_little_memory" {
   command = plan
   variables {
-    compute_type = "EC2"
-    memory_mib   = 256
+    compute_type    = "EC2"
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { memory_mib = 256 }) }
   }
-  expect_failures = [var.memory_mib]
+  expect_failures = [var.job_definitions]
 }
 
 run "rejects_memory_that_does_not_fit_fargate_vcpu" {
   command = plan
   variables {
-    vcpu       = 1
-    memory_mib = 1024
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 1, memory_mib = 1024 }) }
   }
-  expect_failures = [var.memory_mib]
+  expect_failures = [var.job_definitions]
 }
 
 run "rejects_a_reserved_environment_name" {
   command = plan
   variables {
-    environment = { AWS_BATCH_JOB_ID = "x" }
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { environment = { AWS_BATCH_JOB_ID = "x" } }) }
   }
-  expect_failures = [var.environment]
+  expect_failures = [var.job_definitions]
 }
 
 run "rejects_zero_attempts" {
   command = plan
   variables {
-    attempts = 0
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { attempts = 0 }) }
   }
-  expect_failures = [var.attempts]
+  expect_failures = [var.job_definitions]
 }
 
 run "rejects_eleven_attempts" {
   command = plan
   variables {
-    attempts = 11
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { attempts = 11 }) }
   }
-  expect_failures = [var.attempts]
+  expect_failures = [var.job_definitions]
 }
 
 run "rejects_a_short_timeout" {
   command = plan
   variables {
-    timeout_seconds = 30
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { timeout_seconds = 30 }) }
   }
-  expect_failures = [var.timeout_seconds]
+  expect_failures = [var.job_definitions]
 }
 
 run "rejects_a_retention_cloudwatch_does_not_offer" {
@@ -632,11 +644,11 @@ run "command_with_parameter_placeholders_lands_in_the_job_definition" {
   command = plan
 
   variables {
-    command = ["python", "-m", "batch_processor.job", "--bucket", "Ref::bucket", "--key", "Ref::key"]
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { command = ["python", "-m", "batch_processor.job", "--bucket", "Ref::bucket", "--key", "Ref::key"] }) }
   }
 
   assert {
-    condition     = jsondecode(aws_batch_job_definition.this[0].container_properties).command == ["python", "-m", "batch_processor.job", "--bucket", "Ref::bucket", "--key", "Ref::key"]
+    condition     = jsondecode(aws_batch_job_definition.this["scoring"].container_properties).command == ["python", "-m", "batch_processor.job", "--bucket", "Ref::bucket", "--key", "Ref::key"]
     error_message = "the command (with Ref:: placeholders) is in the container properties"
   }
 }
@@ -645,8 +657,157 @@ run "rejects_an_empty_command" {
   command = plan
 
   variables {
-    command = []
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { command = [] }) }
   }
 
-  expect_failures = [var.command]
+  expect_failures = [var.job_definitions]
+}
+
+run "a_job_with_its_own_roles_and_log_group" {
+  command = plan
+
+  variables {
+    job_definitions = {
+      scoring = var.job_definitions.scoring
+      monitor = {
+        image                = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo/operators:1.0.0"
+        image_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo/operators"
+        command              = ["monitor", "run", "--window", "1h"]
+        environment          = { BYO_ENDPOINT_NAME = "byo-endpoint" }
+        memory_mib           = 4096
+        job_role_arn         = "arn:aws:iam::111122223333:role/byo-monitor-job"
+        execution_role_arn   = "arn:aws:iam::111122223333:role/byo-monitor-execution"
+        log_group_name       = "/aws/batch/byo-monitor"
+        attempts             = 2
+        timeout_seconds      = 1800
+      }
+    }
+  }
+
+  assert {
+    condition     = aws_batch_job_definition.this["monitor"].name == "byo-monitor" && aws_batch_job_definition.this["scoring"].name == "byo-scoring"
+    error_message = "each job definition is named <name>-<key>"
+  }
+  assert {
+    condition = (jsondecode(aws_batch_job_definition.this["monitor"].container_properties).executionRoleArn == "arn:aws:iam::111122223333:role/byo-monitor-execution"
+    && jsondecode(aws_batch_job_definition.this["monitor"].container_properties).jobRoleArn == "arn:aws:iam::111122223333:role/byo-monitor-job")
+    error_message = "a job with its own roles runs as them"
+  }
+  assert {
+    condition = jsondecode(aws_batch_job_definition.this["monitor"].container_properties).logConfiguration == {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = "/aws/batch/byo-monitor"
+        awslogs-region        = "eu-west-1"
+        awslogs-stream-prefix = "monitor"
+      }
+    }
+    error_message = "a job with its own log group logs there, under its key as stream prefix"
+  }
+  assert {
+    condition = (jsondecode(aws_batch_job_definition.this["monitor"].container_properties).command == ["monitor", "run", "--window", "1h"]
+      && jsondecode(aws_batch_job_definition.this["monitor"].container_properties).environment == [{ name = "BYO_ENDPOINT_NAME", value = "byo-endpoint" }]
+    && jsondecode(aws_batch_job_definition.this["monitor"].container_properties).resourceRequirements == [{ type = "VCPU", value = "1" }, { type = "MEMORY", value = "4096" }])
+    error_message = "command, environment, vCPU and memory are the entry's"
+  }
+  assert {
+    condition = (one(aws_batch_job_definition.this["monitor"].retry_strategy).attempts == 2 && one(aws_batch_job_definition.this["monitor"].timeout).attempt_duration_seconds == 1800
+    && one(aws_batch_job_definition.this["scoring"].retry_strategy).attempts == 3 && one(aws_batch_job_definition.this["scoring"].timeout).attempt_duration_seconds == 3600)
+    error_message = "attempts and timeout are each entry's"
+  }
+  assert {
+    condition = (jsondecode(aws_batch_job_definition.this["monitor"].container_properties).networkConfiguration.assignPublicIp == "DISABLED"
+      && aws_batch_job_definition.this["monitor"].platform_capabilities == toset(["FARGATE"]) && aws_batch_job_definition.this["monitor"].propagate_tags
+    && aws_batch_job_definition.this["monitor"].tags["Name"] == "byo-monitor" && aws_batch_job_definition.this["monitor"].tags["team"] == "ml")
+    error_message = "every job runs on the compute environment's platform, privately, with the module's tags"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullJobImage"][0] == ["arn:aws:ecr:eu-west-1:111122223333:repository/byo/batch-processor"]
+    error_message = "the module's execution role gets no pull permission for a job it does not start"
+  }
+  assert {
+    condition     = keys(output.job_definition_arns) == ["monitor", "scoring"] && output.job_definition_names == { monitor = "byo-monitor", scoring = "byo-scoring" }
+    error_message = "job_definition_arns and job_definition_names map every job by its key"
+  }
+}
+
+run "data_prefixes_follow_the_storage_layout" {
+  command = plan
+
+  variables {
+    data_prefixes = {
+      input        = "in/"
+      output       = "scores/"
+      errors       = "rejected/"
+      checkpoints  = "state/checkpoints/"
+      captures     = "captures/"
+      ground_truth = "ground-truth/"
+    }
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s.Resource if s.Sid == "ReadInputAndCheckpoints"][0] == [
+      "arn:aws:s3:::byo-data-111122223333-eu-west-1/in/*", "arn:aws:s3:::byo-data-111122223333-eu-west-1/state/checkpoints/*",
+    ]
+    error_message = "the job reads its input and checkpoints prefixes"
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s.Resource if s.Sid == "WriteResultsAndCheckpoints"][0] == [
+      "arn:aws:s3:::byo-data-111122223333-eu-west-1/scores/*", "arn:aws:s3:::byo-data-111122223333-eu-west-1/rejected/*", "arn:aws:s3:::byo-data-111122223333-eu-west-1/state/checkpoints/*",
+    ]
+    error_message = "the job writes its output, errors and checkpoints prefixes"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s.Condition if s.Sid == "ListJobPrefixes"][0] == { StringLike = { "s3:prefix" = ["in/*", "scores/*", "rejected/*", "state/checkpoints/*"] } }
+    error_message = "listing follows the prefixes; the layout's other prefixes are not the job's"
+  }
+}
+
+run "example_basic_plans_the_scoring_job" {
+  command = plan
+
+  module {
+    source = "./examples/basic"
+  }
+
+  assert {
+    condition     = output.job_definition_names == { scoring = "byo-scoring" }
+    error_message = "the example defines the scoring job, byo-scoring"
+  }
+  assert {
+    condition     = keys(output.job_definition_arns) == ["scoring"]
+    error_message = "the example exports the scoring job definition's ARN by key"
+  }
+}
+
+run "rejects_a_bad_job_key" {
+  command = plan
+  variables {
+    job_definitions = { Scoring_Job = var.job_definitions.scoring }
+  }
+  expect_failures = [var.job_definitions]
+}
+
+run "rejects_a_log_group_without_an_own_execution_role" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { log_group_name = "/aws/batch/elsewhere" }) }
+  }
+  expect_failures = [var.job_definitions]
+}
+
+run "rejects_a_bad_role_arn" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { job_role_arn = "byo-monitor-job" }) }
+  }
+  expect_failures = [var.job_definitions]
+}
+
+run "rejects_a_prefix_with_a_leading_slash" {
+  command = plan
+  variables {
+    data_prefixes = { input = "/input/" }
+  }
+  expect_failures = [var.data_prefixes]
 }
