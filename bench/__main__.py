@@ -24,8 +24,9 @@ import xgboost as xgb
 
 from bench import batch, free_port, monitoring, pipeline, serving
 from localaws.emulator import endpoint_url, wait_ready
+from operators.pipeline.training import train
 from sample.generate import DEFAULT_ROWS, generate, write_csv
-from sample.train import load_model_tarball, train
+from serving.artifact import load_booster
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "RESULTS.md"
@@ -119,7 +120,7 @@ def main() -> None:
         rows.extend(monitoring.run())
         rows.extend(pipeline.run(data))
 
-        booster = load_model_tarball(result.model_path)
+        booster = load_booster(result.model_path)
         features = np.column_stack([table.column(i).to_numpy() for i in range(30)])
         for per_call in (1, 100, 10_000):
             chunk = features[:per_call]

@@ -43,6 +43,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from flask import Flask, Response, request
 
+from serving.artifact import unpack
 from serving.inference import InferenceError, Model, invoke, load_model, media_type
 
 log = logging.getLogger("localaws.hosting")
@@ -179,8 +180,7 @@ class Endpoints:
         try:
             tarball = target / "model.tar.gz"
             self.s3.download_file(bucket, key, str(tarball))
-            with tarfile.open(tarball, "r:gz") as tar:
-                tar.extractall(target, filter="data")
+            unpack(tarball, target)
             model = load_model(target, threads=1)
         except (ClientError, OSError, ValueError, tarfile.TarError) as exc:
             raise HostingError(

@@ -25,7 +25,7 @@ from operators.aws import Clients
 from operators.batch import run_shards
 from operators.errors import ByoError, ConfigError
 from operators.stack import StackOutputs
-from sample.train import load_model_tarball
+from serving.artifact import load_booster
 
 DEMO_BUCKET = "byo-demo-artifacts"
 
@@ -83,7 +83,7 @@ def score_from_s3(clients: Clients, bucket: str, key: str, rows_csv: Path) -> np
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "model.tar.gz"
         clients.s3.download_file(bucket, key, str(local))
-        booster = load_model_tarball(local)
+        booster = load_booster(local)
     import xgboost as xgb
 
     return booster.predict(xgb.DMatrix(features))
@@ -273,8 +273,8 @@ def monitoring_story(clients: Clients, settings: Any, version: int, report_dir: 
     """Make the baselines registered with the served model (v2, by the pipeline) the monitor's,
     then run the drift scenarios through the endpoint and write their report."""
     from operators.monitoring import scenarios
-    from operators.monitoring.checks import Monitor
     from operators.monitoring.commands import install_registered_baseline
+    from operators.monitoring.monitor import Monitor
 
     monitor = Monitor(
         clients,

@@ -102,7 +102,7 @@ def generate(
     labels = load_labels(labels_file) if labels_file else None
     by_hour: dict[str, list[str]] = defaultdict(list)
     counts: Counter = Counter()
-    from operators.monitoring.checks import Monitor, Window  # heavy: xgboost, scikit-learn
+    from operators.monitoring.monitor import Monitor, Window  # heavy: xgboost, scikit-learn
 
     monitor = Monitor(clients, bucket=bucket, endpoint=endpoint, capture_uri=capture_uri)
     for capture in monitor.captures(Window(since, until)):

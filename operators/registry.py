@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from operators.aws import Clients
 from operators.demo import sha256_of
 from operators.errors import ByoError, ConfigError
-from sample.train import load_model_tarball
+from serving.artifact import load_booster
 
 CONTENT_TYPES = ["text/csv", "application/json", "application/jsonlines"]
 
@@ -20,7 +20,7 @@ CONTENT_TYPES = ["text/csv", "application/json", "application/jsonlines"]
 def check_artifact(artifact: Path) -> int:
     """The artifact must load as SageMaker will and predict; returns its feature count."""
     try:
-        booster = load_model_tarball(artifact)
+        booster = load_booster(artifact)
         features = booster.num_features()
         booster.inplace_predict(np.zeros((1, features)))
     except Exception as exc:  # any failure to load or predict means: not deployable

@@ -16,15 +16,14 @@ import io
 import json
 import math
 import os
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import xgboost as xgb
 
-MODEL_FILE = "xgboost-model"
+from serving.artifact import find_model_file
+
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # SageMaker real-time endpoints' request limit
 
 CSV = "text/csv"
@@ -111,21 +110,6 @@ class Model:
                 "classifiers (one probability per row)"
             )
         return scores
-
-
-def find_model_file(model_dir: Path) -> Path:
-    """`xgboost-model` in the directory, or inside a model.tar.gz there (SageMaker's layouts)."""
-    direct = model_dir / MODEL_FILE
-    if direct.is_file():
-        return direct
-    tarball = model_dir / "model.tar.gz"
-    if tarball.is_file():
-        target = Path(tempfile.mkdtemp(prefix="byo-model-"))
-        with tarfile.open(tarball, "r:gz") as tar:
-            tar.extractall(target, filter="data")
-        if (target / MODEL_FILE).is_file():
-            return target / MODEL_FILE
-    raise FileNotFoundError(f"no {MODEL_FILE} (or model.tar.gz holding it) in {model_dir}")
 
 
 def load_model(model_dir: Path | str, threads: int | None = None) -> Model:

@@ -18,7 +18,7 @@ from operators.errors import ByoError, ConfigError
 from operators.monitoring import bias, scenarios
 
 if TYPE_CHECKING:  # checks imports xgboost and scikit-learn: only when a command runs
-    from operators.monitoring.checks import CheckResult, Monitor, Window
+    from operators.monitoring.monitor import CheckResult, Monitor, Window
 
 console = Console()
 err_console = Console(stderr=True)
@@ -31,7 +31,7 @@ def monitor_group() -> None:
 
 
 def monitor_for(settings: Settings, endpoint: str | None, out_dir: Path | None) -> Monitor:
-    from operators.monitoring.checks import Monitor
+    from operators.monitoring.monitor import Monitor
 
     settings.options["endpoint_name"] = endpoint
     return Monitor(
@@ -83,7 +83,7 @@ def common_options(window: bool = True):
 
 
 def window_of(window: str, since, until) -> Window:
-    from operators.monitoring.checks import Window, parse_window
+    from operators.monitoring.monitor import Window, parse_window
 
     if since or until:
         return Window(

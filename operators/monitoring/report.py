@@ -24,7 +24,7 @@ import numpy as np
 from operators.monitoring.data_quality import numeric_cdf
 
 if TYPE_CHECKING:
-    from operators.monitoring.checks import Baseline, Monitor
+    from operators.monitoring.monitor import Baseline, Monitor
     from operators.monitoring.scenarios import ScenarioResult
 
 BASELINE_COLOR = "#4c72b0"

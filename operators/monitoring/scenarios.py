@@ -46,7 +46,7 @@ from operators.ground_truth import label_record, write_labels
 from operators.monitoring import datasets
 
 if TYPE_CHECKING:  # checks imports xgboost and scikit-learn: only when scenarios run
-    from operators.monitoring.checks import CheckResult, Monitor, Window
+    from operators.monitoring.monitor import CheckResult, Monitor, Window
 
 POSITIVE_SHARE = 0.03
 ROWS_PER_REQUEST = 50
@@ -433,7 +433,7 @@ def run(
     capture_timeout_s: float = CAPTURE_TIMEOUT_S,
 ) -> Outcome:
     from operators.monitoring import report
-    from operators.monitoring.checks import Window
+    from operators.monitoring.monitor import Window
 
     # Scenario traffic is a test: its metrics must not reach the alarms.
     monitor.publish_metrics = False

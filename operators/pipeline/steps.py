@@ -20,15 +20,9 @@ import pyarrow.csv as pacsv
 import xgboost as xgb
 
 from operators.errors import ConfigError
-from operators.monitoring import checks, datasets
-from sample.train import (
-    MODEL_FILE,
-    binary_classification_metrics,
-    fit,
-    load_model_tarball,
-    split,
-    write_model_tarball,
-)
+from operators.monitoring import datasets, monitor
+from operators.pipeline.training import binary_classification_metrics, fit, split
+from serving.artifact import MODEL_FILE, load_booster, write_tarball
 
 MIN_CLASS_ROWS = 10  # of each class, so that every split gets both
 NUMERIC = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean)
@@ -210,7 +204,7 @@ def train(
         early_stopping_rounds=int(hyperparameters["early_stopping_rounds"]),
     )
     if package:
-        write_model_tarball(model_bytes, out_dir / "model.tar.gz")
+        write_tarball(model_bytes, out_dir / "model.tar.gz")
     else:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / MODEL_FILE).write_bytes(model_bytes)
@@ -232,7 +226,7 @@ def evaluate(
     the drift-check baselines `byo monitor` reads: data quality of the training split, model
     quality on the test split, feature attributions."""
     schema = json.loads(schema_file.read_text())
-    booster = load_model_tarball(model_file)
+    booster = load_booster(model_file)
     x_test, y_test = read_split(test_dir, schema)
     if booster.num_features() != x_test.num_columns:
         raise ConfigError(
@@ -253,7 +247,7 @@ def evaluate(
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2) + "\n")
     x_train, y_train = read_split(train_dir, schema)
-    files, manifest = checks.compute_baseline(
+    files, manifest = monitor.compute_baseline(
         datasets.Dataset(x_train, y_train, schema["target"]),
         model_bytes=model_file.read_bytes(),
         holdout=datasets.Dataset(x_test, y_test, schema["target"]),
@@ -263,5 +257,5 @@ def evaluate(
     for name, document in {**files, "manifest.json": manifest}.items():
         path = out_dir / "baselines" / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(checks.dump(document))
+        path.write_bytes(monitor.dump(document))
     return evaluation

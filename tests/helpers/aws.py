@@ -1,0 +1,106 @@
+"""AWS resources the integration tests build on the emulator by hand (no stack)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from tests.helpers.emulator import Emulator
+
+SAGEMAKER_ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+
+
+def fargate_job_queue(emulator: Emulator, command: list[str]) -> tuple[str, str]:
+    """A Fargate compute environment, job queue and job definition; returns (queue, definition)."""
+    suffix = uuid.uuid4().hex[:8]
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName=f"sg-{suffix}", Description="batch", VpcId=vpc)
+    role = emulator.client("iam").create_role(
+        RoleName=f"batch-{suffix}",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    batch = emulator.client("batch")
+    compute = batch.create_compute_environment(
+        computeEnvironmentName=f"ce-{suffix}",
+        type="MANAGED",
+        state="ENABLED",
+        computeResources={
+            "type": "FARGATE",
+            "maxvCpus": 4,
+            "subnets": [subnet],
+            "securityGroupIds": [group["GroupId"]],
+        },
+        serviceRole=role,
+    )["computeEnvironmentArn"]
+    queue = batch.create_job_queue(
+        jobQueueName=f"q-{suffix}",
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": compute}],
+    )["jobQueueArn"]
+    definition = batch.register_job_definition(
+        jobDefinitionName=f"jd-{suffix}",
+        type="container",
+        platformCapabilities=["FARGATE"],
+        containerProperties={
+            "image": "scorer:1",
+            "command": command,
+            "resourceRequirements": [
+                {"type": "VCPU", "value": "1"},
+                {"type": "MEMORY", "value": "2048"},
+            ],
+            "executionRoleArn": role,
+        },
+    )["jobDefinitionArn"]
+    return queue, definition
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def make_endpoint(
+    emulator,
+    model_url: str,
+    weights: dict[str, int],
+    capture_bucket=None,
+    sampling: int = 100,
+    modes=("Input", "Output"),
+) -> str:
+    sm = emulator.client("sagemaker")
+    variants = []
+    for name, weight in weights.items():
+        model = _unique(f"model-{name}")
+        sm.create_model(
+            ModelName=model,
+            ExecutionRoleArn=SAGEMAKER_ROLE,
+            PrimaryContainer={"Image": "xgb:1", "ModelDataUrl": model_url},
+        )
+        variants.append(
+            {
+                "VariantName": name,
+                "ModelName": model,
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+                "InitialVariantWeight": weight,
+            }
+        )
+    config = _unique("config")
+    extra = {}
+    if capture_bucket:
+        extra["DataCaptureConfig"] = {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": sampling,
+            "DestinationS3Uri": f"s3://{capture_bucket}/captures",
+            "CaptureOptions": [{"CaptureMode": m} for m in modes],
+            "CaptureContentTypeHeader": {
+                "CsvContentTypes": ["text/csv"],
+                "JsonContentTypes": ["application/json"],
+            },
+        }
+    sm.create_endpoint_config(EndpointConfigName=config, ProductionVariants=variants, **extra)
+    endpoint = _unique("endpoint")
+    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
+    return endpoint

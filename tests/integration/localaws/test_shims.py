@@ -1,0 +1,443 @@
+"""Each compatibility shim, exercised through plain boto3 against the running emulator."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.helpers.aws import fargate_job_queue
+
+pytestmark = pytest.mark.integration
+
+ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def sagemaker(emulator):
+    return emulator.client("sagemaker")
+
+
+def make_endpoint(sm, variants: dict[str, int], capture: bool = False) -> tuple[str, str]:
+    """An endpoint whose config has one variant per (name, weight); returns (endpoint, config)."""
+    model = unique("model")
+    sm.create_model(
+        ModelName=model,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "xgb:1", "ModelDataUrl": "s3://b/model.tar.gz"},
+    )
+    config = unique("config")
+    kwargs = {}
+    if capture:
+        kwargs["DataCaptureConfig"] = {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 100,
+            "DestinationS3Uri": "s3://b/captures",
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        }
+    sm.create_endpoint_config(
+        EndpointConfigName=config,
+        ProductionVariants=[
+            {
+                "VariantName": name,
+                "ModelName": model,
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+                "InitialVariantWeight": weight,
+            }
+            for name, weight in variants.items()
+        ],
+        **kwargs,
+    )
+    endpoint = unique("endpoint")
+    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
+    return endpoint, config
+
+
+def live_variants(sm, endpoint: str) -> dict[str, dict]:
+    described = sm.describe_endpoint(EndpointName=endpoint)
+    return {v["VariantName"]: v for v in described["ProductionVariants"]}
+
+
+def test_scalable_target_tags_round_trip(emulator, sagemaker):
+    endpoint, _ = make_endpoint(sagemaker, {"A": 1})
+    aas = emulator.client("application-autoscaling")
+    resource = f"endpoint/{endpoint}/variant/A"
+    arn = aas.register_scalable_target(
+        ServiceNamespace="sagemaker",
+        ResourceId=resource,
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        MinCapacity=1,
+        MaxCapacity=4,
+        Tags={"team": "ml"},
+    )["ScalableTargetARN"]
+
+    assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"team": "ml"}
+    aas.tag_resource(ResourceARN=arn, Tags={"env": "dev"})
+    assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"team": "ml", "env": "dev"}
+    aas.untag_resource(ResourceARN=arn, TagKeys=["team"])
+    assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"env": "dev"}
+
+    aas.deregister_scalable_target(
+        ServiceNamespace="sagemaker",
+        ResourceId=resource,
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+    )
+    with pytest.raises(ClientError) as err:
+        aas.list_tags_for_resource(ResourceARN=arn)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_model_package_and_group_deletes(sagemaker):
+    group = unique("group")
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    package_arn = sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [{"Image": "xgb:1", "ModelDataUrl": "s3://b/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )["ModelPackageArn"]
+
+    with pytest.raises(ClientError) as err:
+        sagemaker.delete_model_package_group(ModelPackageGroupName=group)
+    assert err.value.response["Error"]["Code"] == "ConflictException"
+
+    sagemaker.delete_model_package(ModelPackageName=package_arn)
+    assert (
+        sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"] == []
+    )
+    sagemaker.delete_model_package_group(ModelPackageGroupName=group)
+    groups = sagemaker.list_model_package_groups()["ModelPackageGroupSummaryList"]
+    assert group not in {g["ModelPackageGroupName"] for g in groups}
+
+    with pytest.raises(ClientError) as err:
+        sagemaker.delete_model_package_group(ModelPackageGroupName=group)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_update_endpoint_switches_config(sagemaker):
+    endpoint, _ = make_endpoint(sagemaker, {"A": 1})
+    _, new_config = make_endpoint(sagemaker, {"A": 9, "B": 1}, capture=True)
+
+    sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=new_config)
+
+    described = sagemaker.describe_endpoint(EndpointName=endpoint)
+    assert described["EndpointConfigName"] == new_config
+    assert described["EndpointStatus"] == "InService"
+    assert described["DataCaptureConfig"]["EnableCapture"] is True
+    weights = {v["VariantName"]: v["CurrentWeight"] for v in described["ProductionVariants"]}
+    assert weights == {"A": 9.0, "B": 1.0}
+
+
+def test_update_endpoint_retains_live_variant_properties(sagemaker):
+    endpoint, _ = make_endpoint(sagemaker, {"A": 1})
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName=endpoint,
+        DesiredWeightsAndCapacities=[
+            {"VariantName": "A", "DesiredWeight": 5, "DesiredInstanceCount": 3}
+        ],
+    )
+    _, new_config = make_endpoint(sagemaker, {"A": 1, "B": 1})
+
+    sagemaker.update_endpoint(
+        EndpointName=endpoint, EndpointConfigName=new_config, RetainAllVariantProperties=True
+    )
+
+    variants = live_variants(sagemaker, endpoint)
+    assert variants["A"]["CurrentWeight"] == 5.0
+    assert variants["A"]["CurrentInstanceCount"] == 3
+    assert variants["B"]["CurrentWeight"] == 1.0
+
+
+def test_update_endpoint_unknown_names_are_validation_errors(sagemaker):
+    endpoint, config = make_endpoint(sagemaker, {"A": 1})
+    with pytest.raises(ClientError) as err:
+        sagemaker.update_endpoint(EndpointName=unique("missing"), EndpointConfigName=config)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as err:
+        sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=unique("missing"))
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_weights_update_keeps_omitted_instance_count(sagemaker):
+    endpoint, _ = make_endpoint(sagemaker, {"A": 1, "B": 1})
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName=endpoint,
+        DesiredWeightsAndCapacities=[{"VariantName": "B", "DesiredWeight": 3}],
+    )
+    variants = live_variants(sagemaker, endpoint)
+    assert variants["B"]["CurrentWeight"] == 3.0
+    assert variants["B"]["CurrentInstanceCount"] == 1
+    assert variants["A"]["CurrentWeight"] == 1.0
+
+
+def test_monitoring_schedule_lifecycle(sagemaker):
+    name = unique("schedule")
+    arn = sagemaker.create_monitoring_schedule(
+        MonitoringScheduleName=name,
+        MonitoringScheduleConfig={
+            "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+            "MonitoringJobDefinitionName": "dq-job",
+            "MonitoringType": "DataQuality",
+        },
+        Tags=[{"Key": "team", "Value": "ml"}],
+    )["MonitoringScheduleArn"]
+
+    described = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)
+    assert described["MonitoringScheduleArn"] == arn
+    assert described["MonitoringScheduleStatus"] == "Scheduled"
+    assert described["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == "dq-job"
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
+    listed = sagemaker.list_monitoring_schedules()["MonitoringScheduleSummaries"]
+    assert name in {s["MonitoringScheduleName"] for s in listed}
+
+    sagemaker.delete_monitoring_schedule(MonitoringScheduleName=name)
+    with pytest.raises(ClientError) as err:
+        sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+def tls_only_policy(bucket: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
+def test_tls_only_bucket_policy_allows_tls_requests(emulator):
+    s3 = emulator.client("s3")
+    bucket = unique("tls-only")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=tls_only_policy(bucket))
+
+    s3.put_object(Bucket=bucket, Key="input/a.csv", Body=b"1,2,3\n")
+    assert s3.get_object(Bucket=bucket, Key="input/a.csv")["Body"].read() == b"1,2,3\n"
+    s3.delete_object(Bucket=bucket, Key="input/a.csv")
+
+
+def test_unconditional_deny_still_denies(emulator):
+    """The shim drops only statements that cannot apply over TLS; a plain Deny still bites."""
+    s3 = emulator.client("s3")
+    bucket = unique("deny-put")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    }
+                ],
+            }
+        ),
+    )
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=bucket, Key="x", Body=b"x")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_localstack_client_and_env_endpoint_reach_the_emulator(emulator, monkeypatch):
+    import localstack_client.session
+
+    bucket = unique("edge")
+    session = localstack_client.session.Session(localstack_host=f"{emulator.host}:{emulator.port}")
+    session.client("s3").create_bucket(Bucket=bucket)
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.url)
+    names = {b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]}
+    assert bucket in names
+
+
+def test_container_execution_is_disabled(emulator):
+    """A Batch job finishes without Docker: the emulator never starts containers."""
+    queue, definition = fargate_job_queue(emulator, ["true"])
+    batch = emulator.client("batch")
+    job = batch.submit_job(jobName="j", jobQueue=queue, jobDefinition=definition)["jobId"]
+
+    for _ in range(100):
+        status = batch.describe_jobs(jobs=[job])["jobs"][0]["status"]
+        if status in ("SUCCEEDED", "FAILED"):
+            break
+        time.sleep(0.1)
+    assert status == "SUCCEEDED"
+
+
+def test_security_group_rule_descriptions_survive_for_prefix_lists_and_groups(emulator):
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName=unique("sg"), Description="t", VpcId=vpc)["GroupId"]
+    prefix_list = ec2.create_managed_prefix_list(
+        PrefixListName=unique("pl"), MaxEntries=1, AddressFamily="IPv4"
+    )["PrefixList"]["PrefixListId"]
+    ec2.authorize_security_group_egress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "PrefixListIds": [{"PrefixListId": prefix_list, "Description": "to S3"}],
+            },
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "UserIdGroupPairs": [{"GroupId": group, "Description": "to itself"}],
+            },
+        ],
+    )
+
+    def descriptions() -> dict[str, str]:
+        rules = ec2.describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [group]}]
+        )["SecurityGroupRules"]
+        return {
+            r.get("PrefixListId") or r["ReferencedGroupInfo"]["GroupId"]: (
+                r["SecurityGroupRuleId"],
+                r.get("Description"),
+            )
+            for r in rules
+            if r["IsEgress"] and (r.get("PrefixListId") or r.get("ReferencedGroupInfo"))
+        }
+
+    found = descriptions()
+    assert found[prefix_list][1] == "to S3"
+    assert found[group][1] == "to itself"
+
+    rule_id = found[prefix_list][0]
+    ec2.modify_security_group_rules(
+        GroupId=group,
+        SecurityGroupRules=[
+            {
+                "SecurityGroupRuleId": rule_id,
+                "SecurityGroupRule": {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "PrefixListId": prefix_list,
+                    "Description": "to S3 gateway",
+                },
+            }
+        ],
+    )
+    assert descriptions()[prefix_list][1] == "to S3 gateway"
+
+
+def test_describe_model_matches_what_was_created(sagemaker):
+    plain = unique("plain")
+    sagemaker.create_model(
+        ModelName=plain,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "xgb:1", "ModelDataUrl": "s3://b/model.tar.gz"},
+    )
+    described = sagemaker.describe_model(ModelName=plain)
+    assert "VpcConfig" not in described
+    assert described["EnableNetworkIsolation"] is False
+
+    isolated = unique("isolated")
+    sagemaker.create_model(
+        ModelName=isolated,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "xgb:1", "ModelDataUrl": "s3://b/model.tar.gz"},
+        EnableNetworkIsolation=True,
+        VpcConfig={"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]},
+    )
+    described = sagemaker.describe_model(ModelName=isolated)
+    assert described["EnableNetworkIsolation"] is True
+    assert described["VpcConfig"]["Subnets"] == ["subnet-1"]
+
+
+def test_lambda_dead_letter_config_is_kept(emulator):
+    import io
+    import zipfile
+
+    iam = emulator.client("iam")
+    role = iam.create_role(
+        RoleName=unique("lambda"),
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    queue_arn = "arn:aws:sqs:us-east-1:123456789012:dlq"
+    other_arn = "arn:aws:sqs:us-east-1:123456789012:dlq2"
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    lam = emulator.client("lambda")
+    name = unique("fn")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+        DeadLetterConfig={"TargetArn": queue_arn},
+    )
+    assert lam.get_function_configuration(FunctionName=name)["DeadLetterConfig"] == {
+        "TargetArn": queue_arn
+    }
+    lam.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": other_arn})
+    assert lam.get_function(FunctionName=name)["Configuration"]["DeadLetterConfig"] == {
+        "TargetArn": other_arn
+    }
+
+
+def test_compute_environment_without_service_role_uses_the_service_linked_role(emulator):
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.6.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.6.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName=unique("sg"), Description="t", VpcId=vpc)
+    batch = emulator.client("batch")
+    names = [unique("ce"), unique("ce")]
+    for name in names:  # the second one reuses the role the first created
+        batch.create_compute_environment(
+            computeEnvironmentName=name,
+            type="MANAGED",
+            computeResources={
+                "type": "FARGATE",
+                "maxvCpus": 4,
+                "subnets": [subnet],
+                "securityGroupIds": [group["GroupId"]],
+            },
+        )
+    described = batch.describe_compute_environments(computeEnvironments=names)
+    (role,) = {env["serviceRole"] for env in described["computeEnvironments"]}
+    assert role.startswith("arn:aws:iam::123456789012:role/aws-service-role/batch.amazonaws.com/")
+
+
+def test_aws_managed_policies_can_be_attached(emulator):
+    iam = emulator.client("iam")
+    role = unique("ec2-instance")
+    iam.create_role(
+        RoleName=role,
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )
+    arn = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+    iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [arn]

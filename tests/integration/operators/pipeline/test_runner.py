@@ -1,0 +1,275 @@
+"""`byo pipeline run` against the emulator: the steps really run (split, xgboost, evaluation),
+register in the model registry and deploy to a live endpoint served by the local hosting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from operators.cli import cli
+from sample.generate import generate, write_csv
+from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint
+from tests.helpers.paths import REPO
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def platform(emulator, trained_model, tmp_path):
+    """A bucket, an empty model registry and an endpoint serving one variant (variant-a)."""
+    bucket = f"pipe-{uuid.uuid4().hex[:8]}"
+    s3 = emulator.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.upload_file(str(trained_model.model_path), bucket, "initial/model.tar.gz")
+    endpoint = make_endpoint(emulator, f"s3://{bucket}/initial/model.tar.gz", {"variant-a": 1})
+    group = f"models-{uuid.uuid4().hex[:8]}"
+    emulator.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "name": {"value": "test"},
+                "data_bucket": {"value": bucket},
+                "model_package_group": {"value": group},
+                "serving_image": {"value": "xgb:1.7-1"},
+                "endpoint_name": {"value": endpoint},
+                "sagemaker_execution_role_arn": {"value": SAGEMAKER_ROLE},
+                "data_capture_s3_uri": {"value": f"s3://{bucket}/captures"},
+            }
+        )
+    )
+    return {
+        "bucket": bucket,
+        "group": group,
+        "endpoint": endpoint,
+        "outputs": outputs,
+        "work": tmp_path / "pipeline",
+    }
+
+
+def run(platform, *args: str, catch: bool = False):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--outputs",
+            str(platform["outputs"]),
+            "pipeline",
+            "run",
+            "--work-dir",
+            str(platform["work"]),
+            "--json",
+            *args,
+        ],
+        catch_exceptions=catch,
+    )
+    return result
+
+
+def steps_of(record: dict) -> dict[str, dict]:
+    return {step["name"]: step for step in record["steps"]}
+
+
+def versions(emulator, group: str) -> list[dict]:
+    sm = emulator.client("sagemaker")
+    summaries = sm.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+    return [sm.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
+
+
+def test_a_passing_run_registers_and_deploys_then_a_rerun_is_cached(
+    emulator, platform, dataset, trained_model, record_property
+):
+    first = run(
+        platform,
+        "--data",
+        str(dataset),
+        "--param",
+        "ModelApprovalStatus=Approved",
+        "--param",
+        "DeployWeight=1",
+    )
+    assert first.exit_code == 0, first.output
+    record = json.loads(first.output)
+    record_property("timing:pipeline run, 284,807 rows", record["seconds"])
+    steps = steps_of(record)
+    assert record["status"] == "Succeeded"
+    assert [s["status"] for s in record["steps"]] == ["Succeeded"] * 6
+    assert steps["condition"]["outputs"] == {"outcome": True}
+    auc = steps["evaluate"]["outputs"]["binary_classification_metrics"]["auc"]
+    assert auc > 0.9
+    # With the default parameters, the pipeline trains the model `make model` trains.
+    expected = trained_model.evaluation["binary_classification_metrics"]["auc"]["value"]
+    assert auc == pytest.approx(expected, abs=1e-9)
+    splits = steps["process"]["outputs"]["schema"]["splits"]
+    assert {k: v["rows"] for k, v in splits.items()} == {
+        "train": 199364,
+        "validation": 42721,
+        "test": 42722,
+    }
+
+    # Registered, Approved, with its metrics and drift-check baselines in the bucket.
+    [package] = versions(emulator, platform["group"])
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["CustomerMetadataProperties"]["pipeline-run"] == record["run_id"]
+    s3 = emulator.client("s3")
+    baselines = package["DriftCheckBaselines"]
+    for kind, documents in {
+        **baselines,
+        **package["ModelMetrics"],
+    }.items():
+        for name, document in documents.items():
+            bucket, key = document["S3Uri"].removeprefix("s3://").split("/", 1)
+            body = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            assert body, (kind, name)
+    statistics_uri = baselines["ModelDataQuality"]["Statistics"]["S3Uri"]
+    assert statistics_uri.endswith("baselines/data-quality/statistics.json")
+    bucket, key = statistics_uri.removeprefix("s3://").split("/", 1)
+    statistics = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert statistics["dataset"]["item_count"] == 199364
+    assert len(statistics["features"]) == 30
+
+    # Deployed: variant-b serves the registered artifact and answers requests.
+    sm = emulator.client("sagemaker")
+    live = sm.describe_endpoint(EndpointName=platform["endpoint"])
+    assert {v["VariantName"] for v in live["ProductionVariants"]} == {"variant-a", "variant-b"}
+    config = sm.describe_endpoint_config(EndpointConfigName=live["EndpointConfigName"])
+    model = next(
+        v["ModelName"] for v in config["ProductionVariants"] if v["VariantName"] == "variant-b"
+    )
+    url = sm.describe_model(ModelName=model)["PrimaryContainer"]["ModelDataUrl"]
+    assert url == package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    row = (REPO / "sample" / "sample.csv").read_text().splitlines()[0]
+    answer = emulator.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=platform["endpoint"],
+        ContentType="text/csv",
+        Body=row,
+        TargetVariant="variant-b",
+    )
+    assert 0 <= float(answer["Body"].read()) <= 1
+
+    # The run record: local and in the bucket, the same document.
+    local = Path(record["record"]["local"])
+    assert json.loads(local.read_text())["run_id"] == record["run_id"]
+    bucket, key = record["record"]["s3"].removeprefix("s3://").split("/", 1)
+    assert json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())["steps"]
+
+    # The monitor takes the baselines registered with the version.
+    installed = CliRunner().invoke(
+        cli,
+        ["--outputs", str(platform["outputs"]), "monitor", "baseline", "--model-version", "1"],
+        catch_exceptions=False,
+    )
+    assert installed.exit_code == 0, installed.output
+    assert "baseline of 199,364 rows x 30 features" in installed.output
+    manifest = json.loads(
+        s3.get_object(Bucket=platform["bucket"], Key="monitoring/baseline/manifest.json")[
+            "Body"
+        ].read()
+    )
+    assert manifest["installed_from"] == statistics_uri.removesuffix("data-quality/statistics.json")
+    model_key = "monitoring/baseline/model.tar.gz"
+    assert s3.head_object(Bucket=platform["bucket"], Key=model_key)["ContentLength"] > 0
+
+    # A rerun with the same inputs: nothing is recomputed, registered or deployed again.
+    again = json.loads(
+        run(platform, "--data", str(dataset), "--param", "ModelApprovalStatus=Approved").output
+    )
+    record_property("timing:pipeline rerun, all cached", again["seconds"])
+    steps = steps_of(again)
+    assert [steps[n]["status"] for n in ("process", "train", "evaluate")] == ["Cached"] * 3
+    assert {steps[n]["cached_from"] for n in ("process", "train", "evaluate")} == {record["run_id"]}
+    assert steps["register"]["status"] == "Skipped"
+    assert "already registered as version 1" in steps["register"]["reason"]
+    assert steps["deploy"]["status"] == "Skipped"
+    assert "already serves version 1" in steps["deploy"]["reason"]
+    assert len(versions(emulator, platform["group"])) == 1
+
+    # A changed hyperparameter: the split is reused, training and evaluation run again.
+    changed = json.loads(run(platform, "--data", str(dataset), "--param", "NumRound=40").output)
+    steps = steps_of(changed)
+    assert [steps[n]["status"] for n in ("process", "train", "evaluate")] == [
+        "Cached",
+        "Succeeded",
+        "Succeeded",
+    ]
+    # PendingManualApproval (the default): registered as version 2, not deployed.
+    assert steps["register"]["outputs"]["version"] == 2
+    assert steps["deploy"]["status"] == "Skipped"
+    assert "byo model approve 2" in steps["deploy"]["reason"]
+
+    # byo pipeline runs: the records in the bucket, newest first.
+    listed = CliRunner().invoke(
+        cli, ["--outputs", str(platform["outputs"]), "pipeline", "runs", "--json"]
+    )
+    assert [r["run_id"] for r in json.loads(listed.output)] == [
+        changed["run_id"],
+        again["run_id"],
+        record["run_id"],
+    ]
+
+
+def test_a_run_below_the_auc_threshold_registers_nothing_and_exits_3(emulator, platform, tmp_path):
+    dataset = tmp_path / "small.csv"  # 60,000 rows, 100 frauds: enough to train, quick
+    write_csv(generate(60_000, seed=5), dataset)
+    env = {**os.environ, "BYO_OUTPUTS": str(platform["outputs"])}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "byo"),
+            "pipeline",
+            "run",
+            "--data",
+            str(dataset),
+            "--work-dir",
+            str(platform["work"]),
+            "--param",
+            "AucThreshold=0.9999",
+            "--param",
+            "ModelApprovalStatus=Approved",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 3, result.stderr
+    message = " ".join(result.stderr.split())
+    assert "below AucThreshold 0.9999" in message and "nothing registered" in message
+    assert versions(emulator, platform["group"]) == []
+    record = json.loads((platform["work"] / "test-pipeline" / "last-run.json").read_text())
+    steps = steps_of(record)
+    assert record["status"] == "Failed"
+    assert steps["condition"]["status"] == "Failed"
+    assert steps["register"]["status"] == steps["deploy"]["status"] == "Skipped"
+
+
+def test_any_csv_with_a_binary_target_rejected_rows_kept_in_the_bucket(
+    emulator, platform, tmp_path
+):
+    from tests.helpers.data import churn_csv
+
+    data = churn_csv(tmp_path / "churn.csv")
+    result = run(platform, "--data", str(data), "--param", "TargetColumn=churned")
+    assert result.exit_code == 0, result.output
+    steps = steps_of(json.loads(result.output))
+    assert steps["process"]["outputs"]["schema"]["rejected_rows"] == 2
+    bucket, key = (
+        steps["process"]["outputs"]["rejected/rejected.csv"].removeprefix("s3://").split("/", 1)
+    )
+    body = emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    assert body.splitlines()[1:] and all("churned is" in line for line in body.splitlines()[1:])
+    assert steps["register"]["outputs"]["status"] == "PendingManualApproval"
+    [package] = versions(emulator, platform["group"])
+    assert package["CustomerMetadataProperties"]["features"] == "7"
+    assert steps["deploy"]["status"] == "Skipped"
+
+    # --no-cache runs every step again; the same model is not registered twice.
+    forced = run(platform, "--data", str(data), "--param", "TargetColumn=churned", "--no-cache")
+    steps = steps_of(json.loads(forced.output))
+    assert [steps[n]["status"] for n in ("process", "train", "evaluate")] == ["Succeeded"] * 3
+    assert "already registered as version 1" in steps["register"]["reason"]

@@ -1,0 +1,282 @@
+"""The BYO container's contract, against a real `serve` process (gunicorn) on a free port."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from serving.artifact import MODEL_FILE, load_booster
+from tests.helpers.paths import REPO
+from tests.helpers.processes import free_port, stop_process
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = REPO / "sample" / "sample.csv"
+SERVE = Path(sys.executable).parent / "serve"
+
+
+class Server:
+    def __init__(self, model_dir: Path, workers: int = 2, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [str(SERVE)],
+            env={
+                **os.environ,
+                "SM_MODEL_DIR": str(model_dir),
+                "SAGEMAKER_BIND_TO_PORT": str(self.port),
+                "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
+                **env,
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"serve exited: {self.proc.stdout.read().decode()}")
+            try:
+                if self.get("/ping")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("serve did not answer /ping")
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        with urllib.request.urlopen(self.url + path, timeout=5) as response:
+            return response.status, response.read()
+
+    def post(
+        self, body: bytes, content_type: str | None = "text/csv", accept: str | None = None
+    ) -> tuple[int, str, bytes]:
+        headers = {}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if accept:
+            headers["Accept"] = accept
+        request = urllib.request.Request(f"{self.url}/invocations", data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.headers["Content-Type"], response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers["Content-Type"], exc.read()
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+@pytest.fixture(scope="module")
+def model_dir(trained_model, tmp_path_factory) -> Path:
+    """A model directory as SageMaker unpacks model.tar.gz into /opt/ml/model."""
+    target = tmp_path_factory.mktemp("opt-ml-model")
+    with tarfile.open(trained_model.model_path, "r:gz") as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+@pytest.fixture(scope="module")
+def server(model_dir):
+    running = Server(model_dir)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def expected(trained_model) -> np.ndarray:
+    rows = np.loadtxt(SAMPLE, delimiter=",", ndmin=2)
+    return load_booster(trained_model.model_path).predict(xgb.DMatrix(rows))
+
+
+def test_ping_answers_once_the_model_is_loaded(server):
+    assert server.get("/ping")[0] == 200
+
+
+def test_csv_in_csv_out_one_probability_per_line(server, expected):
+    status, content_type, body = server.post(SAMPLE.read_bytes())
+    assert status == 200
+    assert content_type.startswith("text/csv")
+    np.testing.assert_allclose([float(x) for x in body.decode().splitlines()], expected, rtol=1e-6)
+
+
+def test_empty_csv_fields_are_missing_values_xgboost_handles(server, trained_model):
+    rows = SAMPLE.read_bytes().splitlines()
+    # column 2 empty on line 1, "nan" in column 30 on line 2
+    first = rows[0].split(b",")
+    first[1] = b""
+    second = rows[1].split(b",")
+    second[29] = b"nan"
+    status, _, body = server.post(b",".join(first) + b"\n" + b",".join(second) + b"\n")
+    assert status == 200
+    matrix = np.loadtxt(SAMPLE, delimiter=",", ndmin=2)[:2]
+    matrix[0, 1] = np.nan
+    matrix[1, 29] = np.nan
+    want = load_booster(trained_model.model_path).predict(xgb.DMatrix(matrix))
+    np.testing.assert_allclose([float(x) for x in body.decode().split()], want, rtol=1e-6)
+
+
+def test_json_and_jsonlines_in_and_out(server, expected):
+    rows = np.loadtxt(SAMPLE, delimiter=",", ndmin=2).tolist()
+    status, content_type, body = server.post(
+        json.dumps({"instances": [{"features": r} for r in rows]}).encode(), "application/json"
+    )
+    assert (status, content_type) == (200, "application/json")
+    np.testing.assert_allclose(
+        [p["score"] for p in json.loads(body)["predictions"]], expected, rtol=1e-6
+    )
+
+    lines = "\n".join(json.dumps(r) for r in rows).encode()
+    status, content_type, body = server.post(lines, "application/jsonlines")
+    assert (status, content_type) == (200, "application/jsonlines")
+    scores = [json.loads(line)["score"] for line in body.decode().splitlines()]
+    np.testing.assert_allclose(scores, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("accept", "answer_type"),
+    [
+        ("application/json", "application/json"),
+        ("application/jsonlines", "application/jsonlines"),
+        ("text/csv;q=1, application/json;q=0.5", "text/csv"),
+        ("*/*", "text/csv"),
+    ],
+)
+def test_accept_negotiation(server, accept, answer_type):
+    status, content_type, _ = server.post(SAMPLE.read_bytes(), accept=accept)
+    assert (status, content_type.split(";")[0]) == (200, answer_type)
+
+
+def test_unsupported_content_type_is_415(server):
+    status, _, body = server.post(b"x", "image/png")
+    assert status == 415
+    assert b"image/png" in body
+
+
+def test_unacceptable_accept_is_406(server):
+    assert server.post(SAMPLE.read_bytes(), accept="application/xml")[0] == 406
+
+
+def test_payload_over_6_mb_is_413(server):
+    row = SAMPLE.read_bytes().splitlines()[0] + b"\n"
+    status, _, body = server.post(row * (6 * 1024 * 1024 // len(row) + 1))
+    assert status == 413
+    assert b"6 MB" in body
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda rows: [*rows[:2], b"abc" + rows[2][rows[2].index(b",") :], *rows[3:]],
+            "line 3, column 1: 'abc' is not a number",
+        ),
+        (lambda rows: [rows[0], rows[1].rsplit(b",", 1)[0]], "line 2: expected 30 values, got 29"),
+        (lambda rows: [rows[0], b"", rows[1]], "line 2: empty line"),
+        (
+            lambda rows: [rows[0], b"inf" + rows[1][rows[1].index(b",") :]],
+            "line 2, column 1: 'inf' is not finite",
+        ),
+        (lambda rows: [rows[0], b"\xff\xfe" + rows[1]], "line 2"),
+    ],
+)
+def test_malformed_rows_are_400_naming_line_and_problem(server, mutate, message):
+    body = b"\n".join(mutate(SAMPLE.read_bytes().splitlines())) + b"\n"
+    status, _, answer = server.post(body)
+    assert status == 400
+    assert message in answer.decode(errors="replace")
+    assert b"Traceback" not in answer
+
+
+def test_model_failure_is_500_with_a_message(tmp_path):
+    """A multi-class model cannot answer one probability per row."""
+    rng = np.random.default_rng(0)
+    features = rng.random((60, 30))
+    booster = xgb.train(
+        {"objective": "multi:softprob", "num_class": 3},
+        xgb.DMatrix(features, label=rng.integers(0, 3, 60)),
+        2,
+    )
+    booster.save_model(str(tmp_path / "m.json"))
+    shutil.move(tmp_path / "m.json", tmp_path / MODEL_FILE)
+    server = Server(tmp_path, workers=1)
+    try:
+        status, _, body = server.post(SAMPLE.read_bytes())
+    finally:
+        server.stop()
+    assert status == 500
+    assert b"3 values per row" in body
+    assert b"Traceback" not in body
+
+
+def test_concurrent_requests_each_get_their_own_answer(server, expected):
+    rows = SAMPLE.read_bytes().splitlines()
+
+    def call(i: int) -> tuple[int, float]:
+        status, _, body = server.post(rows[i % len(rows)] + b"\n")
+        return status, float(body)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(call, range(200)))
+    assert all(status == 200 for status, _ in results)
+    np.testing.assert_allclose(
+        [score for _, score in results], [expected[i % len(rows)] for i in range(200)], rtol=1e-6
+    )
+
+
+def test_worker_count_comes_from_the_environment(model_dir):
+    server = Server(model_dir, workers=3)
+
+    def workers() -> int:
+        found = subprocess.run(
+            ["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+        return len(found)
+
+    try:
+        deadline = time.monotonic() + 20  # /ping answers once the first worker is up
+        while workers() < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # and no more than 3 appear
+        assert workers() == 3
+    finally:
+        server.stop()
+
+
+def test_model_tarball_in_the_model_dir_is_unpacked(trained_model, tmp_path, expected):
+    shutil.copy(trained_model.model_path, tmp_path / "model.tar.gz")
+    server = Server(tmp_path, workers=1)
+    try:
+        status, _, body = server.post(SAMPLE.read_bytes())
+    finally:
+        server.stop()
+    assert status == 200
+    np.testing.assert_allclose([float(x) for x in body.split()], expected, rtol=1e-6)
+
+
+def test_missing_model_fails_fast_with_a_clear_message(tmp_path):
+    result = subprocess.run(
+        [str(SERVE)],
+        env={
+            **os.environ,
+            "SM_MODEL_DIR": str(tmp_path),
+            "SAGEMAKER_BIND_TO_PORT": str(free_port()),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "cannot load the model" in result.stderr
+    assert "xgboost-model" in result.stderr
