@@ -3,17 +3,14 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  create        = var.create
-  create_key    = var.create && var.kms_key_arn == null
-  account_id    = data.aws_caller_identity.current.account_id
-  region        = data.aws_region.current.name
-  partition     = data.aws_partition.current.partition
-  bucket_name   = coalesce(var.bucket_name, "${var.name}-data-${local.account_id}-${local.region}")
-  table_name    = coalesce(var.job_table_name, "${var.name}-jobs")
-  kms_key_arn   = local.create_key ? aws_kms_key.this[0].arn : var.kms_key_arn
-  tags          = merge({ Name = var.name }, var.tags)
-  bucket_arn    = "arn:${local.partition}:s3:::${local.bucket_name}"
-  logs_arn_base = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
+  create      = var.create
+  account_id  = data.aws_caller_identity.current.account_id
+  region      = data.aws_region.current.name
+  partition   = data.aws_partition.current.partition
+  bucket_name = coalesce(var.bucket_name, "${var.name}-data-${local.account_id}-${local.region}")
+  table_name  = coalesce(var.job_table_name, "${var.name}-jobs")
+  tags        = merge({ Name = var.name }, var.tags)
+  bucket_arn  = "arn:${local.partition}:s3:::${local.bucket_name}"
 
   # What each prefix of the data bucket holds (the layout every component agrees on).
   prefixes = {
@@ -25,58 +22,8 @@ locals {
     monitoring   = "monitoring/"   # baselines, statistics, constraint violations, reports
     models       = "models/"       # model artifacts, content-addressed
     pipelines    = "pipelines/"    # SageMaker pipelines' data, step outputs and run records, <pipeline>/
+    checkpoints  = "checkpoints/"  # the Batch scoring job's progress, to resume a large file after a retry
   }
-}
-
-# ---------------------------------------------------------------------------------------------
-# KMS key (created unless one is passed in)
-# ---------------------------------------------------------------------------------------------
-resource "aws_kms_key" "this" {
-  count = local.create_key ? 1 : 0
-
-  description             = "${var.name}: data bucket, job table, logs, queues and topics of the BYO platform"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_deletion_window_days
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        # The account's IAM policies decide who else may use the key (AWS's default key policy).
-        # Key policies must name the key as "*" and the account root needs kms:* to keep the key manageable.
-        Sid       = "AccountAdministers"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsEncryptsPlatformLogGroups"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
-        Resource  = "*"
-        Condition = { ArnLike = { "kms:EncryptionContext:aws:logs:arn" = local.logs_arn_base } }
-      },
-      {
-        # CloudWatch alarms and EventBridge rules publish to the KMS-encrypted SNS topic.
-        Sid       = "AlarmsAndEventsPublishToEncryptedTopics"
-        Effect    = "Allow"
-        Principal = { Service = ["cloudwatch.amazonaws.com", "events.amazonaws.com"] }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
-        Resource  = "*"
-        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-      },
-    ]
-  })
-
-  tags = local.tags
-}
-
-resource "aws_kms_alias" "this" {
-  count = local.create_key ? 1 : 0
-
-  name          = "alias/${var.name}-platform"
-  target_key_id = aws_kms_key.this[0].key_id
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -129,7 +76,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = local.kms_key_arn
+      kms_master_key_id = var.kms_key_arn
     }
     bucket_key_enabled = true
   }
@@ -161,27 +108,6 @@ resource "aws_s3_bucket_logging" "this" {
   bucket        = aws_s3_bucket.this[0].id
   target_bucket = var.access_log_bucket
   target_prefix = "${local.bucket_name}/"
-}
-
-resource "aws_s3_bucket_policy" "this" {
-  count = local.create ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "s3:*"
-        Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-    ]
-  })
-
-  depends_on = [aws_s3_bucket_public_access_block.this]
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -217,7 +143,7 @@ resource "aws_dynamodb_table" "this" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = local.kms_key_arn
+    kms_key_arn = var.kms_key_arn
   }
 
   ttl {

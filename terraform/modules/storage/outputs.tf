@@ -9,18 +9,8 @@ output "bucket_arn" {
 }
 
 output "prefixes" {
-  description = "What each prefix of the data bucket holds: input, output, errors, captures, ground_truth, monitoring, models, pipelines."
+  description = "What each prefix of the data bucket holds: input, output, errors, captures, ground_truth, monitoring, models, pipelines, checkpoints."
   value       = var.create ? local.prefixes : null
-}
-
-output "kms_key_arn" {
-  description = "ARN of the KMS key encrypting the platform's data (created or passed in)."
-  value       = var.create ? local.kms_key_arn : null
-}
-
-output "kms_key_created" {
-  description = "Whether the module created the KMS key (false when kms_key_arn was passed in)."
-  value       = local.create_key
 }
 
 output "job_table_name" {

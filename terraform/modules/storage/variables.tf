@@ -5,7 +5,7 @@ variable "create" {
 }
 
 variable "name" {
-  description = "Name prefix for the bucket, table and key alias (lowercase letters, digits, hyphens)."
+  description = "Name prefix for the bucket and the table (lowercase letters, digits, hyphens)."
   type        = string
 
   validation {
@@ -26,24 +26,12 @@ variable "bucket_name" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of an existing KMS key for the bucket, table and the platform's other data. null creates a key with rotation."
+  description = "ARN of the platform KMS key (the kms module's key_arn) encrypting the bucket and the table."
   type        = string
-  default     = null
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or null to create a key."
-  }
-}
-
-variable "kms_deletion_window_days" {
-  description = "Days a created KMS key waits before deletion once scheduled (7-30)."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
-    error_message = "kms_deletion_window_days must be between 7 and 30 (AWS's limits)."
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), e.g. module.kms.key_arn."
   }
 }
 

@@ -24,12 +24,20 @@ locals {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Network and data at rest
+# The platform key, network and data at rest
 # ---------------------------------------------------------------------------------------------
+module "kms" {
+  source = "../../modules/kms"
+
+  name = var.name
+  tags = var.tags
+}
+
 module "storage" {
   source = "../../modules/storage"
 
   name          = var.name
+  kms_key_arn   = module.kms.key_arn
   force_destroy = local.force_destroy
   tags          = var.tags
 }
@@ -39,7 +47,7 @@ module "network" {
 
   name        = var.name
   az_count    = var.az_count
-  kms_key_arn = module.storage.kms_key_arn
+  kms_key_arn = module.kms.key_arn
   tags        = var.tags
 }
 
@@ -47,7 +55,7 @@ module "ecr" {
   source = "../../modules/ecr"
 
   name         = var.name
-  kms_key_arn  = module.storage.kms_key_arn
+  kms_key_arn  = module.kms.key_arn
   force_delete = local.force_destroy
   tags         = var.tags
 }
@@ -58,7 +66,7 @@ resource "aws_s3_object" "initial_model" {
   key    = "${module.storage.prefixes.models}initial/${filesha256(local.initial_model_path)}/model.tar.gz"
   source = local.initial_model_path
   # The bucket's default SSE-KMS applies; the key is content-addressed, so the object never changes.
-  kms_key_id = module.storage.kms_key_arn
+  kms_key_id = module.kms.key_arn
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -69,7 +77,7 @@ module "endpoint" {
 
   name                   = var.name
   variants               = local.variants
-  kms_key_arn            = module.storage.kms_key_arn
+  kms_key_arn            = module.kms.key_arn
   model_bucket_arn       = module.storage.bucket_arn
   model_prefix           = module.storage.prefixes.models
   ecr_repository_arns    = [module.ecr.repository_arns["serving"]]
@@ -112,10 +120,10 @@ module "trigger" {
   data_bucket_arn    = module.storage.bucket_arn
   input_prefix       = module.storage.prefixes.input
   job_queue_arn      = module.batch.job_queue_arn
-  job_definition_arn = module.batch.job_definition_arn
+  job_definition_arn = module.batch.job_definition_arns["scoring"]
   job_table_name     = module.storage.job_table_name
   job_table_arn      = module.storage.job_table_arn
-  kms_key_arn        = module.storage.kms_key_arn
+  kms_key_arn        = module.kms.key_arn
   subnet_ids         = module.network.private_subnet_ids
   security_group_ids = [module.network.batch_security_group_id]
   tags               = var.tags

@@ -5,6 +5,17 @@
 
 # --- the platform key (kms), the model registry (registry): out of storage and endpoint ---
 
+# The platform key and its alias: storage used to create them.
+moved {
+  from = module.storage.aws_kms_key.this[0]
+  to   = module.kms.aws_kms_key.this[0]
+}
+
+moved {
+  from = module.storage.aws_kms_alias.this[0]
+  to   = module.kms.aws_kms_alias.this[0]
+}
+
 # --- AWS Batch job definitions (batch), the scheduled monitoring job (monitoring): out of batch and observability ---
 
 # The scoring job definition: one entry of the batch module's job_definitions map.

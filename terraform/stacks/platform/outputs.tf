@@ -21,13 +21,13 @@ output "data_bucket" {
 }
 
 output "data_prefixes" {
-  description = "What each prefix of the data bucket holds (input, output, errors, captures, ground_truth, monitoring, models, pipelines)."
+  description = "What each prefix of the data bucket holds (input, output, errors, captures, ground_truth, monitoring, models, pipelines, checkpoints)."
   value       = module.storage.prefixes
 }
 
 output "kms_key_arn" {
   description = "KMS key encrypting the platform's data."
-  value       = module.storage.kms_key_arn
+  value       = module.kms.key_arn
 }
 
 output "job_table" {

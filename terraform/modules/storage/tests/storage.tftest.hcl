@@ -8,14 +8,12 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
   }
-  mock_resource "aws_kms_key" {
-    defaults = { arn = "arn:aws:kms:eu-west-1:111122223333:key/created" }
-  }
 }
 
 variables {
-  name = "byo"
-  tags = { team = "ml" }
+  name        = "byo"
+  kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/platform"
+  tags        = { team = "ml" }
 }
 
 run "defaults_create_an_encrypted_versioned_tls_only_bucket_and_table" {
@@ -28,10 +26,6 @@ run "defaults_create_an_encrypted_versioned_tls_only_bucket_and_table" {
   assert {
     condition     = aws_s3_bucket.this[0].tags["Name"] == "byo-data-111122223333-eu-west-1" && aws_s3_bucket.this[0].tags["team"] == "ml"
     error_message = "bucket carries the given tags plus its Name"
-  }
-  assert {
-    condition     = aws_kms_key.this[0].enable_key_rotation
-    error_message = "a created key rotates"
   }
   assert {
     condition     = one(aws_s3_bucket_versioning.this[0].versioning_configuration).status == "Enabled"
@@ -77,26 +71,26 @@ run "defaults_create_an_encrypted_versioned_tls_only_bucket_and_table" {
     condition     = output.prefixes.input == "input/" && output.prefixes.ground_truth == "ground-truth/"
     error_message = "prefixes are exported"
   }
+  assert {
+    condition     = output.prefixes.checkpoints == "checkpoints/"
+    error_message = "the Batch job's checkpoints prefix is exported"
+  }
 }
 
-run "created_key_encrypts_bucket_and_table" {
+run "the_platform_key_encrypts_bucket_and_table" {
   command = apply
 
   assert {
-    condition     = output.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/created"
-    error_message = "the created key is exported"
-  }
-  assert {
-    condition     = aws_dynamodb_table.this[0].server_side_encryption[0].kms_key_arn == output.kms_key_arn
+    condition     = aws_dynamodb_table.this[0].server_side_encryption[0].kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/platform"
     error_message = "table uses the platform key"
   }
   assert {
-    condition     = output.kms_key_created
-    error_message = "kms_key_created is true when the module made the key"
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).apply_server_side_encryption_by_default).kms_master_key_id == "arn:aws:kms:eu-west-1:111122223333:key/platform"
+    error_message = "bucket uses the platform key"
   }
 }
 
-run "given_key_is_used_and_none_created" {
+run "given_key_and_names_are_used" {
   command = plan
 
   variables {
@@ -106,10 +100,6 @@ run "given_key_is_used_and_none_created" {
     access_log_bucket = "central-logs"
   }
 
-  assert {
-    condition     = length(aws_kms_key.this) == 0 && length(aws_kms_alias.this) == 0
-    error_message = "no key is created when one is given"
-  }
   assert {
     condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).apply_server_side_encryption_by_default).kms_master_key_id == "arn:aws:kms:eu-west-1:111122223333:key/existing"
     error_message = "bucket uses the given key"
@@ -124,6 +114,30 @@ run "given_key_is_used_and_none_created" {
   }
 }
 
+run "example_basic_plans" {
+  command = plan
+
+  module {
+    source = "./examples/basic"
+  }
+
+  # The bucket's id is its name, known to AWS only after creation.
+  override_resource {
+    target          = module.storage.aws_s3_bucket.this
+    override_during = plan
+    values          = { id = "byo-data-111122223333-eu-west-1" }
+  }
+
+  assert {
+    condition     = output.bucket_name == "byo-data-111122223333-eu-west-1" && output.job_table_name == "byo-jobs"
+    error_message = "the example creates the data bucket and the job table with derived names"
+  }
+  assert {
+    condition     = output.prefixes.models == "models/" && output.prefixes.checkpoints == "checkpoints/"
+    error_message = "the example exports the bucket layout"
+  }
+}
+
 run "create_false_creates_nothing" {
   command = plan
 
@@ -132,12 +146,12 @@ run "create_false_creates_nothing" {
   }
 
   assert {
-    condition = (length(aws_s3_bucket.this) + length(aws_kms_key.this) + length(aws_dynamodb_table.this)
+    condition = (length(aws_s3_bucket.this) + length(aws_dynamodb_table.this)
     + length(aws_s3_bucket_policy.this) + length(aws_s3_bucket_versioning.this)) == 0
     error_message = "create = false creates no resources"
   }
   assert {
-    condition     = output.bucket_name == null && output.kms_key_arn == null && output.job_table_arn == null
+    condition     = output.bucket_name == null && output.prefixes == null && output.job_table_arn == null
     error_message = "outputs are null when nothing is created"
   }
 }
@@ -164,14 +178,6 @@ run "rejects_a_bad_key_arn" {
     kms_key_arn = "alias/mine"
   }
   expect_failures = [var.kms_key_arn]
-}
-
-run "rejects_a_short_deletion_window" {
-  command = plan
-  variables {
-    kms_deletion_window_days = 3
-  }
-  expect_failures = [var.kms_deletion_window_days]
 }
 
 run "rejects_zero_noncurrent_days" {
