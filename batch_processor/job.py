@@ -625,17 +625,25 @@ def settings_from(args: argparse.Namespace, env: dict[str, str]) -> Settings:
     index = int(env.get("AWS_BATCH_JOB_ARRAY_INDEX") or 0)
     if not 0 <= index < shards:
         raise SystemExit(f"AWS_BATCH_JOB_ARRAY_INDEX={index} is outside 0..{shards - 1}")
-    endpoint = args.endpoint or env.get("ENDPOINT_NAME")
+    endpoint = args.endpoint or env.get("BYO_ENDPOINT_NAME")
     if not endpoint:
-        raise SystemExit("no endpoint: pass --endpoint or set ENDPOINT_NAME")
+        raise SystemExit("no endpoint: pass --endpoint or set BYO_ENDPOINT_NAME")
     id_column = env.get("ID_COLUMN")
+    # The bucket layout the storage module exports (stack output data_prefixes), as JSON.
+    try:
+        prefixes = json.loads(env.get("BYO_DATA_PREFIXES") or "{}")
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"BYO_DATA_PREFIXES is not JSON: {exc}") from None
     return Settings(
         bucket=args.bucket,
         key=args.key,
         etag=(args.etag or "").strip('"'),
         version_id=args.version_id or "",
         endpoint=endpoint,
-        job_table=args.job_table if args.job_table is not None else env.get("JOB_TABLE", ""),
+        job_table=args.job_table if args.job_table is not None else env.get("BYO_JOB_TABLE", ""),
+        output_prefix=prefixes.get("output", Settings.output_prefix),
+        errors_prefix=prefixes.get("errors", Settings.errors_prefix),
+        checkpoint_prefix=prefixes.get("checkpoints", Settings.checkpoint_prefix),
         id_column=int(id_column) if id_column not in (None, "") else None,
         num_features=number("NUM_FEATURES", 30),
         batch_rows=number("BATCH_ROWS", 1000),
@@ -686,8 +694,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--etag", default="")
     parser.add_argument("--version-id", default="")
     parser.add_argument("--shards", type=int, default=1, help="array size (1: a single job)")
-    parser.add_argument("--endpoint", help="endpoint name (default: $ENDPOINT_NAME)")
-    parser.add_argument("--job-table", help="job table (default: $JOB_TABLE; '' for none)")
+    parser.add_argument("--endpoint", help="endpoint name (default: $BYO_ENDPOINT_NAME)")
+    parser.add_argument("--job-table", help="job table (default: $BYO_JOB_TABLE; '' for none)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = settings_from(args, os.environ)

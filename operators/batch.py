@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from batch_processor.job import Job, JobFailed, Settings
 from operators.aws import Clients
 from operators.errors import ByoError, ConfigError
+from operators.s3 import split_uri
 
 
 def run_local(
@@ -23,7 +24,7 @@ def run_local(
     concurrency: int = 4,
 ) -> dict[str, Any]:
     """Score an S3 CSV as the Batch job would (array children run one after another)."""
-    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    bucket, key = split_uri(uri)
     try:
         head = clients.s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:

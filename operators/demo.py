@@ -1,48 +1,47 @@
-"""The demo's steps, as plain functions the CLI calls.
+"""The demo: the platform's story end to end, as `make demo` runs it.
 
-Today: put the trained model and its evaluation into the target's S3, read them back, and score
-sample.csv with the copy from S3. Later issues add the stack, the endpoint, traffic, monitoring.
+    python -m operators.demo --model-dir build/model --outputs build/outputs-local.json
+
+Puts the trained model into S3 and scores sample.csv with the copy read back; with the stack's
+outputs, sends each sample row to the endpoint, runs the batch flow (input/ → trigger → Batch
+job → output/), rolls out model v2 through the pipeline with a gated traffic shift, and runs the
+monitoring scenarios. A leaf: it imports what it shows, nothing imports it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import argparse
 import json
-import os
+import sys
 import tempfile
-import urllib.request
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import xgboost as xgb
 from botocore.exceptions import ClientError
 
-from batch_processor.job import Settings
+from batch_processor.job import Settings as JobSettings
 from batch_processor.trigger import Settings as TriggerSettings
 from batch_processor.trigger import Trigger
+from operators import ground_truth, invoke, status, traffic
 from operators.aws import Clients
 from operators.batch import run_shards
+from operators.cli.options import console, guarded, table, variants_table
+from operators.config import Settings
 from operators.errors import ByoError, ConfigError
+from operators.layout import Layout
+from operators.monitoring import scenarios
+from operators.monitoring.monitor import Monitor, Window, install_registered_baseline
+from operators.pipeline.runner import Runner
+from operators.s3 import Uploaded, get_bytes, split_uri, upload_content_addressed
 from operators.stack import StackOutputs
 from serving.artifact import load_booster
 
 DEMO_BUCKET = "byo-demo-artifacts"
-
-
-@dataclass(frozen=True)
-class UploadedArtifact:
-    key: str
-    size: int
-    sha256: str
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def ensure_bucket(clients: Clients, bucket: str) -> None:
@@ -59,22 +58,18 @@ def ensure_bucket(clients: Clients, bucket: str) -> None:
     s3.create_bucket(Bucket=bucket, **kwargs)
 
 
-def upload_model(clients: Clients, model_dir: Path, bucket: str) -> list[UploadedArtifact]:
+def upload_model(clients: Clients, model_dir: Path, layout: Layout) -> list[Uploaded]:
     """Upload model.tar.gz and evaluation.json under models/<sha256 of the model>/."""
-    files = [model_dir / "model.tar.gz", model_dir / "evaluation.json"]
-    missing = [str(f) for f in files if not f.is_file()]
+    missing = [n for n in ("model.tar.gz", "evaluation.json") if not (model_dir / n).is_file()]
     if missing:
-        raise ConfigError(f"missing {', '.join(missing)}: run `make model` first")
-    ensure_bucket(clients, bucket)
-    prefix = f"models/{sha256_of(files[0])[:16]}"
-    uploaded = []
-    for path in files:
-        key = f"{prefix}/{path.name}"
-        checksum = sha256_of(path)
-        clients.s3.upload_file(str(path), bucket, key, ExtraArgs={"Metadata": {"sha256": checksum}})
-        head = clients.s3.head_object(Bucket=bucket, Key=key)
-        uploaded.append(UploadedArtifact(key, head["ContentLength"], head["Metadata"]["sha256"]))
-    return uploaded
+        raise ConfigError(f"missing {', '.join(missing)} in {model_dir}: run `make model` first")
+    ensure_bucket(clients, layout.bucket)
+    return upload_content_addressed(
+        clients.s3,
+        layout.bucket,
+        layout.models,
+        {name: model_dir / name for name in ("model.tar.gz", "evaluation.json")},
+    )
 
 
 def score_from_s3(clients: Clients, bucket: str, key: str, rows_csv: Path) -> np.ndarray:
@@ -84,8 +79,6 @@ def score_from_s3(clients: Clients, bucket: str, key: str, rows_csv: Path) -> np
         local = Path(tmp) / "model.tar.gz"
         clients.s3.download_file(bucket, key, str(local))
         booster = load_booster(local)
-    import xgboost as xgb
-
     return booster.predict(xgb.DMatrix(features))
 
 
@@ -116,21 +109,23 @@ def invoke_rows(clients: Clients, endpoint: str, rows_csv: Path) -> list[Scored]
     return scored
 
 
-def batch_flow(clients: Clients, outputs: StackOutputs, rows_csv: Path) -> dict[str, Any]:
+def batch_flow(
+    clients: Clients, outputs: StackOutputs, layout: Layout, rows_csv: Path
+) -> dict[str, Any]:
     """The ml-byo flow on the stack: put input/<name>.csv, deliver the S3 event to the trigger
     (the emulator runs no Lambda, so the demo hands the event over as S3 would), then run the
     Batch job it submitted with exactly that job's parameters (the emulator runs no container).
     """
-    key = f"input/{rows_csv.stem}.csv"
+    key = f"{layout.input}{rows_csv.stem}.csv"
     body = rows_csv.read_bytes()
-    put = clients.s3.put_object(Bucket=outputs.data_bucket, Key=key, Body=body)
+    put = clients.s3.put_object(Bucket=layout.bucket, Key=key, Body=body)
     event = {
         "Records": [
             {
                 "eventSource": "aws:s3",
                 "eventName": "ObjectCreated:Put",
                 "s3": {
-                    "bucket": {"name": outputs.data_bucket},
+                    "bucket": {"name": layout.bucket},
                     "object": {
                         "key": key,
                         "size": len(body),
@@ -146,24 +141,26 @@ def batch_flow(clients: Clients, outputs: StackOutputs, rows_csv: Path) -> dict[
             job_queue=outputs.job_queue,
             job_definition=outputs.job_definition,
             job_table=outputs.job_table,
+            input_prefix=layout.input,
         ),
         clients.client("batch"),
         clients.client("dynamodb"),
     )
     (submitted,) = trigger.handle(event)["results"]
     if submitted["status"] != "submitted":
-        raise ByoError(
-            f"the trigger did not submit a job for s3://{outputs.data_bucket}/{key}: {submitted}"
-        )
+        raise ByoError(f"the trigger did not submit a job for {layout.uri(key)}: {submitted}")
     job = clients.client("batch").describe_jobs(jobs=[submitted["jobId"]])["jobs"][0]
     parameters = job["parameters"]
-    settings = Settings(
+    settings = JobSettings(
         bucket=parameters["bucket"],
         key=parameters["key"],
         etag=parameters["etag"],
         version_id=parameters["version"],
         endpoint=outputs.endpoint_name,
         job_table=outputs.job_table,
+        output_prefix=layout.output,
+        errors_prefix=layout.errors,
+        checkpoint_prefix=layout.checkpoints,
         shards=int(parameters["shards"]),
     )
     summary = run_shards(clients, settings, f"batch job {submitted['jobId']}")
@@ -172,8 +169,7 @@ def batch_flow(clients: Clients, outputs: StackOutputs, rows_csv: Path) -> dict[
         Key={"FileName": {"S": settings.record_key}},
         ConsistentRead=True,
     )["Item"]
-    bucket, output_key = summary["output"].removeprefix("s3://").split("/", 1)
-    output = clients.s3.get_object(Bucket=bucket, Key=output_key)["Body"].read().decode()
+    output = get_bytes(clients.s3, *split_uri(summary["output"])).decode()
     return {
         "job_id": submitted["jobId"],
         "output": summary["output"],
@@ -187,33 +183,26 @@ def read_auc(model_dir: Path) -> float:
     return evaluation["binary_classification_metrics"]["auc"]["value"]
 
 
-def flush_local_hosting() -> None:
-    """Have the local SageMaker hosting write captures and metrics now (AWS delivers both
-    within minutes by itself, so on AWS this does nothing)."""
-    runtime_url = os.environ.get("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
-    if runtime_url:
-        request = urllib.request.Request(f"{runtime_url}/localaws/flush", method="POST")
-        urllib.request.urlopen(request).close()
+# The gate reads CloudWatch right after each step's traffic: give the metrics a moment to be
+# published (the embedded AWS publishes every second; on AWS, wait out --interval instead).
+METRICS_DELAY_S = 2.0
 
 
 def rollout_story(
-    clients: Clients, settings: Any, data_csv: Path, sample_csv: Path, work_dir: Path, report: Any
+    clients: Clients, settings: Settings, data_csv: Path, sample_csv: Path, work_dir: Path
 ) -> dict[str, Any]:
     """Model v2 end to end through the pipeline (byo pipeline run: process, train, evaluate,
     AUC condition, register approved, deploy as variant-b at weight 0), then shift 10→50→100
     with traffic during every step, send traffic, generate ground truth."""
-    # Imported here: operators.registry imports this module (sha256_of).
-    from operators import ground_truth, invoke, traffic
-    from operators.pipeline.runner import Runner
-
     endpoint = settings.require("endpoint_name")
+    layout = Layout.from_settings(settings)
     if "variant-b" in {v.name for v in traffic.live_variants(clients, endpoint)}:
         traffic.set_weights(clients, endpoint, {"variant-a": 1, "variant-b": 0})  # a re-run
     pipeline = Runner.from_settings(
         clients,
         settings,
         work_dir=work_dir / "pipeline",
-        progress=lambda line: report(f"  pipeline {line}"),
+        progress=lambda line: console.print(f"  pipeline {line}"),
     )
     run = pipeline.run(
         {
@@ -227,7 +216,7 @@ def rollout_story(
     steps = {step["name"]: step for step in run["steps"]}
     auc = steps["evaluate"]["outputs"]["binary_classification_metrics"]["auc"]
     version = steps["register"]["outputs"]["version"]
-    report(
+    console.print(
         f"pipeline run {run['run_id']}: v2 AUC {auc:.4f} ≥ AucThreshold "
         f"{run['parameters']['AucThreshold']:g}, registered as version {version} (Approved), "
         f"variant-b at weight 0; record {run['record']['local']}"
@@ -238,7 +227,7 @@ def rollout_story(
         if seconds < 30:  # InService polls
             return
         invoke.send_rows(clients, endpoint, rows * 5)
-        flush_local_hosting()
+        time.sleep(METRICS_DELAY_S)
 
     history = traffic.shift(
         clients,
@@ -248,44 +237,197 @@ def rollout_story(
         60,
         0.01,
         sleep=traffic_then_wait,
-        report=report,
+        report=console.print,
     )
+    started = datetime.now(UTC)
     sent = invoke.send_rows(clients, endpoint, rows, inference_id_prefix="demo-")
-    report(f"sent {sent.sent} requests: {dict(sent.per_variant)}")
-    flush_local_hosting()
+    console.print(f"sent {sent.sent} requests: {dict(sent.per_variant)}")
+    monitor = Monitor(
+        clients,
+        layout=layout,
+        endpoint=endpoint,
+        capture_uri=settings.require("data_capture_s3_uri"),
+    )
+    window = Window(since=started - timedelta(seconds=1), inference_id_prefix="demo-")
+    scenarios.wait_for_captures(monitor, window, sent.sent, timeout_s=120)
     truth = ground_truth.generate(
         clients,
-        capture_uri=settings.require("data_capture_s3_uri"),
+        capture_uri=monitor.capture_uri,
         endpoint=endpoint,
-        bucket=settings.require("data_bucket"),
+        layout=layout,
         labels_file=data_csv,
         accuracy=0.9,
         seed=1,
     )
-    report(
+    console.print(
         f"ground truth: {truth['labels']} labels ({truth['unmatched']} unmatched) in "
         f"{', '.join(truth['objects'])}"
     )
     return {"version": version, "pipeline_run": run, "shift": history, "ground_truth": truth}
 
 
-def monitoring_story(clients: Clients, settings: Any, version: int, report_dir: Path, report: Any):
+def monitoring_story(
+    clients: Clients, settings: Settings, version: int, report_dir: Path
+) -> scenarios.Outcome:
     """Make the baselines registered with the served model (v2, by the pipeline) the monitor's,
     then run the drift scenarios through the endpoint and write their report."""
-    from operators.monitoring import scenarios
-    from operators.monitoring.commands import install_registered_baseline
-    from operators.monitoring.monitor import Monitor
-
     monitor = Monitor(
         clients,
-        bucket=settings.require("data_bucket"),
+        layout=Layout.from_settings(settings),
         endpoint=settings.require("endpoint_name"),
         capture_uri=settings.require("data_capture_s3_uri"),
     )
     created = install_registered_baseline(monitor, settings.require("model_package_group"), version)
-    report(
+    console.print(
         f"monitoring baseline: version {version}'s, registered by the pipeline "
         f"({created['manifest']['rows']:,} training rows), {len(created['files'])} files under "
-        f"s3://{monitor.bucket}/monitoring/baseline/"
+        f"{monitor.layout.uri(monitor.layout.monitoring)}baseline/"
     )
-    return scenarios.run(monitor, report_dir=report_dir, progress=report)
+    return scenarios.run(monitor, report_dir=report_dir, progress=console.print)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the demo shows
+# ---------------------------------------------------------------------------------------------
+def show_model(clients: Clients, layout: Layout, model_dir: Path, sample_csv: Path) -> None:
+    uploaded = upload_model(clients, model_dir, layout)
+    console.print(
+        table(
+            f"s3://{layout.bucket}",
+            ["key", "bytes", "sha256"],
+            [(a.key, f"{a.size:,}", a.sha256[:16] + "…") for a in uploaded],
+            right=["bytes"],
+        )
+    )
+    console.print(f"held-out AUC: {read_auc(model_dir):.4f}")
+    scores = score_from_s3(clients, layout.bucket, uploaded[0].key, sample_csv)
+    console.print(
+        f"scored {len(scores)} rows of {sample_csv} with the model read back from S3: "
+        + ", ".join(f"{s:.4f}" for s in scores)
+    )
+
+
+def show_endpoint(clients: Clients, endpoint: str, sample_csv: Path) -> None:
+    served = invoke_rows(clients, endpoint, sample_csv)
+    console.print(
+        table(
+            f"endpoint {endpoint}: one request per row of {sample_csv}",
+            ["row", "amount", "fraud probability", "variant"],
+            [(str(r.line), f"{r.amount:,.2f}", f"{r.probability:.4f}", r.variant) for r in served],
+            right=["row", "amount", "fraud probability"],
+            styles=["bold red" if r.probability >= 0.5 else None for r in served],
+        )
+    )
+
+
+def show_batch_flow(
+    clients: Clients, stack: StackOutputs, layout: Layout, sample_csv: Path
+) -> None:
+    flow = batch_flow(clients, stack, layout, sample_csv)
+    console.print(f"batch job {flow['job_id']} wrote {flow['output']}:")
+    console.print(flow["output_text"].rstrip(), markup=False, highlight=False)
+    console.print(
+        table(
+            "job record",
+            ["field", "value"],
+            [(k, str(v)) for k, v in flow["record"].items()],
+            show_header=False,
+        )
+    )
+
+
+def show_rollout_and_monitoring(
+    clients: Clients,
+    settings: Settings,
+    stack: StackOutputs,
+    data_csv: Path,
+    sample_csv: Path,
+    work_dir: Path,
+) -> None:
+    rollout = rollout_story(clients, settings, data_csv, sample_csv, work_dir)
+    report = status.endpoint_status(clients, stack.endpoint_name)
+    console.print(variants_table(f"byo status: endpoint {stack.endpoint_name}", report["variants"]))
+    outcome = monitoring_story(
+        clients, settings, rollout["version"], work_dir / "monitoring" / "report"
+    )
+    console.print(
+        table(
+            "drift scenarios (byo monitor scenarios)",
+            ["scenario", "what changed", "fired"],
+            [(i.name, i.description, ", ".join(i.fired) or "nothing") for i in outcome.scenarios],
+            styles=[None if i.as_expected else "bold red" for i in outcome.scenarios],
+        )
+    )
+    console.print(
+        f"monitoring report: {outcome.report} (also {outcome.report_uri})", highlight=False
+    )
+
+
+def run(
+    model_dir: Path,
+    sample_csv: Path,
+    bucket: str,
+    endpoint: str | None,
+    outputs: Path | None,
+    data_csv: Path,
+) -> None:
+    clients = Clients()
+    settings = Settings(outputs_file=outputs) if outputs else None
+    stack = StackOutputs.from_settings(settings) if settings else None
+    layout = Layout.from_settings(settings) if settings else Layout(bucket)
+    show_model(clients, layout, model_dir, sample_csv)
+    endpoint = stack.endpoint_name if stack else endpoint
+    if endpoint:
+        show_endpoint(clients, endpoint, sample_csv)
+    if stack and settings:
+        show_batch_flow(clients, stack, layout, sample_csv)
+        if data_csv.is_file():
+            show_rollout_and_monitoring(
+                clients, settings, stack, data_csv, sample_csv, model_dir.parent
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m operators.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=Path("build/model"),
+        help="model.tar.gz and evaluation.json (from `make model`)",
+    )
+    parser.add_argument(
+        "--sample",
+        dest="sample_csv",
+        type=Path,
+        default=Path("sample/sample.csv"),
+        help="headerless feature rows to score",
+    )
+    parser.add_argument("--bucket", default=DEMO_BUCKET, help="S3 bucket to use without --outputs")
+    parser.add_argument("--endpoint", help="endpoint to send the sample rows to")
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        help="the platform stack's `terraform output -json`: use its bucket and "
+        "endpoint, run the batch flow, the rollout and the monitoring",
+    )
+    parser.add_argument(
+        "--data",
+        dest="data_csv",
+        type=Path,
+        default=Path("build/data/creditcard.csv"),
+        help="labelled dataset: trains model v2 and labels the ground truth",
+    )
+    args = parser.parse_args(argv)
+    for name in ("sample_csv", "outputs"):
+        path = getattr(args, name)
+        if path is not None and not path.is_file():
+            parser.error(f"--{name.removesuffix('_csv').replace('_', '-')} {path}: no such file")
+    return guarded(run, **vars(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,6 +21,9 @@ from typing import Any
 
 from operators.aws import Clients
 from operators.errors import ConfigError
+from operators.layout import Layout
+from operators.monitoring.monitor import Monitor, Window
+from operators.s3 import join_uri
 
 LABEL = "Class"
 
@@ -80,7 +83,7 @@ def write_labels(
         clients.s3.put_object(
             Bucket=bucket, Key=key, Body=("\n".join(sorted(lines)) + "\n").encode()
         )
-        written.append(f"s3://{bucket}/{key}")
+        written.append(join_uri(bucket, key))
     return written
 
 
@@ -89,22 +92,19 @@ def generate(
     *,
     capture_uri: str,
     endpoint: str,
-    bucket: str,
+    layout: Layout,
     seed: int = 0,
     accuracy: float = 0.9,
     labels_file: Path | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    prefix: str = "ground-truth/",
 ) -> dict[str, Any]:
     if not 0.0 <= accuracy <= 1.0:
         raise ConfigError(f"--accuracy must be between 0 and 1, got {accuracy}")
     labels = load_labels(labels_file) if labels_file else None
     by_hour: dict[str, list[str]] = defaultdict(list)
     counts: Counter = Counter()
-    from operators.monitoring.monitor import Monitor, Window  # heavy: xgboost, scikit-learn
-
-    monitor = Monitor(clients, bucket=bucket, endpoint=endpoint, capture_uri=capture_uri)
+    monitor = Monitor(clients, layout=layout, endpoint=endpoint, capture_uri=capture_uri)
     for capture in monitor.captures(Window(since, until)):
         if labels is not None and not capture.rows:
             raise ConfigError(
@@ -142,7 +142,9 @@ def generate(
         "positives": counts["positives"],
         "flipped": counts["flipped"],
         "unmatched": counts["unmatched"],
-        "objects": write_labels(clients, bucket, prefix, by_hour, f"byo-seed{seed}"),
+        "objects": write_labels(
+            clients, layout.bucket, layout.ground_truth, by_hour, f"byo-seed{seed}"
+        ),
         "rule": "known labels" if labels is not None else "endpoint decision",
         "accuracy": accuracy,
         "seed": seed,

@@ -10,8 +10,9 @@ import numpy as np
 from botocore.exceptions import ClientError
 
 from operators.aws import Clients
-from operators.demo import sha256_of
 from operators.errors import ByoError, ConfigError
+from operators.layout import Layout
+from operators.s3 import sha256_of, upload_content_addressed
 from serving.artifact import load_booster
 
 CONTENT_TYPES = ["text/csv", "application/json", "application/jsonlines"]
@@ -45,7 +46,7 @@ def register(
     *,
     artifact: Path,
     metrics: Path,
-    bucket: str,
+    layout: Layout,
     group: str,
     image: str,
     approve: bool,
@@ -53,29 +54,21 @@ def register(
     drift_check_baselines: dict[str, Any] | None = None,
     metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Upload under a content-addressed key and create a model package with its metrics
-    (and, from the pipeline, its other ModelMetrics and DriftCheckBaselines: S3 URIs)."""
+    """Upload under a content-addressed key (layout.models) and create a model package with its
+    metrics (and, from the pipeline, its other ModelMetrics and DriftCheckBaselines: S3 URIs)."""
     features = check_artifact(artifact)
     checked = check_metrics(metrics)
     digest = sha256_of(artifact)
-    prefix = f"models/{digest[:16]}"
-    clients.s3.upload_file(
-        str(artifact), bucket, f"{prefix}/model.tar.gz", ExtraArgs={"Metadata": {"sha256": digest}}
+    model, evaluation = upload_content_addressed(
+        clients.s3,
+        layout.bucket,
+        layout.models,
+        {"model.tar.gz": artifact, "evaluation.json": metrics},
+        digest=digest,
     )
-    clients.s3.upload_file(
-        str(metrics),
-        bucket,
-        f"{prefix}/evaluation.json",
-        ExtraArgs={"ContentType": "application/json"},
-    )
-    model_url = f"s3://{bucket}/{prefix}/model.tar.gz"
+    model_url = model.uri
     metrics_spec: dict[str, Any] = {
-        "ModelQuality": {
-            "Statistics": {
-                "ContentType": "application/json",
-                "S3Uri": f"s3://{bucket}/{prefix}/evaluation.json",
-            }
-        }
+        "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": evaluation.uri}}
     }
     for kind, documents in (model_metrics or {}).items():
         metrics_spec[kind] = {**metrics_spec.get(kind, {}), **documents}

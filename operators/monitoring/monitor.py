@@ -31,7 +31,9 @@ from botocore.exceptions import ClientError
 
 from operators.aws import Clients
 from operators.errors import ByoError, ConfigError
+from operators.layout import Layout
 from operators.monitoring import attribution, bias, data_quality, datasets, model_quality
+from operators.s3 import split_uri
 from serving.artifact import load_booster
 
 METRIC_NAMESPACE = "BYO/ModelMonitor"
@@ -172,20 +174,19 @@ class Monitor:
         self,
         clients: Clients,
         *,
-        bucket: str,
+        layout: Layout,
         endpoint: str,
         capture_uri: str,
-        ground_truth_prefix: str = "ground-truth/",
-        monitoring_prefix: str = "monitoring/",
         out_dir: Path | None = None,
         publish_metrics: bool = True,
     ) -> None:
         self.clients = clients
-        self.bucket = bucket
+        self.layout = layout
+        self.bucket = layout.bucket
         self.endpoint = endpoint
         self.capture_uri = capture_uri
-        self.ground_truth_prefix = ground_truth_prefix
-        self.monitoring_prefix = monitoring_prefix
+        self.ground_truth_prefix = layout.ground_truth
+        self.monitoring_prefix = layout.monitoring
         self.out_dir = out_dir
         self.publish_metrics = publish_metrics
         self._baseline: Baseline | None = None
@@ -275,7 +276,7 @@ class Monitor:
     def install_baseline_from(self, source_uri: str, model_uri: str) -> dict[str, Any]:
         """Make the baselines under `source_uri` (a prefix in compute_baseline's layout, such as
         a registered model version's drift-check baselines) this endpoint's baseline."""
-        bucket, _, key = source_uri.removeprefix("s3://").partition("/")
+        bucket, key = split_uri(source_uri)
         key = key.rstrip("/") + "/"
         files: dict[str, Any] = {}
         manifest: dict[str, Any] | None = None
@@ -292,7 +293,7 @@ class Monitor:
                 files[name] = json.loads(body)
         if manifest is None or "data-quality/statistics.json" not in files:
             raise ConfigError(f"{source_uri} holds no baseline (no manifest.json or statistics)")
-        model_bucket, _, model_key = model_uri.removeprefix("s3://").partition("/")
+        model_bucket, model_key = split_uri(model_uri)
         model_bytes = self.clients.s3.get_object(Bucket=model_bucket, Key=model_key)["Body"].read()
         manifest = {**manifest, "installed_from": source_uri}
         return self.install_baseline(files, manifest, model_bytes)
@@ -325,7 +326,7 @@ class Monitor:
 
     # -- captures and ground truth ---------------------------------------------------------
     def captures(self, window: Window) -> list[Capture]:
-        bucket, _, prefix = self.capture_uri.removeprefix("s3://").partition("/")
+        bucket, prefix = split_uri(self.capture_uri)
         prefix = (
             f"{prefix.strip('/')}/{self.endpoint}/" if prefix.strip("/") else f"{self.endpoint}/"
         )

@@ -40,7 +40,6 @@ import numpy as np
 import pyarrow as pa
 from botocore.exceptions import ClientError
 
-from operators.demo import flush_local_hosting
 from operators.errors import ByoError
 from operators.ground_truth import label_record, write_labels
 from operators.monitoring import datasets
@@ -405,11 +404,12 @@ def wait_for_captures(
     timeout_s: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list:
-    """The window's captures, once all `expected` requests have landed (local hosting is
-    flushed; AWS delivers captures within minutes)."""
+    """The window's captures, once all `expected` requests have landed. Polled with a growing
+    pause (0.5 s doubling to 10 s): the embedded AWS writes captures every second, AWS within
+    minutes."""
     deadline = time.monotonic() + timeout_s
+    pause = 0.5
     while True:
-        flush_local_hosting()
         captures = monitor.captures(window)
         if len(captures) >= expected:
             return captures
@@ -418,7 +418,8 @@ def wait_for_captures(
                 f"only {len(captures)} of {expected} captured requests arrived within "
                 f"{timeout_s:.0f} s: is data capture on at 100%?"
             )
-        sleep(5)
+        sleep(pause)
+        pause = min(pause * 2, 10.0)
 
 
 def run(

@@ -29,9 +29,10 @@ from botocore.exceptions import ClientError
 
 from operators import deploy, registry, status
 from operators.aws import Clients
-from operators.demo import sha256_of
 from operators.errors import ByoError, CheckFailed, ConfigError
+from operators.layout import Layout
 from operators.pipeline import params
+from operators.s3 import get_bytes_or_none, put_json, sha256_of, split_uri
 
 # Bump a step's version when its outputs change for the same inputs: old cache entries then miss.
 STEP_VERSIONS = {"process": 1, "train": 1, "evaluate": 1}
@@ -54,19 +55,11 @@ class StepRecord:
 
 def pipeline_name(settings: Any, name: str | None = None) -> str:
     """--name, else BYO_PIPELINE_NAME, else <stack name>-pipeline."""
-    settings.options["pipeline_name"] = name
-    return settings.get("pipeline_name") or f"{settings.get('name') or 'byo'}-pipeline"
+    return name or settings.get("pipeline_name") or f"{settings.get('name') or 'byo'}-pipeline"
 
 
 def cache_key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
-
-
-def split_uri(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not uri.startswith("s3://") or not bucket:
-        raise ConfigError(f"{uri!r} is not an s3:// URI")
-    return bucket, key
 
 
 class Runner:
@@ -77,7 +70,7 @@ class Runner:
         clients: Clients,
         *,
         name: str,
-        bucket: str,
+        layout: Layout,
         group: str,
         image: str,
         endpoint: str | None,
@@ -86,11 +79,11 @@ class Runner:
         use_cache: bool = True,
         progress: Callable[[str], None] = lambda _: None,
         threads: int = 0,
-        pipelines_prefix: str = "pipelines/",
     ) -> None:
         self.clients = clients
         self.name = name
-        self.bucket = bucket
+        self.layout = layout
+        self.bucket = layout.bucket
         self.group = group
         self.image = image
         self.endpoint = endpoint
@@ -99,7 +92,7 @@ class Runner:
         self.use_cache = use_cache
         self.progress = progress
         self.threads = threads
-        self.prefix = f"{pipelines_prefix}{name}/"
+        self.prefix = f"{layout.pipelines}{name}/"
         self._manifests: dict[str, dict[str, Any]] = {}  # this run's cached-step manifests
         self._verified: set[Path] = set()  # local copies known to match their manifest
         self.record: dict[str, Any] | None = None  # the last run's record
@@ -120,34 +113,22 @@ class Runner:
         return cls(
             clients,
             name=pipeline,
-            bucket=settings.require("data_bucket"),
+            layout=Layout.from_settings(settings),
             group=settings.require("model_package_group"),
             image=settings.require("serving_image"),
             endpoint=settings.get("endpoint_name"),
             role_arn=settings.get("sagemaker_execution_role_arn"),
             work_dir=work_dir / pipeline,
-            pipelines_prefix=(settings.get("data_prefixes") or {}).get("pipelines", "pipelines/"),
             **options,
         )
 
     # -- S3 -------------------------------------------------------------------------------
     def _get_json(self, key: str) -> dict[str, Any] | None:
-        try:
-            body = self.clients.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                return None
-            raise
-        return json.loads(body)
+        body = get_bytes_or_none(self.clients.s3, self.bucket, key)
+        return None if body is None else json.loads(body)
 
     def _put_json(self, key: str, document: Any) -> str:
-        self.clients.s3.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=(json.dumps(document, indent=2, default=str) + "\n").encode(),
-            ContentType="application/json",
-        )
-        return f"s3://{self.bucket}/{key}"
+        return put_json(self.clients.s3, self.bucket, key, document)
 
     def _cache_prefix(self, step: str, key: str) -> str:
         return f"{self.prefix}cache/{step}/{key}/"
@@ -495,7 +476,7 @@ class Runner:
             self.clients,
             artifact=self._fetch(model, "model.tar.gz"),
             metrics=self._fetch(evaluation, "evaluation.json"),
-            bucket=self.bucket,
+            layout=self.layout,
             group=self.group,
             image=self.image,
             approve=wanted == "Approved",

@@ -1,4 +1,4 @@
-"""`byo demo` against the emulator: the model goes to S3 and scores from there."""
+"""The demo (python -m operators.demo) on the emulator: the model goes to S3, scores from there."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ import xgboost as xgb
 
 from operators.aws import Clients
 from operators.demo import DEMO_BUCKET, score_from_s3, upload_model
+from operators.layout import Layout
 from serving.artifact import load_booster
 from tests.helpers.aws import fargate_job_queue, make_endpoint
 from tests.helpers.paths import REPO
@@ -27,7 +27,7 @@ SAMPLE = REPO / "sample" / "sample.csv"
 
 def test_upload_then_score_from_s3_matches_the_local_model(emulator, trained_model):
     clients = Clients()
-    uploaded = upload_model(clients, trained_model.model_path.parent, "byo-test-upload")
+    uploaded = upload_model(clients, trained_model.model_path.parent, Layout("byo-test-upload"))
     keys = [a.key for a in uploaded]
     digest = hashlib.sha256(trained_model.model_path.read_bytes()).hexdigest()
     assert keys == [f"models/{digest[:16]}/model.tar.gz", f"models/{digest[:16]}/evaluation.json"]
@@ -41,9 +41,9 @@ def test_upload_then_score_from_s3_matches_the_local_model(emulator, trained_mod
     assert np.array_equal(remote, local)
 
 
-def run_byo(*args: str, **env: str) -> subprocess.CompletedProcess:
+def run_demo(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(Path(sys.executable).parent / "byo"), *args],
+        [sys.executable, "-m", "operators.demo", *args],
         cwd=REPO,
         env={**os.environ, "COLUMNS": "200", **env},
         capture_output=True,
@@ -52,24 +52,23 @@ def run_byo(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_byo_demo_command_exits_zero_and_shows_the_objects(emulator, trained_model, tmp_path):
+def test_demo_command_exits_zero_and_shows_the_objects(emulator, trained_model, tmp_path):
     model_dir = tmp_path / "model"
     shutil.copytree(trained_model.model_path.parent, model_dir)
-    result = run_byo("demo", "--model-dir", str(model_dir))
+    result = run_demo("--model-dir", str(model_dir))
     assert result.returncode == 0, result.stderr
     assert f"s3://{DEMO_BUCKET}" in result.stdout
     assert "model.tar.gz" in result.stdout and "evaluation.json" in result.stdout
     assert "scored 10 rows" in result.stdout
 
 
-def test_byo_demo_scores_each_row_through_the_endpoint(emulator, trained_model):
+def test_demo_scores_each_row_through_the_endpoint(emulator, trained_model):
     bucket = "byo-test-demo-endpoint"
     s3 = emulator.client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.upload_file(str(trained_model.model_path), bucket, "m/model.tar.gz")
     endpoint = make_endpoint(emulator, f"s3://{bucket}/m/model.tar.gz", {"blue": 1, "green": 1})
-    result = run_byo(
-        "demo",
+    result = run_demo(
         "--model-dir",
         str(trained_model.model_path.parent),
         "--bucket",
@@ -84,7 +83,7 @@ def test_byo_demo_scores_each_row_through_the_endpoint(emulator, trained_model):
     assert all(("blue" in row) != ("green" in row) for row in rows)
 
 
-def test_byo_demo_runs_the_batch_flow_on_the_stack_outputs(emulator, trained_model, tmp_path):
+def test_demo_runs_the_batch_flow_on_the_stack_outputs(emulator, trained_model, tmp_path):
     bucket = "byo-test-demo-stack"
     s3 = emulator.client("s3")
     s3.create_bucket(Bucket=bucket)
@@ -111,8 +110,7 @@ def test_byo_demo_runs_the_batch_flow_on_the_stack_outputs(emulator, trained_mod
             }
         )
     )
-    result = run_byo(
-        "demo",
+    result = run_demo(
         "--model-dir",
         str(trained_model.model_path.parent),
         "--outputs",
@@ -128,6 +126,6 @@ def test_byo_demo_runs_the_batch_flow_on_the_stack_outputs(emulator, trained_mod
 
     incomplete = tmp_path / "partial.json"
     incomplete.write_text(json.dumps({"data_bucket": {"value": bucket}}))
-    failed = run_byo("demo", "--outputs", str(incomplete))
+    failed = run_demo("--outputs", str(incomplete))
     assert failed.returncode == 2
     assert "lacks the stack outputs" in failed.stderr
