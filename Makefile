@@ -9,7 +9,6 @@ MAKEFLAGS += --no-builtin-rules
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-BYO := $(VENV)/bin/byo
 STAMP := $(VENV)/.installed
 BUILD := build
 
@@ -32,6 +31,8 @@ TF_STATE := $(abspath .state)/$(TARGET)/terraform.tfstate
 DATA := $(BUILD)/data/creditcard.csv
 TRIGGER_ZIP := $(BUILD)/lambda/trigger.zip
 MODEL := $(BUILD)/model/model.tar.gz
+OUTPUTS := $(BUILD)/outputs-$(TARGET).json
+LOGS := $(BUILD)/logs
 
 ifeq ($(TARGET),local)
   # The emulator's fixed test credentials; requests go to it through the standard endpoint variable.
@@ -48,18 +49,24 @@ else
   $(error TARGET must be 'local' or 'aws', not '$(TARGET)')
 endif
 
+# pip warns about every find-links location of this machine's pip config that does not exist;
+# the rest of its stderr stays.
+PIP_STDERR_FILTER := 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+
 .PHONY: help setup test lint format demo apply plan destroy emulator-up emulator-down model data \
-        sample-csv bench clean tf-init tf-config compat-venv security lambda-package validate tf-test
+        sample-csv bench clean tf-init tf-config compat-venv security lambda-package validate tf-test \
+        outputs
 
 help: ## List the targets
 	@echo "Usage: make <target> [TARGET=local|aws]"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 setup: $(STAMP) ## Create .venv and install the project with pinned dependencies (no-op when current)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[local,dev,pipelines]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[local,dev,pipelines]' \
+	  $(PIP_STDERR_FILTER)
 	touch $@
 
 COMPAT_VENV := $(BUILD)/compat/xgboost17
@@ -68,26 +75,15 @@ COMPAT_PY := $(COMPAT_VENV)/bin/python
 test: setup lint security validate compat-venv lambda-package tf-test ## Lint, checkov, validate, then every test (unit, emulator, e2e, Terraform modules)
 	$(PY) -m pytest -n 2 --dist loadfile
 
-TF_TEST_LOGS := $(BUILD)/tf-test
-
-# Two modules at a time (the tests are plans against mock providers: CPU-bound); each module's
-# output is printed whole, in order, and any failure fails the target.
-tf-test: tf-config ## terraform test in every module (mock providers)
-	@rm -rf $(TF_TEST_LOGS) && mkdir -p $(TF_TEST_LOGS)
-	@ls -d terraform/modules/*/tests | xargs -n 1 -P 2 sh -c 'dir=$${0%/tests}; name=$${dir##*/}; \
-	  { $(TF) -chdir=$$dir init -input=false -backend=false >/dev/null && $(TF) -chdir=$$dir test -no-color; } \
-	    > $(TF_TEST_LOGS)/$$name.log 2>&1; echo $$? > $(TF_TEST_LOGS)/$$name.rc'
-	@status=0; for rc in $(TF_TEST_LOGS)/*.rc; do name=$$(basename $$rc .rc); \
-	  echo "terraform test terraform/modules/$$name/"; cat $(TF_TEST_LOGS)/$$name.log; \
-	  [ "$$(cat $$rc)" = 0 ] || { echo "FAILED: terraform test terraform/modules/$$name/"; status=1; }; \
-	done; exit $$status
+tf-test: tf-config ## terraform test in every module, two at a time (mock providers; logs in build/tf-test/)
+	@TF_CLI_CONFIG_FILE=$(TF_RC) TF_TEST_LOG_DIR=$(BUILD)/tf-test scripts/tf-test.sh
 
 compat-venv: $(COMPAT_VENV)/.installed ## Build the XGBoost 1.7 venv the model-compatibility test uses
 
 $(COMPAT_VENV)/.installed: tests/compat/requirements-xgboost17.txt
 	rm -rf $(COMPAT_VENV)
 	$(PYTHON) -m venv $(COMPAT_VENV)
-	$(COMPAT_PY) -m pip install --quiet --disable-pip-version-check -r $< 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	$(COMPAT_PY) -m pip install --quiet --disable-pip-version-check -r $< $(PIP_STDERR_FILTER)
 	touch $@
 
 # checkov cannot share the project's venv (its pins conflict with boto3/pytest): its own tool venv.
@@ -98,32 +94,54 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 $(CHECKOV_STAMP):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION) 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	  checkov==$(CHECKOV_VERSION) $(PIP_STDERR_FILTER)
 	touch $@
 
 security: $(CHECKOV_STAMP) ## checkov over terraform/: 0 failed checks (skips are inline, with reasons)
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory terraform --framework terraform \
 	  --quiet --compact --skip-download --download-external-modules false
 
-lint: setup tf-config ## ruff (lint + format check) and terraform fmt -check
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(TF) fmt -check -recursive terraform
+# The hooks of .pre-commit-config.yaml, over the whole tree; the pre-commit store stays in build/.
+lint: setup tf-config ## ruff (lint + format check), terraform fmt -check, hadolint, shellcheck
+	TF_CLI_CONFIG_FILE=$(TF_RC) PRE_COMMIT_HOME=$(abspath $(BUILD))/pre-commit \
+	  $(VENV)/bin/pre-commit run --all-files
 
 format: setup tf-config ## Apply ruff and terraform formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 	$(TF) fmt -recursive terraform
 
-demo: setup $(NEEDS_EMULATOR) model apply ## The main job: emulator, model, the platform stack, model to S3 and scored from there
-	$(TF_STACK) -chdir=$(STACK) output -json > $(BUILD)/outputs-$(TARGET).json
-	$(AWS_ENV) $(BYO) demo --model-dir $(BUILD)/model --outputs $(BUILD)/outputs-$(TARGET).json
+PHASE := scripts/phase.sh
+# The demo's phases run make through this name, not a literal $(MAKE): so `make -n demo` lists
+# the phases instead of running them.
+PHASE_MAKE := $(MAKE) --no-print-directory
+TF_APPLY_COUNTS := [0-9]+ added, [0-9]+ changed, [0-9]+ destroyed
+
+demo: ## The main job: emulator, model, the stack, then the story (one line per phase; logs: build/logs/)
+	@$(PHASE) setup $(LOGS)/setup.log -- $(PHASE_MAKE) setup
+ifeq ($(TARGET),local)
+	@$(PHASE) emulator $(LOGS)/emulator.log -- $(PHASE_MAKE) emulator-up
+endif
+	@$(PHASE) data $(LOGS)/data.log -- $(PHASE_MAKE) data
+	@$(PHASE) model $(LOGS)/model.log -- $(PHASE_MAKE) model
+	@$(PHASE) "lambda package" $(LOGS)/lambda-package.log -- $(PHASE_MAKE) lambda-package
+	@$(PHASE) "terraform init" $(LOGS)/terraform-init.log -- $(PHASE_MAKE) tf-init
+	@$(PHASE) --detail '$(TF_APPLY_COUNTS)' "terraform apply" $(LOGS)/terraform-apply.log -- \
+	  env $(TF_APPLY) -no-color
+	@$(PHASE) outputs $(LOGS)/outputs.log -- $(PHASE_MAKE) outputs
+	@$(AWS_ENV) $(PY) -m operators.demo --model-dir $(BUILD)/model --outputs $(OUTPUTS)
+ifeq ($(TARGET),local)
 	@echo "The emulator keeps running at $(EMULATOR_URL); stop it with: make emulator-down"
+endif
+
+outputs: tf-config ## Save the stack's outputs (after apply) to build/outputs-<target>.json for byo --outputs
+	$(TF_STACK) -chdir=$(STACK) output -json > $(OUTPUTS)
 
 tf-config: setup
 	@$(PY) -m operators.terraform cli-config $(TF_RC) >/dev/null
 
-tf-init: tf-config lambda-package
+tf-init: tf-config
 	$(TF_STACK) -chdir=$(STACK) init -input=false -lockfile=readonly \
 	  -backend-config=path=$(TF_STATE) >/dev/null
 
@@ -135,14 +153,22 @@ $(TRIGGER_ZIP): $(STAMP) batch_processor/__init__.py batch_processor/trigger.py 
 validate: tf-init ## terraform validate of the platform stack
 	$(TF_STACK) -chdir=$(STACK) validate
 
-plan: $(NEEDS_EMULATOR) model tf-init ## terraform plan of the platform stack
-	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) plan -input=false $(TF_VARS)
+# The files the stack reads come in as variables. plan and destroy do not build the model: they
+# work on a checkout that never trained.
+TF_FILE_VARS := -var initial_model_path=$(abspath $(MODEL)) \
+                -var trigger_package_path=$(abspath $(TRIGGER_ZIP))
+TF_APPLY := $(AWS_ENV) $(TF_STACK) -chdir=$(STACK) apply -input=false -auto-approve $(TF_VARS) \
+            $(TF_FILE_VARS)
 
-apply: $(NEEDS_EMULATOR) model tf-init ## terraform apply of the platform stack
-	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) apply -input=false -auto-approve $(TF_VARS)
+plan: $(NEEDS_EMULATOR) tf-init lambda-package ## terraform plan of the platform stack (no model needed)
+	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) plan -input=false $(TF_VARS) $(TF_FILE_VARS)
 
-destroy: $(NEEDS_EMULATOR) model tf-init ## terraform destroy of the platform stack
-	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) destroy -input=false -auto-approve $(TF_VARS)
+apply: $(NEEDS_EMULATOR) model tf-init lambda-package ## terraform apply of the platform stack
+	$(TF_APPLY)
+
+destroy: $(NEEDS_EMULATOR) tf-init lambda-package ## terraform destroy of the platform stack (no model needed)
+	$(AWS_ENV) $(TF_STACK) -chdir=$(STACK) destroy -input=false -auto-approve $(TF_VARS) \
+	  $(TF_FILE_VARS)
 
 # The emulator keeps its state in memory: a new one makes the local Terraform state meaningless.
 emulator-up: setup ## Start the embedded AWS (127.0.0.1:4566) + SageMaker runtime (:4567) in the background
@@ -160,8 +186,8 @@ $(DATA): $(STAMP) sample/generate.py
 
 model: $(MODEL) ## Train XGBoost into build/model/{model.tar.gz,evaluation.json}
 
-$(MODEL): $(DATA) sample/train.py
-	$(PY) -m sample train --data $(DATA) --out-dir $(dir $@)
+$(MODEL): $(DATA) operators/pipeline/training.py serving/artifact.py
+	$(PY) -m operators.pipeline.training --data $(DATA) --out-dir $(dir $@)
 
 sample-csv: setup ## Regenerate sample/sample.csv (a few headerless feature rows)
 	$(PY) -m sample sample-csv --out sample/sample.csv
