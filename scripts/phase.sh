@@ -26,11 +26,12 @@ name=$1
 log=$2
 shift 3
 
-tail_lines=30
+# Microseconds now: EPOCHREALTIME without its (locale's) decimal point; bash counts in integers.
+now() { echo "${EPOCHREALTIME//[!0-9]/}"; }
 
-# Tenths of a second since START (EPOCHREALTIME in microseconds, without the decimal point).
+# Seconds since START (microseconds), with one decimal.
 elapsed() {
-  local microseconds=$((${EPOCHREALTIME/./} - $1))
+  local microseconds=$(($(now) - $1))
   local tenths=$(((microseconds + 50000) / 100000))
   printf '%3d.%d' $((tenths / 10)) $((tenths % 10))
 }
@@ -40,7 +41,7 @@ mkdir -p "$(dirname "$log")"
 if [[ -t 1 ]]; then
   printf '  ..           %s\r' "$name"
 fi
-start=${EPOCHREALTIME/./}
+start=$(now)
 status=0
 "$@" >"$log" 2>&1 </dev/null || status=$?
 took=$(elapsed "$start")
@@ -54,8 +55,7 @@ if ((status == 0)); then
   exit 0
 fi
 
-printf 'FAIL  %s s  %s (exit %d); the last %d lines of %s:\n' \
-  "$took" "$name" "$status" "$tail_lines" "$log"
-tail -n "$tail_lines" "$log" | sed 's/^/    /'
+printf 'FAIL  %s s  %s (exit %d); the end of %s:\n' "$took" "$name" "$status" "$log"
+tail -n 30 "$log" | sed 's/^/    /'
 echo "full log: $log"
 exit "$status"
