@@ -90,7 +90,7 @@ def copied_packages(dockerfile: str) -> set[str]:
     return copied
 
 
-def test_monitor_image_copies_exactly_the_project_packages_operators_imports():
+def test_operators_image_copies_exactly_the_project_packages_operators_imports():
     dockerfile = (REPO / "operators" / "Dockerfile").read_text()
     imported, imported_by = set(), {}
     for path in sorted((REPO / "operators").rglob("*.py")):
@@ -106,7 +106,7 @@ def test_monitor_image_copies_exactly_the_project_packages_operators_imports():
     )
 
 
-def test_monitor_image_installs_the_pinned_project_and_runs_byo_as_non_root():
+def test_operators_image_installs_the_pinned_project_and_runs_byo_as_non_root():
     dockerfile = (REPO / "operators" / "Dockerfile").read_text()
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert re.search(r"^FROM python:3\.12-slim$", dockerfile, re.M)
@@ -115,7 +115,7 @@ def test_monitor_image_installs_the_pinned_project_and_runs_byo_as_non_root():
     assert re.search(r"pip install --no-cache-dir \.(\s|$)", dockerfile)
     assert "requirements" not in dockerfile, "the project's own pins, not a second list"
     assert re.search(r"useradd --uid 10001 .* monitor", dockerfile)
-    assert re.search(r"^USER monitor$", dockerfile, re.M)
+    assert re.search(r"^USER 10001$", dockerfile, re.M)  # the uid useradd gave it
     assert project["scripts"]["byo"] == "operators.cli:main"
     assert dockerfile.rstrip().endswith('ENTRYPOINT ["byo"]')
 
