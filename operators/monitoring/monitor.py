@@ -29,6 +29,7 @@ import pyarrow as pa
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
+from operators import registry
 from operators.aws import Clients
 from operators.errors import ByoError, ConfigError
 from operators.layout import Layout
@@ -741,3 +742,18 @@ def compute_baseline(
 
 def summarize(results: Iterable[CheckResult]) -> dict[str, Any]:
     return {result.check: result.as_dict() for result in results}
+
+
+def install_registered_baseline(monitor: Monitor, group: str, version: int) -> dict[str, Any]:
+    """The drift-check baselines a model version was registered with, as the monitor's."""
+    package = registry.find(monitor.clients, group, version)
+    statistics = package["drift_check_baselines"].get("ModelDataQuality", {}).get("Statistics", {})
+    uri = statistics.get("S3Uri", "")
+    if not uri.endswith("data-quality/statistics.json"):
+        raise ConfigError(
+            f"version {version} was registered without drift-check baselines (byo pipeline run "
+            "registers them): use byo monitor baseline --data <training CSV> instead"
+        )
+    return monitor.install_baseline_from(
+        uri.removesuffix("data-quality/statistics.json"), package["model_data_url"]
+    )
