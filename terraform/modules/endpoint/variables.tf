@@ -5,7 +5,7 @@ variable "create" {
 }
 
 variable "name" {
-  description = "Name of the endpoint; prefix of its models, endpoint configs, role and model package group (lowercase letters, digits, hyphens)."
+  description = "Name of the endpoint; prefix of its models, endpoint configs and role (lowercase letters, digits, hyphens)."
   type        = string
 
   validation {
@@ -189,60 +189,6 @@ variable "enable_network_isolation" {
   description = "Run the model containers without any network access (they cannot call AWS or the internet)."
   type        = bool
   default     = false
-}
-
-variable "create_model_package_group" {
-  description = "Create the model package group (model registry) for this endpoint's model versions."
-  type        = bool
-  default     = true
-}
-
-variable "model_package_group_name" {
-  description = "Name of the model package group. null derives \"<name>-models\"."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.model_package_group_name == null || can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.model_package_group_name))
-    error_message = "model_package_group_name must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit."
-  }
-}
-
-variable "pipeline" {
-  description = <<-EOT
-    Execution role for the SageMaker pipeline that trains, registers and deploys this endpoint's
-    model versions (`byo pipeline upsert`), and for its processing and training jobs. bucket_arn
-    holds the pipelines' data, cache and job outputs under prefix (s3://<bucket>/<prefix><pipeline
-    name>/...) and the trained models under <model_prefix>pipelines/, where the endpoint's role
-    reads them: it must be model_bucket_arn. operator_repository_arn is the ECR repository of the
-    operators image the jobs run. null creates no pipeline role.
-  EOT
-  type = object({
-    bucket_arn              = string
-    prefix                  = optional(string, "pipelines/")
-    operator_repository_arn = string
-  })
-  default = null
-
-  validation {
-    condition     = var.pipeline == null || try(can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.pipeline.bucket_arn)), false)
-    error_message = "pipeline.bucket_arn must be an S3 bucket ARN, e.g. \"arn:aws:s3:::my-bucket\" (no object path)."
-  }
-  validation {
-    # The pipeline writes trained models where the endpoint's role reads model artifacts.
-    condition     = var.pipeline == null || try(var.pipeline.bucket_arn == var.model_bucket_arn, false)
-    error_message = "pipeline.bucket_arn must be model_bucket_arn: pipeline-trained models go to <model_prefix>pipelines/ there, where the endpoint may read them."
-  }
-  validation {
-    condition = var.pipeline == null || try(
-      endswith(var.pipeline.prefix, "/") && length(var.pipeline.prefix) > 1 && !startswith(var.pipeline.prefix, "/") && !strcontains(var.pipeline.prefix, "*"),
-    false)
-    error_message = "pipeline.prefix must be a key prefix ending in \"/\", without a leading \"/\" or wildcards, e.g. \"pipelines/\"."
-  }
-  validation {
-    condition     = var.pipeline == null || try(can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/.+$", var.pipeline.operator_repository_arn)), false)
-    error_message = "pipeline.operator_repository_arn must be an ECR repository ARN (arn:aws:ecr:<region>:<account>:repository/<name>) holding the operators image."
-  }
 }
 
 variable "tags" {

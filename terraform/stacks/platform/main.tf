@@ -87,14 +87,26 @@ module "endpoint" {
     destination_s3_uri  = local.capture_s3_uri
     sampling_percentage = var.capture_sampling_percentage
   }
-  # The role of the SageMaker pipeline (`byo pipeline upsert`); its jobs run the operators image,
-  # which the "monitor" repository holds.
-  pipeline = var.enable_pipeline ? {
-    bucket_arn              = module.storage.bucket_arn
-    prefix                  = module.storage.prefixes.pipelines
-    operator_repository_arn = module.ecr.repository_arns["monitor"]
-  } : null
   tags = var.tags
+}
+
+# The endpoint's model registry, and the role of the SageMaker pipeline (`byo pipeline upsert`)
+# that trains, registers and deploys its model versions; its jobs run the operators image in the
+# private subnets.
+module "registry" {
+  source = "../../modules/registry"
+
+  name                    = var.name
+  create_pipeline_role    = var.enable_pipeline
+  endpoint_name           = module.endpoint.endpoint_name
+  endpoint_role_arn       = module.endpoint.execution_role_arn
+  bucket_arn              = module.storage.bucket_arn
+  pipelines_prefix        = module.storage.prefixes.pipelines
+  models_prefix           = module.storage.prefixes.models
+  operator_repository_arn = module.ecr.repository_arns["monitor"]
+  kms_key_arn             = module.kms.key_arn
+  jobs_in_vpc             = true
+  tags                    = var.tags
 }
 
 module "autoscaling" {

@@ -16,6 +16,22 @@ moved {
   to   = module.kms.aws_kms_alias.this[0]
 }
 
+# The model package group and the SageMaker pipeline's role: the endpoint module used to create them.
+moved {
+  from = module.endpoint.aws_sagemaker_model_package_group.this[0]
+  to   = module.registry.aws_sagemaker_model_package_group.this[0]
+}
+
+moved {
+  from = module.endpoint.aws_iam_role.pipeline[0]
+  to   = module.registry.aws_iam_role.this[0]
+}
+
+moved {
+  from = module.endpoint.aws_iam_role_policy.pipeline[0]
+  to   = module.registry.aws_iam_role_policy.this[0]
+}
+
 # --- AWS Batch job definitions (batch), the scheduled monitoring job (monitoring): out of batch and observability ---
 
 # The scoring job definition: one entry of the batch module's job_definitions map.

@@ -77,7 +77,7 @@ output "data_capture_s3_uri" {
 
 output "model_package_group" {
   description = "Model registry (model package group) for model versions."
-  value       = module.endpoint.model_package_group_name
+  value       = module.registry.model_package_group_name
 }
 
 output "autoscaling_resource_ids" {
@@ -127,5 +127,5 @@ output "compute_security_group_id" {
 
 output "pipeline_role_arn" {
   description = "Role `byo pipeline upsert` gives the SageMaker pipeline and its processing and training jobs (the operators read it as setting pipeline_role_arn); null with enable_pipeline = false."
-  value       = module.endpoint.pipeline_role_arn
+  value       = module.registry.pipeline_role_arn
 }

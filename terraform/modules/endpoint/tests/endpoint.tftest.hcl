@@ -17,9 +17,6 @@ mock_provider "aws" {
   mock_resource "aws_sagemaker_endpoint" {
     defaults = { arn = "arn:aws:sagemaker:eu-west-1:111122223333:endpoint/byo" }
   }
-  mock_resource "aws_sagemaker_model_package_group" {
-    defaults = { arn = "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/byo-models" }
-  }
 }
 
 variables {
@@ -98,10 +95,6 @@ run "two_variants_land_in_the_endpoint_config_sorted_with_their_weights" {
   assert {
     condition     = length(aws_sagemaker_model.this["champion"].vpc_config) == 0 && !aws_sagemaker_model.this["champion"].enable_network_isolation
     error_message = "without subnets the models have no VPC config; isolation is off by default"
-  }
-  assert {
-    condition     = aws_sagemaker_model_package_group.this[0].model_package_group_name == "byo-models"
-    error_message = "the model package group is <name>-models"
   }
   assert {
     condition     = output.variant_names == tolist(["challenger", "champion"])
@@ -351,25 +344,27 @@ run "outputs_are_set_after_apply" {
     error_message = "model names are exported per variant"
   }
   assert {
-    condition     = output.model_package_group_name == "byo-models" && output.model_package_group_arn == "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/byo-models"
-    error_message = "the model package group is exported"
-  }
-  assert {
     condition     = startswith(output.endpoint_config_name, "byo-")
     error_message = "the endpoint config name is exported"
   }
 }
 
-run "model_package_group_can_be_named_or_left_out" {
+run "example_basic_plans" {
   command = plan
 
-  variables {
-    create_model_package_group = false
+  module {
+    source = "./examples/basic"
+  }
+
+  override_resource {
+    target          = module.endpoint.aws_iam_role.this
+    override_during = plan
+    values          = { arn = "arn:aws:iam::111122223333:role/byo-sagemaker-endpoint" }
   }
 
   assert {
-    condition     = length(aws_sagemaker_model_package_group.this) == 0 && output.model_package_group_name == null
-    error_message = "no model package group when turned off"
+    condition     = output.variant_names == tolist(["challenger", "champion"]) && output.execution_role_arn == "arn:aws:iam::111122223333:role/byo-sagemaker-endpoint"
+    error_message = "the example plans an endpoint with two variants and its execution role"
   }
 }
 
@@ -382,14 +377,13 @@ run "create_false_creates_nothing" {
 
   assert {
     condition = (length(aws_iam_role.this) + length(aws_iam_role_policy.this) + length(aws_sagemaker_model.this)
-      + length(aws_sagemaker_endpoint_configuration.this) + length(aws_sagemaker_endpoint.this)
-    + length(aws_sagemaker_model_package_group.this) + length(data.aws_sagemaker_prebuilt_ecr_image.this)) == 0
+    + length(aws_sagemaker_endpoint_configuration.this) + length(aws_sagemaker_endpoint.this) + length(data.aws_sagemaker_prebuilt_ecr_image.this)) == 0
     error_message = "create = false creates no resources"
   }
   assert {
     condition = alltrue([for o in [
       output.endpoint_name, output.endpoint_arn, output.endpoint_config_name, output.model_names, output.variant_names,
-      output.execution_role_arn, output.image, output.data_capture_s3_uri, output.model_package_group_name, output.model_package_group_arn,
+      output.execution_role_arn, output.image, output.data_capture_s3_uri,
     ] : o == null])
     error_message = "outputs are null when nothing is created"
   }
@@ -527,272 +521,4 @@ run "rejects_a_bad_bucket_arn" {
     model_bucket_arn = "arn:aws:s3:::byo-data/models"
   }
   expect_failures = [var.model_bucket_arn]
-}
-
-# ---------------------------------------------------------------------------------------------
-# The SageMaker pipeline's role (var.pipeline)
-# ---------------------------------------------------------------------------------------------
-run "no_pipeline_role_without_pipeline" {
-  command = plan
-
-  assert {
-    condition     = length(aws_iam_role.pipeline) == 0 && length(aws_iam_role_policy.pipeline) == 0
-    error_message = "no pipeline role unless pipeline is set"
-  }
-  assert {
-    condition     = output.pipeline_role_arn == null
-    error_message = "the pipeline role ARN is null without pipeline"
-  }
-}
-
-run "pipeline_role_is_least_privilege" {
-  command = plan
-
-  variables {
-    pipeline = {
-      bucket_arn              = "arn:aws:s3:::byo-data"
-      operator_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo-monitor"
-    }
-  }
-
-  # Both roles' ARNs known at plan, and distinct, so the PassRole statements can be checked.
-  override_resource {
-    target          = aws_iam_role.this
-    override_during = plan
-    values          = { arn = "arn:aws:iam::111122223333:role/byo-sagemaker-endpoint" }
-  }
-  override_resource {
-    target          = aws_iam_role.pipeline
-    override_during = plan
-    values          = { arn = "arn:aws:iam::111122223333:role/byo-sagemaker-pipeline" }
-  }
-
-  assert {
-    condition     = aws_iam_role.pipeline[0].name == "byo-sagemaker-pipeline" && output.pipeline_role_arn == "arn:aws:iam::111122223333:role/byo-sagemaker-pipeline"
-    error_message = "the role is <name>-sagemaker-pipeline and its ARN is exported"
-  }
-  assert {
-    condition     = jsondecode(aws_iam_role.pipeline[0].assume_role_policy).Statement[0].Principal.Service == "sagemaker.amazonaws.com" && length(jsondecode(aws_iam_role.pipeline[0].assume_role_policy).Statement) == 1
-    error_message = "only SageMaker assumes the pipeline role"
-  }
-  assert {
-    condition = alltrue(flatten([
-      for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]
-    ]))
-    error_message = "no action is a wildcard"
-  }
-  assert {
-    condition = toset([
-      for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Sid if contains(flatten([s.Resource]), "*")
-    ]) == toset(["ReadAutoscaling", "AuthenticateToEcr", "PublishJobMetrics"])
-    error_message = "only the actions without resource-level permissions (autoscaling Describe*, GetAuthorizationToken, PutMetricData) use resource \"*\""
-  }
-  assert {
-    condition = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "RunPipelineJobs"]) == [
-      "arn:aws:sagemaker:eu-west-1:111122223333:processing-job/pipelines-*",
-      "arn:aws:sagemaker:eu-west-1:111122223333:training-job/pipelines-*",
-    ]
-    error_message = "CreateProcessingJob/CreateTrainingJob are scoped to the jobs SageMaker Pipelines names pipelines-*"
-  }
-  assert {
-    condition = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "RegisterModelVersions"]) == [
-      "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/byo-models",
-      "arn:aws:sagemaker:eu-west-1:111122223333:model-package/byo-models/*",
-    ]
-    error_message = "registration is scoped to the endpoint's model package group and its versions"
-  }
-  assert {
-    condition = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "DeployToEndpoint"]) == [
-      "arn:aws:sagemaker:eu-west-1:111122223333:endpoint/byo",
-      "arn:aws:sagemaker:eu-west-1:111122223333:endpoint-config/byo-*",
-      "arn:aws:sagemaker:eu-west-1:111122223333:model/byo-*",
-    ]
-    error_message = "the deploy step may change only this endpoint and its own configs and models"
-  }
-  assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Condition.StringEquals if s.Sid == "ScaleNewVariants"])["application-autoscaling:service-namespace"] == "sagemaker"
-    error_message = "autoscaling writes are limited to SageMaker scalable targets"
-  }
-  assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "ManageScalingAlarms"]) == ["arn:aws:cloudwatch:eu-west-1:111122223333:alarm:TargetTracking-endpoint/byo/*"]
-    error_message = "alarm management is limited to the endpoint's target-tracking alarms"
-  }
-  assert {
-    condition = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s if s.Sid == "PassEndpointRoleToModels"]).Resource == ["arn:aws:iam::111122223333:role/byo-sagemaker-endpoint"] && one([
-      for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s if s.Sid == "PassEndpointRoleToModels"
-    ]).Condition.StringEquals["iam:PassedToService"] == "sagemaker.amazonaws.com"
-    error_message = "the deploy step may pass the endpoint's execution role, to SageMaker only"
-  }
-  assert {
-    condition = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s if s.Sid == "PassPipelineRoleToJobs"]).Resource == ["arn:aws:iam::111122223333:role/byo-sagemaker-pipeline"] && one([
-      for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s if s.Sid == "PassPipelineRoleToJobs"
-    ]).Condition.StringEquals["iam:PassedToService"] == "sagemaker.amazonaws.com"
-    error_message = "the pipeline may pass its own role, to SageMaker only"
-  }
-  assert {
-    condition     = length([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s if contains(flatten([s.Action]), "iam:PassRole")]) == 2
-    error_message = "iam:PassRole only in the two scoped statements"
-  }
-  assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "ReadWritePipelineData"]) == ["arn:aws:s3:::byo-data/pipelines/*"]
-    error_message = "pipeline data reads and writes are scoped to the pipelines prefix"
-  }
-  assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "ReadModels"]) == ["arn:aws:s3:::byo-data/models/*"]
-    error_message = "model reads are scoped to the model prefix"
-  }
-  assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "WriteTrainedModels"]) == ["arn:aws:s3:::byo-data/models/pipelines/*"]
-    error_message = "trained models are written under <model_prefix>pipelines/ only"
-  }
-  assert {
-    condition = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s if s.Sid == "ListPipelinePrefixes"]).Resource == ["arn:aws:s3:::byo-data"] && one([
-      for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s if s.Sid == "ListPipelinePrefixes"
-    ]).Condition.StringLike["s3:prefix"] == ["pipelines/*", "models/pipelines/*"]
-    error_message = "listing is limited to the pipelines prefixes"
-  }
-  assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "UsePlatformKey"]) == [var.kms_key_arn]
-    error_message = "KMS use is scoped to the platform key"
-  }
-  assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "PullOperatorsImage"]) == ["arn:aws:ecr:eu-west-1:111122223333:repository/byo-monitor"]
-    error_message = "image pulls are scoped to the operators repository"
-  }
-  assert {
-    condition = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "WriteJobLogs"]) == [
-      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/sagemaker/ProcessingJobs",
-      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/sagemaker/ProcessingJobs:*",
-      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/sagemaker/TrainingJobs",
-      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/sagemaker/TrainingJobs:*",
-    ]
-    error_message = "logs are scoped to the processing and training jobs' log groups"
-  }
-  assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Condition.StringEquals["cloudwatch:namespace"] if s.Sid == "PublishJobMetrics"]) == ["/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/TrainingJobs"]
-    error_message = "metrics are limited to the jobs' namespaces"
-  }
-  assert {
-    condition     = length([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s if s.Sid == "ManageJobNetworkInterfaces"]) == 0
-    error_message = "no EC2 network permissions outside a VPC"
-  }
-  assert {
-    condition     = length(distinct([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Sid])) == length(jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement)
-    error_message = "every statement has its own Sid"
-  }
-}
-
-run "pipeline_prefix_and_vpc_jobs" {
-  command = plan
-
-  variables {
-    pipeline = {
-      bucket_arn              = "arn:aws:s3:::byo-data"
-      prefix                  = "ml/pipelines/"
-      operator_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo-monitor"
-    }
-    model_package_group_name = "fraud"
-    vpc_subnet_ids           = ["subnet-a", "subnet-b"]
-    vpc_security_group_ids   = ["sg-1"]
-  }
-
-  override_resource {
-    target          = aws_iam_role.this
-    override_during = plan
-  }
-  override_resource {
-    target          = aws_iam_role.pipeline
-    override_during = plan
-  }
-
-  assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "ReadWritePipelineData"]) == ["arn:aws:s3:::byo-data/ml/pipelines/*"]
-    error_message = "the given prefix scopes the pipeline data"
-  }
-  assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Condition.StringLike["s3:prefix"] if s.Sid == "ListPipelinePrefixes"]) == ["ml/pipelines/*", "models/pipelines/*"]
-    error_message = "listing follows the given prefix"
-  }
-  assert {
-    condition     = contains(one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Resource if s.Sid == "RegisterModelVersions"]), "arn:aws:sagemaker:eu-west-1:111122223333:model-package/fraud/*")
-    error_message = "registration follows the model package group's name"
-  }
-  assert {
-    condition     = contains(one([for s in jsondecode(aws_iam_role_policy.pipeline[0].policy).Statement : s.Action if s.Sid == "ManageJobNetworkInterfaces"]), "ec2:CreateNetworkInterface")
-    error_message = "jobs in the VPC get the network interface permissions"
-  }
-}
-
-run "create_false_creates_no_pipeline_role" {
-  command = plan
-
-  variables {
-    create = false
-    pipeline = {
-      bucket_arn              = "arn:aws:s3:::byo-data"
-      operator_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo-monitor"
-    }
-  }
-
-  assert {
-    condition     = length(aws_iam_role.pipeline) + length(aws_iam_role_policy.pipeline) == 0 && output.pipeline_role_arn == null
-    error_message = "create = false creates no pipeline role"
-  }
-}
-
-run "rejects_a_pipeline_prefix_without_trailing_slash" {
-  command = plan
-  variables {
-    pipeline = {
-      bucket_arn              = "arn:aws:s3:::byo-data"
-      prefix                  = "pipelines"
-      operator_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo-monitor"
-    }
-  }
-  expect_failures = [var.pipeline]
-}
-
-run "rejects_a_pipeline_prefix_with_leading_slash" {
-  command = plan
-  variables {
-    pipeline = {
-      bucket_arn              = "arn:aws:s3:::byo-data"
-      prefix                  = "/pipelines/"
-      operator_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo-monitor"
-    }
-  }
-  expect_failures = [var.pipeline]
-}
-
-run "rejects_a_pipeline_bucket_that_is_not_an_arn" {
-  command = plan
-  variables {
-    pipeline = {
-      bucket_arn              = "byo-data"
-      operator_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo-monitor"
-    }
-  }
-  expect_failures = [var.pipeline]
-}
-
-run "rejects_a_pipeline_bucket_other_than_the_model_bucket" {
-  command = plan
-  variables {
-    pipeline = {
-      bucket_arn              = "arn:aws:s3:::other-bucket"
-      operator_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo-monitor"
-    }
-  }
-  expect_failures = [var.pipeline]
-}
-
-run "rejects_an_operator_repository_that_is_not_an_ecr_arn" {
-  command = plan
-  variables {
-    pipeline = {
-      bucket_arn              = "arn:aws:s3:::byo-data"
-      operator_repository_arn = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo-monitor"
-    }
-  }
-  expect_failures = [var.pipeline]
 }
