@@ -15,9 +15,9 @@ variable "name" {
 }
 
 variable "repositories" {
-  description = "Repositories to create under \"<name>/\": one per image the platform builds (the Batch scoring job, the serving container, the monitoring job)."
+  description = "Repositories to create under \"<name>/\": one per image the platform builds (the Batch scoring job, the serving container, the operators image that the monitoring job and the SageMaker pipeline's jobs run)."
   type        = set(string)
-  default     = ["batch-processor", "serving", "monitor"]
+  default     = ["batch-processor", "serving", "operators"]
 
   validation {
     condition     = length(var.repositories) >= 1
@@ -34,7 +34,7 @@ variable "repositories" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the images (the platform key from the storage module)."
+  description = "ARN of the KMS key that encrypts the images (the kms module's platform key)."
   type        = string
 
   validation {

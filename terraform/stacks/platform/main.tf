@@ -103,7 +103,7 @@ module "registry" {
   bucket_arn              = module.storage.bucket_arn
   pipelines_prefix        = module.storage.prefixes.pipelines
   models_prefix           = module.storage.prefixes.models
-  operator_repository_arn = module.ecr.repository_arns["monitor"]
+  operator_repository_arn = module.ecr.repository_arns["operators"]
   kms_key_arn             = module.kms.key_arn
   jobs_in_vpc             = true
   tags                    = var.tags

@@ -32,6 +32,36 @@ moved {
   to   = module.registry.aws_iam_role_policy.this[0]
 }
 
+# The operators image's repository is "<name>/operators" now; it was "<name>/monitor". ECR cannot
+# rename, and the old repository may hold the only copies of pushed images, so Terraform forgets
+# it (and its lifecycle policy) without deleting it: `removed` cannot name one for_each instance,
+# so the instance first moves to an address of its own. Delete it by hand (stack README).
+moved {
+  from = module.ecr.aws_ecr_repository.this["monitor"]
+  to   = aws_ecr_repository.retired_monitor
+}
+
+moved {
+  from = module.ecr.aws_ecr_lifecycle_policy.this["monitor"]
+  to   = aws_ecr_lifecycle_policy.retired_monitor
+}
+
+removed {
+  from = aws_ecr_repository.retired_monitor
+
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_ecr_lifecycle_policy.retired_monitor
+
+  lifecycle {
+    destroy = false
+  }
+}
+
 # --- AWS Batch job definitions (batch), the scheduled monitoring job (monitoring): out of batch and observability ---
 
 # The scoring job definition: one entry of the batch module's job_definitions map.

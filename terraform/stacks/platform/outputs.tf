@@ -101,7 +101,7 @@ output "trigger_dlq_url" {
 }
 
 output "ecr_repository_urls" {
-  description = "ECR repository URL of each image (batch-processor, serving, monitor)."
+  description = "ECR repository URL of each image (batch-processor, serving, operators)."
   value       = module.ecr.repository_urls
 }
 
@@ -117,7 +117,7 @@ output "private_subnet_ids" {
 
 output "operator_image" {
   description = "The operators image (operators/Dockerfile, ENTRYPOINT byo) the monitoring job and the SageMaker pipeline's processing steps run."
-  value       = "${module.ecr.repository_urls["monitor"]}:${var.monitor_image_tag}"
+  value       = "${module.ecr.repository_urls["operators"]}:${var.monitor_image_tag}"
 }
 
 output "compute_security_group_id" {

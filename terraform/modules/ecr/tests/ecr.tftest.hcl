@@ -18,12 +18,12 @@ run "defaults_create_three_immutable_scanned_encrypted_repositories" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_ecr_repository.this)) == toset(["batch-processor", "serving", "monitor"])
-    error_message = "one repository per default image: batch-processor, serving and monitor"
+    condition     = toset(keys(aws_ecr_repository.this)) == toset(["batch-processor", "serving", "operators"])
+    error_message = "one repository per default image: batch-processor, serving and operators"
   }
   assert {
     condition = (aws_ecr_repository.this["batch-processor"].name == "byo/batch-processor" && aws_ecr_repository.this["serving"].name == "byo/serving"
-    && aws_ecr_repository.this["monitor"].name == "byo/monitor")
+    && aws_ecr_repository.this["operators"].name == "byo/operators")
     error_message = "repositories are named <name>/<repository>"
   }
   assert {
@@ -54,7 +54,7 @@ run "defaults_create_three_immutable_scanned_encrypted_repositories" {
     error_message = "repository URLs are exported by repository key"
   }
   assert {
-    condition     = output.repository_names["batch-processor"] == "byo/batch-processor" && output.repository_names["monitor"] == "byo/monitor"
+    condition     = output.repository_names["batch-processor"] == "byo/batch-processor" && output.repository_names["operators"] == "byo/operators"
     error_message = "repository names are exported by repository key"
   }
   assert {
@@ -67,7 +67,7 @@ run "lifecycle_expires_untagged_first_then_keeps_the_last_n" {
   command = plan
 
   assert {
-    condition     = length(aws_ecr_lifecycle_policy.this) == 3 && aws_ecr_lifecycle_policy.this["monitor"].repository == "byo/monitor"
+    condition     = length(aws_ecr_lifecycle_policy.this) == 3 && aws_ecr_lifecycle_policy.this["operators"].repository == "byo/operators"
     error_message = "every repository has a lifecycle policy"
   }
   assert {
@@ -116,6 +116,19 @@ run "custom_repositories_count_and_force_delete" {
   assert {
     condition     = aws_ecr_repository.this["scorer"].force_delete
     error_message = "force_delete is passed through"
+  }
+}
+
+run "example_basic_plans" {
+  command = plan
+
+  module {
+    source = "./examples/basic"
+  }
+
+  assert {
+    condition     = toset(keys(output.repository_urls)) == toset(["batch-processor", "serving", "operators"])
+    error_message = "the example creates the platform's three repositories"
   }
 }
 
