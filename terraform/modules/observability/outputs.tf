@@ -4,7 +4,7 @@ output "sns_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "Alarm names by key: \"<variant>/5xx\", \"<variant>/latency-p99\", \"<variant>/invocations-absent\", \"trigger-dlq-not-empty\", \"batch-job-failures\" and, with monitoring, \"monitoring/drift\", \"monitoring/data-quality\", \"monitoring/model-quality\", \"monitoring/attribution\"."
+  description = "Alarm names by key: \"<variant>/5xx\", \"<variant>/latency-p99\", \"<variant>/invocations-absent\", \"trigger-dlq-not-empty\", \"batch-job-failures\" (the monitoring module names its own, \"monitoring/<check>\")."
   value       = var.create ? local.alarm_names : null
 }
 
@@ -26,29 +26,4 @@ output "dashboard_name" {
 output "dashboard_arn" {
   description = "ARN of the CloudWatch dashboard."
   value       = try(aws_cloudwatch_dashboard.this[0].dashboard_arn, null)
-}
-
-output "monitor_job_definition_arn" {
-  description = "ARN of the monitoring job definition's current revision (…:job-definition/<name>-monitor:<revision>); null without monitoring."
-  value       = try(aws_batch_job_definition.monitor[0].arn, null)
-}
-
-output "monitor_job_definition_name" {
-  description = "Name of the monitoring job definition (<name>-monitor); submitting by name runs the latest active revision. null without monitoring."
-  value       = try(aws_batch_job_definition.monitor[0].name, null)
-}
-
-output "monitor_job_role_arn" {
-  description = "ARN of the role `byo monitor run` runs as on Batch (monitored bucket prefixes, endpoint descriptions, BYO/ModelMonitor metrics); null without monitoring."
-  value       = try(aws_iam_role.monitor_job[0].arn, null)
-}
-
-output "monitor_log_group_name" {
-  description = "Name of the monitoring job's log group (/aws/batch/<name>-monitor); streams are monitor/default/<task id>. null without monitoring."
-  value       = try(aws_cloudwatch_log_group.monitor[0].name, null)
-}
-
-output "monitoring_rule_name" {
-  description = "Name of the EventBridge rule that submits the monitoring job on its schedule (<name>-monitor-schedule); null without monitoring."
-  value       = try(aws_cloudwatch_event_rule.monitor[0].name, null)
 }

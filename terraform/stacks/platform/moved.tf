@@ -69,3 +69,76 @@ moved {
   from = module.batch.aws_batch_job_definition.this[0]
   to   = module.batch.aws_batch_job_definition.this["scoring"]
 }
+
+# The monitoring job's definition: the observability module used to create it; now the batch
+# module does, from the monitoring module's job_definition (same name, <name>-monitor).
+moved {
+  from = module.observability.aws_batch_job_definition.monitor[0]
+  to   = module.batch.aws_batch_job_definition.this["monitor"]
+}
+
+# The monitoring job's log group, roles, schedule and alarms: out of observability.
+moved {
+  from = module.observability.aws_cloudwatch_log_group.monitor[0]
+  to   = module.monitoring.aws_cloudwatch_log_group.this[0]
+}
+
+moved {
+  from = module.observability.aws_iam_role.monitor_execution[0]
+  to   = module.monitoring.aws_iam_role.execution[0]
+}
+
+moved {
+  from = module.observability.aws_iam_role_policy.monitor_execution[0]
+  to   = module.monitoring.aws_iam_role_policy.execution[0]
+}
+
+moved {
+  from = module.observability.aws_iam_role.monitor_job[0]
+  to   = module.monitoring.aws_iam_role.job[0]
+}
+
+moved {
+  from = module.observability.aws_iam_role_policy.monitor_job[0]
+  to   = module.monitoring.aws_iam_role_policy.job[0]
+}
+
+moved {
+  from = module.observability.aws_cloudwatch_event_rule.monitor[0]
+  to   = module.monitoring.aws_cloudwatch_event_rule.this[0]
+}
+
+moved {
+  from = module.observability.aws_cloudwatch_event_target.monitor[0]
+  to   = module.monitoring.aws_cloudwatch_event_target.this[0]
+}
+
+moved {
+  from = module.observability.aws_iam_role.monitor_schedule[0]
+  to   = module.monitoring.aws_iam_role.schedule[0]
+}
+
+moved {
+  from = module.observability.aws_iam_role_policy.monitor_schedule[0]
+  to   = module.monitoring.aws_iam_role_policy.schedule[0]
+}
+
+moved {
+  from = module.observability.aws_cloudwatch_metric_alarm.monitoring["drift"]
+  to   = module.monitoring.aws_cloudwatch_metric_alarm.this["drift"]
+}
+
+moved {
+  from = module.observability.aws_cloudwatch_metric_alarm.monitoring["data-quality"]
+  to   = module.monitoring.aws_cloudwatch_metric_alarm.this["data-quality"]
+}
+
+moved {
+  from = module.observability.aws_cloudwatch_metric_alarm.monitoring["model-quality"]
+  to   = module.monitoring.aws_cloudwatch_metric_alarm.this["model-quality"]
+}
+
+moved {
+  from = module.observability.aws_cloudwatch_metric_alarm.monitoring["attribution"]
+  to   = module.monitoring.aws_cloudwatch_metric_alarm.this["attribution"]
+}

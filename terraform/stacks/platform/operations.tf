@@ -10,13 +10,13 @@ variable "batch_image_tag" {
 }
 
 variable "enable_monitoring" {
-  description = "Run model monitoring (`byo monitor run`) on a schedule as an AWS Batch job, with its alarms. Push the monitor image (monitor_image_tag) first: each scheduled run without it fails."
+  description = "Run model monitoring (`byo monitor run`) on a schedule as an AWS Batch job, with its alarms. Push the operators image (monitor_image_tag) first: each scheduled run without it fails."
   type        = bool
   default     = true
 }
 
 variable "monitor_image_tag" {
-  description = "Tag of the monitor image (operators/Dockerfile) in the platform's ECR repository that the monitoring job runs."
+  description = "Tag of the operators image (operators/Dockerfile) in the platform's ECR repository that the monitoring job runs."
   type        = string
   default     = "0.1.0"
 }
@@ -66,58 +66,72 @@ module "batch" {
   job_table_arn      = module.storage.job_table_arn
   endpoint_arns      = [module.endpoint.endpoint_arn]
 
-  job_definitions = {
-    scoring = {
-      image                = "${module.ecr.repository_urls["batch-processor"]}:${var.batch_image_tag}"
-      image_repository_arn = module.ecr.repository_arns["batch-processor"]
-      # The trigger submits each object's coordinates as job parameters. The image's ENTRYPOINT is
-      # `python -m batch_processor.job`; the command only adds its arguments.
-      command = [
-        "--bucket", "Ref::bucket", "--key", "Ref::key", "--etag", "Ref::etag", "--version-id", "Ref::version",
-        "--shards", "Ref::shards",
-      ]
-      environment = {
-        BYO_DATA_BUCKET   = module.storage.bucket_name
-        BYO_JOB_TABLE     = module.storage.job_table_name
-        BYO_ENDPOINT_NAME = module.endpoint.endpoint_name
-        BYO_DATA_PREFIXES = jsonencode(module.storage.prefixes)
+  job_definitions = merge(
+    {
+      scoring = {
+        image                = "${module.ecr.repository_urls["batch-processor"]}:${var.batch_image_tag}"
+        image_repository_arn = module.ecr.repository_arns["batch-processor"]
+        # The trigger submits each object's coordinates as job parameters. The image's ENTRYPOINT is
+        # `python -m batch_processor.job`; the command only adds its arguments.
+        command = [
+          "--bucket", "Ref::bucket", "--key", "Ref::key", "--etag", "Ref::etag", "--version-id", "Ref::version",
+          "--shards", "Ref::shards",
+        ]
+        environment = {
+          BYO_DATA_BUCKET   = module.storage.bucket_name
+          BYO_JOB_TABLE     = module.storage.job_table_name
+          BYO_ENDPOINT_NAME = module.endpoint.endpoint_name
+          BYO_DATA_PREFIXES = jsonencode(module.storage.prefixes)
+        }
       }
-    }
-  }
+    },
+    # The monitoring module's job (byo monitor run); its key names it <name>-monitor.
+    { for key, job in { monitor = module.monitoring.job_definition } : key => job if var.enable_monitoring },
+  )
   tags = var.tags
 }
 
 # ---------------------------------------------------------------------------------------------
-# Alarms, notifications, the dashboard and the scheduled model monitoring
+# Scheduled model monitoring: `byo monitor run` on the Batch queue, its roles and alarms
+# ---------------------------------------------------------------------------------------------
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  create               = var.enable_monitoring
+  name                 = var.name
+  kms_key_arn          = module.kms.key_arn
+  endpoint_name        = module.endpoint.endpoint_name
+  image                = "${module.ecr.repository_urls["operators"]}:${var.monitor_image_tag}"
+  image_repository_arn = module.ecr.repository_arns["operators"]
+  job_queue_arn        = module.batch.job_queue_arn
+  job_definition_arn   = try(module.batch.job_definition_arns["monitor"], null)
+  sns_topic_arn        = module.observability.sns_topic_arn
+  data_bucket_name     = module.storage.bucket_name
+  data_bucket_arn      = module.storage.bucket_arn
+  data_prefixes        = module.storage.prefixes
+  capture_s3_uri       = local.capture_s3_uri
+  schedule_expression  = var.monitoring_schedule_expression
+  window               = var.monitoring_window
+  drift_threshold      = var.monitoring_drift_threshold
+  ndcg_threshold       = var.monitoring_ndcg_threshold
+  tags                 = var.tags
+}
+
+# ---------------------------------------------------------------------------------------------
+# Alarms, notifications and the dashboard
 # ---------------------------------------------------------------------------------------------
 module "observability" {
   source = "../../modules/observability"
 
   name                = var.name
-  kms_key_arn         = module.storage.kms_key_arn
+  kms_key_arn         = module.kms.key_arn
   alarm_emails        = var.alarm_emails
   endpoint_name       = module.endpoint.endpoint_name
   variant_names       = module.endpoint.variant_names
   batch_job_queue_arn = module.batch.job_queue_arn
   trigger_dlq_name    = module.trigger.dlq_name
-
-  # The hourly `byo monitor run` job on the scoring queue, its schedule and alarms.
-  monitoring = var.enable_monitoring ? {
-    job_queue_arn        = module.batch.job_queue_arn
-    image                = "${module.ecr.repository_urls["monitor"]}:${var.monitor_image_tag}"
-    image_repository_arn = module.ecr.repository_arns["monitor"]
-    data_bucket_name     = module.storage.bucket_name
-    capture_s3_uri       = local.capture_s3_uri
-    ground_truth_prefix  = module.storage.prefixes.ground_truth
-    monitoring_prefix    = module.storage.prefixes.monitoring
-    models_prefix        = module.storage.prefixes.models
-    schedule_expression  = var.monitoring_schedule_expression
-    window               = var.monitoring_window
-    drift_threshold      = var.monitoring_drift_threshold
-    ndcg_threshold       = var.monitoring_ndcg_threshold
-  } : null
-
-  tags = var.tags
+  monitoring          = module.monitoring.dashboard
+  tags                = var.tags
 }
 
 output "job_queue" {
@@ -142,15 +156,15 @@ output "dashboard_name" {
 
 output "alarm_names" {
   description = "CloudWatch alarm names by purpose (<variant>/5xx, <variant>/latency-p99, …, monitoring/drift, monitoring/data-quality, monitoring/model-quality, monitoring/attribution); byo deploy --blue-green rolls back on the 5XX and latency ones."
-  value       = module.observability.alarm_names
+  value       = merge(module.observability.alarm_names, module.monitoring.alarm_names)
 }
 
 output "monitor_job_definition" {
   description = "AWS Batch job definition ARN of the model-monitoring job (byo monitor run); null with enable_monitoring = false."
-  value       = module.observability.monitor_job_definition_arn
+  value       = try(module.batch.job_definition_arns["monitor"], null)
 }
 
 output "monitoring_rule" {
   description = "Name of the EventBridge rule that submits the model-monitoring job on its schedule; null with enable_monitoring = false."
-  value       = module.observability.monitoring_rule_name
+  value       = module.monitoring.rule_name
 }

@@ -325,6 +325,83 @@ run "absent_alarm_can_be_turned_off" {
   }
 }
 
+run "without_monitoring_the_dashboard_shows_no_monitoring" {
+  command = plan
+
+  assert {
+    condition     = length(output.alarm_names) == 8 && length([for k in keys(output.alarm_names) : k if startswith(k, "monitoring/")]) == 0
+    error_message = "only the endpoint, DLQ and Batch alarms exist"
+  }
+  assert {
+    condition     = length(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets) == 6
+    error_message = "the dashboard has no monitoring widgets"
+  }
+}
+
+run "dashboard_shows_drift_ndcg_and_violations" {
+  command = plan
+
+  variables {
+    monitoring = {
+      metric_namespace = "BYO/ModelMonitor"
+      drift_threshold  = 0.1
+      ndcg_threshold   = 0.9
+      alarm_arns = {
+        "monitoring/drift"         = "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:byo-scoring-monitor-drift"
+        "monitoring/data-quality"  = "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:byo-scoring-monitor-data-quality"
+        "monitoring/model-quality" = "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:byo-scoring-monitor-model-quality"
+        "monitoring/attribution"   = "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:byo-scoring-monitor-attribution"
+      }
+    }
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets) == 8
+    error_message = "two monitoring widgets join the six others"
+  }
+  assert {
+    condition = one([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.metrics
+      if w.properties.title == "Model monitoring: max feature drift and attribution NDCG"]) == [
+      ["BYO/ModelMonitor", "max_feature_baseline_drift", "Endpoint", "scoring", { stat = "Maximum", label = "max feature drift" }],
+      ["BYO/ModelMonitor", "feature_attribution_ndcg", "Endpoint", "scoring", { stat = "Minimum", label = "attribution NDCG" }],
+    ]
+    error_message = "the drift widget shows the max feature drift and the attribution NDCG"
+  }
+  assert {
+    condition = one([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.annotations.horizontal
+      if w.properties.title == "Model monitoring: max feature drift and attribution NDCG"]) == [
+      { label = "drift alarm", value = 0.1 }, { label = "NDCG alarm", value = 0.9 },
+    ]
+    error_message = "the drift widget marks both alarm thresholds"
+  }
+  assert {
+    condition = length(one([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.metrics
+    if w.properties.title == "Model monitoring: violations per run"])) == 3
+    error_message = "the violations widget shows data-quality, model-quality and attribution violations"
+  }
+  assert {
+    condition     = length(one([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.alarms if w.type == "alarm"])) == 12
+    error_message = "the alarm widget lists the monitoring alarms too"
+  }
+  assert {
+    condition     = length(output.alarm_names) == 8
+    error_message = "alarm_names keeps the module's own alarms; the monitoring module exports its own"
+  }
+}
+
+run "example_plans_the_topic_alarms_and_dashboard" {
+  command = plan
+
+  module {
+    source = "./examples/basic"
+  }
+
+  assert {
+    condition     = output.dashboard_name == "byo-scoring" && length(output.alarm_names) == 8
+    error_message = "the example creates the dashboard and the alarms of two variants, the DLQ and the Batch queue"
+  }
+}
+
 run "create_false_creates_nothing" {
   command = plan
 
