@@ -20,7 +20,10 @@ module "batch" {
       image                = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo/batch-processor:1.0.0"
       image_repository_arn = "arn:aws:ecr:eu-west-1:111122223333:repository/byo/batch-processor"
       # The trigger submits each object's coordinates as job parameters.
-      command = ["--bucket", "Ref::bucket", "--key", "Ref::key", "--etag", "Ref::etag", "--version-id", "Ref::version", "--shards", "Ref::shards"]
+      command = [
+        "--bucket", "Ref::bucket", "--key", "Ref::key", "--etag", "Ref::etag", "--version-id", "Ref::version",
+        "--shards", "Ref::shards",
+      ]
       environment = {
         BYO_DATA_BUCKET   = "byo-data-111122223333-eu-west-1"
         BYO_JOB_TABLE     = "byo-jobs"
