@@ -13,14 +13,6 @@ locals {
   tags           = merge({ Name = var.name }, var.tags)
   in_vpc         = length(var.subnet_ids) > 0 && length(var.security_group_ids) > 0
 
-  # Known at plan time (not read back from the resources) so the role policy is reviewable in a plan.
-  log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
-  dlq_arn       = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.dlq_name}"
-
-  # SubmitJob is authorised against the definition as named in the call and as its unrevisioned
-  # "…:job-definition/<name>" form, so the role must allow both.
-  job_definition_unrevisioned_arn = replace(var.job_definition_arn, "/:[0-9]+$/", "")
-
   environment = merge(
     {
       JOB_QUEUE             = var.job_queue_arn
@@ -30,73 +22,6 @@ locals {
       ARRAY_THRESHOLD_BYTES = tostring(var.array_threshold_bytes)
     },
     var.environment,
-  )
-
-  policy_statements = concat(
-    [
-      {
-        Sid      = "SubmitScoringJobs"
-        Effect   = "Allow"
-        Action   = ["batch:SubmitJob"]
-        Resource = [var.job_queue_arn, var.job_definition_arn, local.job_definition_unrevisioned_arn]
-      },
-      {
-        Sid      = "RecordJobs"
-        Effect   = "Allow"
-        Action   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
-        Resource = [var.job_table_arn]
-      },
-      {
-        # HeadObject (size decides single vs array job) is authorised by s3:GetObject.
-        Sid      = "ReadInputObjectMetadata"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject"]
-        Resource = ["${var.data_bucket_arn}/${var.input_prefix}*"]
-      },
-      {
-        Sid      = "WriteOwnLogs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = ["${local.log_group_arn}:*"]
-      },
-      {
-        Sid      = "DeadLetterFailedEvents"
-        Effect   = "Allow"
-        Action   = ["sqs:SendMessage"]
-        Resource = [local.dlq_arn]
-      },
-      {
-        # Decrypt the environment; encrypt messages for the KMS-encrypted DLQ.
-        Sid      = "UsePlatformKey"
-        Effect   = "Allow"
-        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-        Resource = [var.kms_key_arn]
-      },
-      {
-        # Active tracing: X-Ray has no resource-level permissions, AWS requires Resource "*".
-        Sid      = "WriteTraces"
-        Effect   = "Allow"
-        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-        Resource = ["*"]
-      },
-    ],
-    local.in_vpc ? [
-      {
-        # Lambda manages the function's network interfaces with the execution role; AWS requires
-        # Resource "*" for these EC2 actions (the role check at CreateFunction fails otherwise).
-        Sid    = "ManageVpcNetworkInterfaces"
-        Effect = "Allow"
-        Action = [
-          "ec2:CreateNetworkInterface",
-          "ec2:DescribeNetworkInterfaces",
-          "ec2:DescribeSubnets",
-          "ec2:DeleteNetworkInterface",
-          "ec2:AssignPrivateIpAddresses",
-          "ec2:UnassignPrivateIpAddresses",
-        ]
-        Resource = ["*"]
-      },
-    ] : [],
   )
 }
 
@@ -111,39 +36,6 @@ resource "aws_cloudwatch_log_group" "this" {
   kms_key_id        = var.kms_key_arn
 
   tags = merge(local.tags, { Name = local.log_group_name })
-}
-
-# ---------------------------------------------------------------------------------------------
-# Execution role: submit jobs, record them, read input metadata, log, dead-letter
-# ---------------------------------------------------------------------------------------------
-resource "aws_iam_role" "this" {
-  count = local.create ? 1 : 0
-
-  name        = local.function_name
-  description = "${var.name}: S3 trigger that submits Batch scoring jobs"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Effect    = "Allow"
-        Principal = { Service = "lambda.amazonaws.com" }
-        Action    = "sts:AssumeRole"
-      },
-    ]
-  })
-
-  tags = merge(local.tags, { Name = local.function_name })
-}
-
-resource "aws_iam_role_policy" "this" {
-  count = local.create ? 1 : 0
-
-  name = "${local.function_name}-permissions"
-  role = aws_iam_role.this[0].id
-  policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = local.policy_statements
-  })
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -163,6 +55,15 @@ resource "aws_sqs_queue" "this" {
 # ---------------------------------------------------------------------------------------------
 # Function
 # ---------------------------------------------------------------------------------------------
+# Plan and destroy work without the package (a machine that never built it keeps the hash in
+# state); an apply that creates or updates the function uploads it, and this says why it cannot.
+check "package_exists" {
+  assert {
+    condition     = fileexists(var.package_path)
+    error_message = "package_path ${var.package_path} does not exist: an apply that creates or updates the function needs it (the project builds it with `make lambda-package`); plan and destroy work without it."
+  }
+}
+
 resource "aws_lambda_function" "this" {
   count = local.create ? 1 : 0
 
@@ -171,7 +72,7 @@ resource "aws_lambda_function" "this" {
   description                    = "${var.name}: submits a Batch scoring job for each ${var.input_prefix}*${var.input_suffix} object"
   role                           = aws_iam_role.this[0].arn
   filename                       = var.package_path
-  source_code_hash               = filebase64sha256(var.package_path)
+  source_code_hash               = fileexists(var.package_path) ? filebase64sha256(var.package_path) : null
   handler                        = var.handler
   runtime                        = var.runtime
   timeout                        = var.timeout_seconds

@@ -117,6 +117,23 @@ run "no_variants_scale_nothing" {
   }
 }
 
+run "example_basic_plans" {
+  command = plan
+
+  module {
+    source = "./examples/basic"
+  }
+
+  assert {
+    condition     = output.resource_ids["champion"] == "endpoint/byo/variant/champion" && output.resource_ids["challenger"] == "endpoint/byo/variant/challenger"
+    error_message = "the example scales both variants of the endpoint"
+  }
+  assert {
+    condition     = output.policy_names["champion"] == "byo-champion-invocations-per-instance"
+    error_message = "each variant gets its target-tracking policy"
+  }
+}
+
 run "create_false_creates_nothing" {
   command = plan
 

@@ -298,6 +298,23 @@ run "flow_logs_off_needs_no_key" {
   }
 }
 
+run "example_basic_plans" {
+  command = plan
+
+  module {
+    source = "./examples/basic"
+  }
+
+  assert {
+    condition     = output.availability_zones == tolist(["us-east-1a", "us-east-1b"]) && length(output.private_subnet_ids) == 2
+    error_message = "the example spans the region's first two zones with one private subnet each"
+  }
+  assert {
+    condition     = output.flow_log_group_name == "/aws/vpc-flow-logs/byo"
+    error_message = "the example's flow logs go to the encrypted log group"
+  }
+}
+
 run "create_false_creates_nothing" {
   command = plan
 

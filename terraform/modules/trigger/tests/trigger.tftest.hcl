@@ -258,6 +258,37 @@ run "subnets_put_the_function_in_the_vpc" {
   }
 }
 
+run "a_missing_package_still_plans_and_the_check_says_why_apply_needs_it" {
+  command = plan
+
+  variables {
+    package_path = "tests/fixtures/not-built.zip"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].filename == "tests/fixtures/not-built.zip"
+    error_message = "the plan names the package the apply would upload"
+  }
+  expect_failures = [check.package_exists]
+}
+
+run "example_basic_plans" {
+  command = plan
+
+  module {
+    source = "./examples/basic"
+  }
+
+  variables {
+    package_path = "tests/fixtures/trigger.zip"
+  }
+
+  assert {
+    condition     = output.function_name == "byo-trigger" && output.dlq_name == "byo-trigger-dlq"
+    error_message = "the example creates the trigger function and its dead-letter queue"
+  }
+}
+
 run "create_false_creates_nothing" {
   command = plan
 
