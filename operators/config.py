@@ -15,7 +15,9 @@ import json
 import os
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from dotenv import dotenv_values
@@ -68,47 +70,79 @@ def terraform_outputs(stack_dir: Path, target: str) -> dict[str, Any]:
     return outputs
 
 
-class Settings:
-    """Settings resolved in the documented order; `get(name)` for one, `require` to insist."""
+class StackOutputsReader:
+    """The stack's outputs, read on first use and then kept: reading them may run `terraform
+    output`. A Settings and the copies made from it share one reader."""
 
-    def __init__(
-        self,
-        options: Mapping[str, Any] | None = None,
-        env: Mapping[str, str] | None = None,
-        dotenv: Path | None = Path(".env"),
-        outputs_file: Path | None = None,
-    ) -> None:
-        self.options = {k: v for k, v in (options or {}).items() if v is not None}
-        self.env = os.environ if env is None else env
-        self.dotenv = (
-            {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
-            if dotenv is not None and dotenv.is_file()
-            else {}
-        )
-        self._outputs_file = outputs_file or self._lookup_raw("outputs")
+    def __init__(self, outputs_file: Path | None, stack_dir: Path, target: str) -> None:
+        self.source = (outputs_file, stack_dir, target)
         self._outputs: dict[str, Any] | None = None
+
+    def read(self) -> dict[str, Any]:
+        if self._outputs is None:
+            outputs_file, stack_dir, target = self.source
+            if outputs_file:
+                try:
+                    self._outputs = _plain(json.loads(outputs_file.read_text()))
+                except (OSError, json.JSONDecodeError) as exc:
+                    raise ConfigError(
+                        f"cannot read stack outputs from {outputs_file}: {exc}"
+                    ) from None
+            else:
+                self._outputs = terraform_outputs(stack_dir, target)
+        return self._outputs
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings resolved in the documented order; `get(name)` for one, `require` to insist.
+
+    A value: made once (the CLI makes it from its root options) and never written to. A command
+    that needs a variation takes a copy, `with_options(endpoint_name=...)`, which shares the
+    stack's outputs already read.
+    """
+
+    options: Mapping[str, Any] = field(default_factory=dict)  # CLI options; None: not given
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
+    dotenv: Path | None = Path(".env")
+    outputs_file: Path | None = None
+    stack: StackOutputsReader | None = field(default=None, repr=False, compare=False)
+    dotenv_entries: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        given = {k: v for k, v in self.options.items() if v is not None}
+        object.__setattr__(self, "options", MappingProxyType(given))
+        values = dotenv_values(self.dotenv) if self.dotenv and self.dotenv.is_file() else {}
+        object.__setattr__(
+            self,
+            "dotenv_entries",
+            MappingProxyType({k: v for k, v in values.items() if v is not None}),
+        )
+        outputs_file = self.outputs_file or self._lookup_raw("outputs")
+        source = (
+            Path(outputs_file) if outputs_file else None,
+            Path(self._lookup_raw("stack_dir") or DEFAULT_STACK_DIR),
+            self._lookup_raw("target") or "local",
+        )
+        if self.stack is None or self.stack.source != source:
+            object.__setattr__(self, "stack", StackOutputsReader(*source))
+
+    def with_options(self, **options: Any) -> Settings:
+        """A copy with these CLI options over the current ones (None: not given)."""
+        return replace(self, options={**self.options, **options})
 
     def _lookup_raw(self, name: str) -> str | None:
         key = f"BYO_{name.upper()}"
-        return self.env.get(key) or self.dotenv.get(key)
+        return self.env.get(key) or self.dotenv_entries.get(key)
 
     @property
     def outputs(self) -> dict[str, Any]:
-        if self._outputs is None:
-            if self._outputs_file:
-                path = Path(self._outputs_file)
-                try:
-                    self._outputs = _plain(json.loads(path.read_text()))
-                except (OSError, json.JSONDecodeError) as exc:
-                    raise ConfigError(f"cannot read stack outputs from {path}: {exc}") from None
-            else:
-                stack_dir = Path(self._lookup_raw("stack_dir") or DEFAULT_STACK_DIR)
-                self._outputs = terraform_outputs(stack_dir, self._lookup_raw("target") or "local")
-        return self._outputs
+        return self.stack.read()
 
     @property
     def outputs_source(self) -> str:
-        return str(self._outputs_file) if self._outputs_file else "the stack's Terraform outputs"
+        outputs_file = self.stack.source[0]
+        return str(outputs_file) if outputs_file else "the stack's Terraform outputs"
 
     def get(self, name: str, default: Any = None) -> Any:
         if self.options.get(name) is not None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from operators import config
 from operators.config import Settings
+from operators.deploy import default_rollback_alarms
 from operators.errors import ConfigError
-from operators.traffic import parse_weights
+from operators.traffic import parse_interval, parse_steps, parse_weights
 
 
 @pytest.fixture
@@ -56,6 +59,63 @@ def test_missing_setting_says_every_way_to_give_it(outputs):
 def test_unreadable_outputs_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read stack outputs"):
         Settings({}, {}, None, tmp_path / "absent.json").get("endpoint_name")
+
+
+def test_settings_are_a_value_no_command_can_change(outputs):
+    settings = Settings({"endpoint_name": "from-option"}, {}, None, outputs)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.options = {}
+    with pytest.raises(TypeError):
+        settings.options["endpoint_name"] = "changed"
+    assert settings.get("endpoint_name") == "from-option"
+
+
+def test_a_variation_is_a_copy_that_reads_the_stack_once(monkeypatch):
+    reads = []
+
+    def terraform_outputs(stack_dir, target):
+        reads.append((stack_dir, target))
+        return {"endpoint_name": "from-terraform", "job_table": "jobs"}
+
+    monkeypatch.setattr(config, "terraform_outputs", terraform_outputs)
+    settings = Settings({}, {}, None)
+    assert settings.get("endpoint_name") == "from-terraform"
+    copy = settings.with_options(endpoint_name="from-option")
+    assert copy.get("endpoint_name") == "from-option" and copy.get("job_table") == "jobs"
+    assert settings.get("endpoint_name") == "from-terraform"
+    assert settings.with_options(endpoint_name=None).get("endpoint_name") == "from-terraform"
+    assert reads == [(config.DEFAULT_STACK_DIR, "local")]
+
+
+def test_a_copy_with_other_outputs_reads_those(outputs, tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"endpoint_name": {"value": "other"}}))
+    settings = Settings({}, {}, None, outputs)
+    assert settings.get("endpoint_name") == "from-outputs"
+    assert dataclasses.replace(settings, outputs_file=other).get("endpoint_name") == "other"
+
+
+def test_shift_steps_and_interval_parse_or_say_what_they_expect():
+    assert parse_steps("10,50,100") == [10.0, 50.0, 100.0]
+    assert [parse_interval(t) for t in ("90s", "5m", "60", "1.5m")] == [90.0, 300.0, 60.0, 90.0]
+    with pytest.raises(ConfigError, match=r"comma-separated numbers, e\.g\. 10,50,100"):
+        parse_steps("10,,100")
+    with pytest.raises(ConfigError, match=r"e\.g\. 60s or 5m"):
+        parse_interval("1h")
+
+
+def test_blue_green_rolls_back_on_the_stacks_5xx_and_latency_alarms():
+    alarm_names = {
+        "variant-a/5xx": "byo-variant-a-5xx",
+        "variant-a/latency-p99": "byo-variant-a-latency-p99",
+        "variant-a/invocations-absent": "byo-variant-a-invocations-absent",
+        "monitoring/drift": "byo-monitoring-drift",
+    }
+    assert default_rollback_alarms(alarm_names) == [
+        "byo-variant-a-5xx",
+        "byo-variant-a-latency-p99",
+    ]
+    assert default_rollback_alarms(None) == []
 
 
 @pytest.mark.parametrize(
