@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,16 @@ VARIANT_FIELDS = (
     "ModelDataDownloadTimeoutInSeconds",
     "ContainerStartupHealthCheckTimeoutInSeconds",
 )
+
+
+# The stack's alarms (output alarm_names, keyed "<variant>/<kind>") that roll a blue/green
+# update back when none are named: every variant's server errors and p99 latency.
+ROLLBACK_ALARM_KINDS = ("/5xx", "/latency-p99")
+
+
+def default_rollback_alarms(alarm_names: Mapping[str, str] | None) -> list[str]:
+    """The names of the stack's 5XX and p99-latency alarms, from its alarm_names output."""
+    return [name for key, name in (alarm_names or {}).items() if key.endswith(ROLLBACK_ALARM_KINDS)]
 
 
 def blue_green(

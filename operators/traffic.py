@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,22 @@ def parse_weights(pairs: list[str]) -> dict[str, float]:
             raise ConfigError(f"variant {name!r} is given twice")
         weights[name] = weight
     return weights
+
+
+def parse_steps(text: str) -> list[float]:
+    """A shift's steps, "10,50,100" → [10.0, 50.0, 100.0]: the target's share after each, in %."""
+    try:
+        return [float(p) for p in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"{text!r}: comma-separated numbers, e.g. 10,50,100") from None
+
+
+def parse_interval(text: str) -> float:
+    """How long a shift watches each step: "90s", "5m" or "60" (seconds) → seconds."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(s|m)?", text)
+    if not match:
+        raise ConfigError(f"{text!r}: e.g. 60s or 5m")
+    return float(match.group(1)) * (60 if match.group(2) == "m" else 1)
 
 
 def live_variants(clients: Clients, endpoint: str) -> list[Variant]:

@@ -21,6 +21,7 @@ import xgboost as xgb
 
 from operators.errors import ConfigError
 from operators.monitoring import datasets, monitor
+from operators.pipeline.params import hyperparameters_from_json, resolve
 from operators.pipeline.training import binary_classification_metrics, fit, split
 from serving.artifact import MODEL_FILE, load_booster, write_tarball
 
@@ -259,3 +260,82 @@ def evaluate(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(monitor.dump(document))
     return evaluation
+
+
+# -- the steps as the SageMaker pipeline's jobs run them (`byo pipeline step …` in the operators
+# image): each input arrives as the directory SageMaker downloaded it to.
+def input_file(path: Path, pattern: str) -> Path:
+    """The one file a job's input directory holds (or the path itself)."""
+    if path.is_file():
+        return path
+    found = sorted(path.rglob(pattern))
+    if len(found) != 1:
+        raise ConfigError(f"{path}: expected one {pattern}, found {len(found)}")
+    return found[0]
+
+
+def process_job(
+    input_path: Path,
+    out_dir: Path,
+    *,
+    target: str,
+    train_fraction: float,
+    validation_fraction: float,
+    test_fraction: float,
+    seed: int,
+) -> dict[str, Any]:
+    """`process` over every CSV under input_path, its parameters checked as the pipeline's."""
+    values = resolve(
+        {
+            "TargetColumn": target,
+            "TrainFraction": train_fraction,
+            "ValidationFraction": validation_fraction,
+            "TestFraction": test_fraction,
+            "Seed": seed,
+        }
+    )
+    files = sorted(input_path.rglob("*.csv")) if input_path.is_dir() else [input_path]
+    schema = process(
+        files,
+        out_dir,
+        target=values["TargetColumn"],
+        train_fraction=values["TrainFraction"],
+        validation_fraction=values["ValidationFraction"],
+        test_fraction=values["TestFraction"],
+        seed=values["Seed"],
+    )
+    (out_dir / "rejected").mkdir(parents=True, exist_ok=True)  # an output SageMaker uploads
+    return schema
+
+
+def train_job(
+    train_input: Path,
+    validation_input: Path,
+    schema_input: Path,
+    hyperparameters_file: Path,
+    model_dir: Path,
+) -> dict[str, Any]:
+    """`train` as a SageMaker training job: the bare `xgboost-model` into model_dir
+    (/opt/ml/model), which SageMaker packs into model.tar.gz; hyperparameters as the job's
+    JSON hands them over."""
+    return train(
+        input_file(train_input, "*.csv"),
+        input_file(validation_input, "*.csv"),
+        input_file(schema_input, "schema.json"),
+        model_dir,
+        hyperparameters=hyperparameters_from_json(json.loads(hyperparameters_file.read_text())),
+        package=False,
+    )
+
+
+def evaluate_job(
+    model_input: Path, test_input: Path, train_input: Path, schema_input: Path, out_dir: Path
+) -> dict[str, Any]:
+    """`evaluate` over the files the job's input directories hold."""
+    return evaluate(
+        input_file(model_input, "model.tar.gz"),
+        input_file(test_input, "*.csv"),
+        input_file(train_input, "*.csv"),
+        input_file(schema_input, "schema.json"),
+        out_dir,
+    )
