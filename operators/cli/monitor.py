@@ -1,27 +1,34 @@
-"""`byo monitor …`: the click layer over operators.monitoring (parse, call, print)."""
+"""`byo monitor …`: baselines, the checks over a window of captured traffic, drift scenarios."""
 
 from __future__ import annotations
 
 import functools
-import json
 from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from operators.aws import Clients
+from operators.cli.options import (
+    console,
+    endpoint_option,
+    err_console,
+    json_option,
+    print_json,
+    table,
+)
 from operators.config import Settings
-from operators.errors import ByoError, ConfigError
+from operators.errors import ByoError
+from operators.layout import Layout
 from operators.monitoring import bias, scenarios
-
-if TYPE_CHECKING:  # checks imports xgboost and scikit-learn: only when a command runs
-    from operators.monitoring.monitor import CheckResult, Monitor, Window
-
-console = Console()
-err_console = Console(stderr=True)
+from operators.monitoring.monitor import (
+    CheckResult,
+    Monitor,
+    Window,
+    install_registered_baseline,
+    parse_window,
+)
 
 
 @click.group("monitor")
@@ -31,12 +38,10 @@ def monitor_group() -> None:
 
 
 def monitor_for(settings: Settings, endpoint: str | None, out_dir: Path | None) -> Monitor:
-    from operators.monitoring.monitor import Monitor
-
-    settings.options["endpoint_name"] = endpoint
+    settings = settings.with_options(endpoint_name=endpoint)
     return Monitor(
         Clients(),
-        bucket=settings.require("data_bucket"),
+        layout=Layout.from_settings(settings),
         endpoint=settings.require("endpoint_name", "--endpoint"),
         capture_uri=settings.require("data_capture_s3_uri"),
         out_dir=out_dir,
@@ -48,16 +53,14 @@ def common_options(window: bool = True):
 
     def decorate(command):
         options = [
-            click.option(
-                "--endpoint", help="Endpoint [env BYO_ENDPOINT_NAME; stack output endpoint_name]."
-            ),
+            endpoint_option(),
             click.option(
                 "--out",
                 "out_dir",
                 type=click.Path(file_okay=False, path_type=Path),
                 help="Also write the result files under this directory.",
             ),
-            click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON."),
+            json_option(),
         ]
         if window:
             options += [
@@ -83,8 +86,6 @@ def common_options(window: bool = True):
 
 
 def window_of(window: str, since, until) -> Window:
-    from operators.monitoring.monitor import Window, parse_window
-
     if since or until:
         return Window(
             since.replace(tzinfo=UTC) if since else None,
@@ -98,20 +99,31 @@ def window_of(window: str, since, until) -> Window:
 
 def print_results(results: list[CheckResult], as_json: bool, fail_on_violations: bool) -> None:
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in results], indent=2, default=str))
+        print_json([r.as_dict() for r in results])
     else:
-        table = Table(title="monitoring", title_justify="left")
-        for column in ("check", "status", "violations", "summary"):
-            table.add_column(column)
-        for result in results:
-            style = {"violations": "bold red", "not evaluated": "yellow"}.get(result.status)
-            summary = ", ".join(
-                f"{k}={v}" for k, v in result.summary.items() if not isinstance(v, (dict, list))
+        console.print(
+            table(
+                "monitoring",
+                ["check", "status", "violations", "summary"],
+                [
+                    (
+                        r.check,
+                        r.status,
+                        str(len(r.violations)),
+                        ", ".join(
+                            f"{k}={v}"
+                            for k, v in r.summary.items()
+                            if not isinstance(v, (dict, list))
+                        ),
+                    )
+                    for r in results
+                ],
+                styles=[
+                    {"violations": "bold red", "not evaluated": "yellow"}.get(r.status)
+                    for r in results
+                ],
             )
-            table.add_row(
-                result.check, result.status, str(len(result.violations)), summary, style=style
-            )
-        console.print(table)
+        )
         for result in results:
             for violation in result.violations:
                 where = violation.get("feature_name") or violation.get("metric_name") or ""
@@ -152,23 +164,6 @@ def check_command(name: str):
         return command
 
     return decorate
-
-
-def install_registered_baseline(monitor: Monitor, group: str, version: int) -> dict[str, Any]:
-    """The drift-check baselines a model version was registered with, as the monitor's."""
-    from operators import registry
-
-    package = registry.find(monitor.clients, group, version)
-    statistics = package["drift_check_baselines"].get("ModelDataQuality", {}).get("Statistics", {})
-    uri = statistics.get("S3Uri", "")
-    if not uri.endswith("data-quality/statistics.json"):
-        raise ConfigError(
-            f"version {version} was registered without drift-check baselines (byo pipeline run "
-            "registers them): use byo monitor baseline --data <training CSV> instead"
-        )
-    return monitor.install_baseline_from(
-        uri.removesuffix("data-quality/statistics.json"), package["model_data_url"]
-    )
 
 
 @monitor_group.command("baseline")
@@ -247,7 +242,7 @@ def baseline_cmd(
             ndcg_threshold=ndcg_threshold,
         )
     if as_json:
-        click.echo(json.dumps(created, indent=2))
+        print_json(created)
         return
     manifest = created["manifest"]
     console.print(
@@ -357,19 +352,23 @@ def scenarios_cmd(
         progress=(lambda line: None) if as_json else err_console.print,
     )
     if as_json:
-        click.echo(json.dumps(outcome.as_dict(), indent=2, default=str))
+        print_json(outcome.as_dict())
     else:
-        table = Table(title=f"scenarios ({rows} rows each)", title_justify="left")
-        for column in ("scenario", "expected", "fired", "as expected"):
-            table.add_column(column)
-        for item in outcome.scenarios:
-            table.add_row(
-                item.name,
-                ", ".join(item.expected) or "nothing",
-                ", ".join(item.fired) or "nothing",
-                "yes" if item.as_expected else "[bold red]no[/]",
+        console.print(
+            table(
+                f"scenarios ({rows} rows each)",
+                ["scenario", "expected", "fired", "as expected"],
+                [
+                    (
+                        item.name,
+                        ", ".join(item.expected) or "nothing",
+                        ", ".join(item.fired) or "nothing",
+                        "yes" if item.as_expected else "[bold red]no[/]",
+                    )
+                    for item in outcome.scenarios
+                ],
             )
-        console.print(table)
+        )
         console.print(f"report: {outcome.report}", highlight=False)
     if not all(item.as_expected for item in outcome.scenarios):
         raise ByoError("some scenarios did not fire the checks they should (see the report)")

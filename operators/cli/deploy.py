@@ -1,0 +1,96 @@
+"""`byo deploy`: serve a registered version as a variant of the endpoint."""
+
+from __future__ import annotations
+
+import click
+
+from operators import deploy
+from operators.aws import Clients
+from operators.cli.options import console, endpoint_option, json_option, print_json
+from operators.config import Settings
+
+
+@click.command("deploy")
+@click.argument("version", type=click.IntRange(min=1))
+@click.option("--variant", required=True, help="Variant to serve it (new or existing).")
+@click.option(
+    "--weight",
+    type=click.FloatRange(min=0),
+    help="Its traffic weight (default: kept for an existing variant, 1 for a new one).",
+)
+@click.option("--instances", type=click.IntRange(min=1), help="Its instance count.")
+@endpoint_option()
+@click.option(
+    "--blue-green",
+    is_flag=True,
+    help="On AWS: let SageMaker move the endpoint "
+    "blue/green (canary first) and roll back on the alarms.",
+)
+@click.option("--canary-percent", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option(
+    "--canary-wait",
+    "canary_wait_s",
+    type=click.IntRange(min=0),
+    default=300,
+    show_default=True,
+    help="Seconds the canary serves before the rest moves.",
+)
+@click.option(
+    "--termination-wait",
+    "termination_wait_s",
+    type=click.IntRange(min=0),
+    default=300,
+    show_default=True,
+    help="Seconds the old fleet is kept afterwards.",
+)
+@click.option(
+    "--rollback-alarm",
+    "rollback_alarms",
+    multiple=True,
+    help="Alarm that rolls the update back (repeatable; default: the stack's 5XX and "
+    "p99-latency alarms).",
+)
+@json_option()
+@click.pass_obj
+def deploy_cmd(
+    settings: Settings,
+    version: int,
+    variant: str,
+    weight: float | None,
+    instances: int | None,
+    endpoint: str | None,
+    blue_green: bool,
+    canary_percent: int,
+    canary_wait_s: int,
+    termination_wait_s: int,
+    rollback_alarms: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Serve approved model VERSION as VARIANT (other variants and data capture are kept)."""
+    settings = settings.with_options(endpoint_name=endpoint)
+    deployment_config = None
+    if blue_green:
+        alarms = list(rollback_alarms) or deploy.default_rollback_alarms(
+            settings.get("alarm_names")
+        )
+        deployment_config = deploy.blue_green(
+            canary_percent, canary_wait_s, termination_wait_s, alarms
+        )
+    result = deploy.deploy(
+        Clients(),
+        endpoint=settings.require("endpoint_name", "--endpoint"),
+        group=settings.require("model_package_group"),
+        version=version,
+        variant=variant,
+        role_arn=settings.require("sagemaker_execution_role_arn"),
+        weight=weight,
+        instances=instances,
+        deployment_config=deployment_config,
+    )
+    if as_json:
+        print_json(result)
+    else:
+        console.print(
+            f"version {version} serves as {variant} on {result['endpoint']} "
+            f"(config {result['endpoint_config']}, was {result['previous_config']})"
+        )
