@@ -18,9 +18,12 @@ locals {
       initial_weight         = weight
     }
   }
-  initial_model_path = coalesce(var.initial_model_path, "${path.root}/../../../build/model/model.tar.gz")
-  trigger_package    = coalesce(var.trigger_package_path, "${path.root}/../../../build/lambda/trigger.zip")
-  capture_s3_uri     = "s3://${module.storage.bucket_name}/${trimsuffix(module.storage.prefixes.captures, "/")}"
+  capture_s3_uri = "s3://${module.storage.bucket_name}/${trimsuffix(module.storage.prefixes.captures, "/")}"
+
+  # The model's content addresses its key. Without the file (a checkout that never trained, a CI
+  # machine destroying the stack) plan and destroy still evaluate: the key says it is missing,
+  # and the check initial_model_exists says that an apply needs it.
+  initial_model_digest = fileexists(var.initial_model_path) ? filesha256(var.initial_model_path) : "model-file-not-found"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -63,10 +66,17 @@ module "ecr" {
 # The first model version the endpoint serves; later versions are the operators' (byo deploy).
 resource "aws_s3_object" "initial_model" {
   bucket = module.storage.bucket_name
-  key    = "${module.storage.prefixes.models}initial/${filesha256(local.initial_model_path)}/model.tar.gz"
-  source = local.initial_model_path
+  key    = "${module.storage.prefixes.models}initial/${local.initial_model_digest}/model.tar.gz"
+  source = var.initial_model_path
   # The bucket's default SSE-KMS applies; the key is content-addressed, so the object never changes.
   kms_key_id = module.kms.key_arn
+}
+
+check "initial_model_exists" {
+  assert {
+    condition     = fileexists(var.initial_model_path)
+    error_message = "initial_model_path ${var.initial_model_path} does not exist: apply uploads it as the endpoint's first model (`make model` builds it), and fails without it; plan and destroy work without it."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -127,7 +137,7 @@ module "trigger" {
   source = "../../modules/trigger"
 
   name               = var.name
-  package_path       = local.trigger_package
+  package_path       = var.trigger_package_path
   data_bucket_name   = module.storage.bucket_name
   data_bucket_arn    = module.storage.bucket_arn
   input_prefix       = module.storage.prefixes.input

@@ -86,15 +86,23 @@ variable "enable_pipeline" {
 }
 
 variable "initial_model_path" {
-  description = "Local model.tar.gz the endpoint starts with; null uses build/model/model.tar.gz (`make model`)."
+  description = "Local model.tar.gz the endpoint starts with (`make` passes build/model/model.tar.gz, which `make model` builds). Plan and destroy work while the file does not exist; apply uploads it."
   type        = string
-  default     = null
+
+  validation {
+    condition     = endswith(var.initial_model_path, ".tar.gz")
+    error_message = "initial_model_path must point to a model.tar.gz (the SageMaker model artifact), e.g. build/model/model.tar.gz from `make model`."
+  }
 }
 
 variable "trigger_package_path" {
-  description = "Zip of the trigger Lambda; null uses build/lambda/trigger.zip (`make lambda-package`)."
+  description = "Zip of the trigger Lambda (`make` passes build/lambda/trigger.zip, which `make lambda-package` builds). Plan and destroy work while the file does not exist; an apply that creates or updates the function uploads it."
   type        = string
-  default     = null
+
+  validation {
+    condition     = endswith(var.trigger_package_path, ".zip")
+    error_message = "trigger_package_path must point to the trigger's .zip package, e.g. build/lambda/trigger.zip from `make lambda-package`."
+  }
 }
 
 variable "force_destroy" {

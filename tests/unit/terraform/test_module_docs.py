@@ -1,7 +1,9 @@
-"""Every module and the stack: variables typed and described, outputs described, all in README."""
+"""Every module and the stack: variables typed and described, outputs described, all in README;
+every module has the standard files and an examples/basic that its tests plan and README shows."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import hcl2
@@ -9,9 +11,13 @@ import pytest
 
 from tests.helpers.paths import REPO
 
-MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
+MODULE_FILES = ("main.tf", "iam.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
 MODULES = sorted(p for p in (REPO / "terraform" / "modules").iterdir() if p.is_dir())
 ROOTS = [*MODULES, REPO / "terraform" / "stacks" / "platform"]
+
+
+# A top-level module block of an example, as terraform fmt writes it.
+MODULE_BLOCK = re.compile(r'^module "[^"]+" \{\n.*?^\}\n', re.MULTILINE | re.DOTALL)
 
 
 def unquote(value: str) -> str:
@@ -42,6 +48,23 @@ def test_module_has_the_standard_files_and_tests(module: Path):
     missing = [name for name in MODULE_FILES if not (module / name).is_file()]
     assert not missing, f"{module.name} lacks {missing}"
     assert list((module / "tests").glob("*.tftest.hcl")), f"{module.name} has no terraform tests"
+
+
+@pytest.mark.parametrize("module", MODULES, ids=ids(MODULES))
+def test_module_has_an_example_that_its_tests_plan_and_its_readme_shows(module: Path):
+    example = module / "examples" / "basic" / "main.tf"
+    assert example.is_file(), f"{module.name} has no examples/basic/main.tf"
+    calls = MODULE_BLOCK.findall(example.read_text())
+    assert any('source = "../.."' in call for call in calls), (
+        f'{module.name}\'s example does not call the module (source = "../..")'
+    )
+    tests = "".join(path.read_text() for path in (module / "tests").glob("*.tftest.hcl"))
+    assert re.search(r'source\s*=\s*"\./examples/basic"', tests), (
+        f"no run in {module.name}'s tests plans examples/basic"
+    )
+    readme = (module / "README.md").read_text()
+    missing = [call.splitlines()[0] for call in calls if call not in readme]
+    assert not missing, f"{module.name}/README.md's usage lacks the example's {missing}"
 
 
 @pytest.mark.parametrize("root", ROOTS, ids=ids(ROOTS))
