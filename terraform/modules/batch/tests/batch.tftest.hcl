@@ -717,6 +717,8 @@ run "a_job_with_its_own_roles_and_log_group" {
   }
   assert {
     condition = (jsondecode(aws_batch_job_definition.this["monitor"].container_properties).networkConfiguration.assignPublicIp == "DISABLED"
+      && jsondecode(aws_batch_job_definition.this["monitor"].container_properties).fargatePlatformConfiguration.platformVersion == "LATEST"
+      && aws_batch_job_definition.this["monitor"].type == "container"
       && aws_batch_job_definition.this["monitor"].platform_capabilities == toset(["FARGATE"]) && aws_batch_job_definition.this["monitor"].propagate_tags
     && aws_batch_job_definition.this["monitor"].tags["Name"] == "byo-monitor" && aws_batch_job_definition.this["monitor"].tags["team"] == "ml")
     error_message = "every job runs on the compute environment's platform, privately, with the module's tags"
