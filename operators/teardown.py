@@ -20,6 +20,11 @@ from operators.aws import Clients
 from operators.config import DEFAULT_STACK_DIR, Settings, terraform_env
 from operators.errors import ByoError, ConfigError
 
+# What `make` passes the stack (its initial_model_path and trigger_package_path).
+STACK_FILES = {
+    "initial_model_path": Path("build/model/model.tar.gz"),
+    "trigger_package_path": Path("build/lambda/trigger.zip"),
+}
 MODULES_BUT_STORAGE = (
     "module.network",
     "module.ecr",
@@ -27,6 +32,8 @@ MODULES_BUT_STORAGE = (
     "module.autoscaling",
     "module.batch",
     "module.trigger",
+    "module.registry",
+    "module.monitoring",
     "module.observability",
     "aws_s3_object.initial_model",
 )
@@ -156,10 +163,14 @@ def destroy_stack(settings: Settings, keep_data: bool) -> None:
         "-var",
         f"emulator={'true' if target == 'local' else 'false'}",
     ]
+    # The stack takes its file paths as variables; destroy needs neither file to exist.
+    env = terraform_env(stack_dir, target)
+    root = stack_dir.resolve().parents[2]
+    for name, default in STACK_FILES.items():
+        if f"TF_VAR_{name}" not in env:
+            args += ["-var", f"{name}={root / default}"]
     if keep_data:
         args += [f"-target={t}" for t in MODULES_BUT_STORAGE]
-    result = subprocess.run(
-        args, env=terraform_env(stack_dir, target), capture_output=True, text=True, timeout=3600
-    )
+    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=3600)
     if result.returncode != 0:
         raise ByoError(f"terraform destroy failed: {result.stderr.strip()[-1500:]}")

@@ -123,6 +123,6 @@ def test_operators_image_installs_the_pinned_project_and_runs_byo_as_non_root():
 def test_monitor_job_command_is_the_arguments_of_the_byo_entry_point():
     """Batch's command replaces the image's CMD, not its ENTRYPOINT: repeating `byo` in the
     command would run `byo byo monitor run`."""
-    main = (REPO / "terraform" / "modules" / "observability" / "main.tf").read_text()
-    command = re.search(r"monitor_command\s*=.*?\[(.*?)\]", main).group(1)
+    outputs = (REPO / "terraform" / "modules" / "monitoring" / "outputs.tf").read_text()
+    command = re.search(r"^\s*command\s*=\s*\[(.*?)\]", outputs, re.M).group(1)
     assert [c.strip().strip('"') for c in command.split(",")][:2] == ["monitor", "run"]
