@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from batch_processor.package import build_trigger_zip
 from operators.cli import cli
 from operators.terraform import write_cli_config
-from sample.train import load_model_tarball
-from tests.conftest import REPO
+from serving.artifact import load_booster
+from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.e2e
 
@@ -168,7 +168,7 @@ def check_serving_through_the_stack(emulator, outputs: dict, trained_model) -> N
     )
     assert response["InvokedProductionVariant"] in outputs["variant_names"]
     served = np.array([float(x) for x in response["Body"].read().split()])
-    expected = load_model_tarball(trained_model.model_path).predict(
+    expected = load_booster(trained_model.model_path).predict(
         xgb.DMatrix(np.loadtxt(sample, delimiter=",", ndmin=2))
     )
     np.testing.assert_allclose(served, expected, rtol=1e-6)
