@@ -106,7 +106,7 @@ class Settings:
     env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
     dotenv: Path | None = Path(".env")
     outputs_file: Path | None = None
-    stack: StackOutputsReader | None = field(default=None, repr=False, compare=False)
+    outputs_reader: StackOutputsReader | None = field(default=None, repr=False, compare=False)
     dotenv_entries: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -124,8 +124,8 @@ class Settings:
             Path(self._lookup_raw("stack_dir") or DEFAULT_STACK_DIR),
             self._lookup_raw("target") or "local",
         )
-        if self.stack is None or self.stack.source != source:
-            object.__setattr__(self, "stack", StackOutputsReader(*source))
+        if self.outputs_reader is None or self.outputs_reader.source != source:
+            object.__setattr__(self, "outputs_reader", StackOutputsReader(*source))
 
     def with_options(self, **options: Any) -> Settings:
         """A copy with these CLI options over the current ones (None: not given)."""
@@ -137,11 +137,11 @@ class Settings:
 
     @property
     def outputs(self) -> dict[str, Any]:
-        return self.stack.read()
+        return self.outputs_reader.read()
 
     @property
     def outputs_source(self) -> str:
-        outputs_file = self.stack.source[0]
+        outputs_file = self.outputs_reader.source[0]
         return str(outputs_file) if outputs_file else "the stack's Terraform outputs"
 
     def get(self, name: str, default: Any = None) -> Any:
