@@ -195,10 +195,7 @@ def runs_cmd(settings: Settings, name: str | None, limit: int, as_json: bool) ->
 
 # -- the SageMaker pipeline ---------------------------------------------------------------
 def sagemaker_target(settings: Settings, name: str | None, role_arn: str | None):
-    urls = settings.get("ecr_repository_urls") or {}
-    operator_image = settings.get("operator_image") or (
-        f"{urls['monitor']}:latest" if "monitor" in urls else None
-    )
+    operator_image = settings.get("operator_image")
     if not operator_image:
         raise ConfigError(
             "no operator image: set BYO_OPERATOR_IMAGE or apply the stack (output operator_image)"
