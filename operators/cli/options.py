@@ -92,7 +92,8 @@ def registry_table(title: str, packages: list[dict[str, Any]]) -> Table:
 def guarded(run: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
     """Run `run(*args, **kwargs)` and return the exit code: an expected failure is one line on
     stderr, never a traceback (1 runtime failure, 2 usage or configuration, 130 interrupted).
-    An int `run` returns is its exit code (click's main returns the code of a `ctx.exit(n)`)."""
+    An int `run` returns is its exit code (click's main returns the code of a `ctx.exit(n)`).
+    Errors are never wrapped (soft_wrap): one line, whatever the terminal's width."""
     try:
         result = run(*args, **kwargs)
     except (click.exceptions.Abort, KeyboardInterrupt):
@@ -102,7 +103,7 @@ def guarded(run: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
         exc.show()
         return exc.exit_code
     except ByoError as exc:
-        err_console.print(f"error: {exc}", style="red", markup=False)
+        err_console.print(f"error: {exc}", style="red", markup=False, soft_wrap=True)
         return exc.exit_code
     except EndpointConnectionError as exc:
         err_console.print(
@@ -110,6 +111,7 @@ def guarded(run: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
             "running (make emulator-up), or AWS_ENDPOINT_URL wrong?",
             style="red",
             markup=False,
+            soft_wrap=True,
         )
         return 1
     except NoCredentialsError:
@@ -118,6 +120,7 @@ def guarded(run: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
             "(the emulator takes any)",
             style="red",
             markup=False,
+            soft_wrap=True,
         )
         return 2
     except ClientError as exc:  # an AWS error no command expected: its code and message
@@ -126,6 +129,7 @@ def guarded(run: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
             f"error: AWS {exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}",
             style="red",
             markup=False,
+            soft_wrap=True,
         )
         return 1
     return result if isinstance(result, int) else 0

@@ -15,7 +15,6 @@ from operators.cli import LazyCommand, LazyGroup
 from operators.cli.options import console, err_console, json_option, print_json, table
 from operators.config import Settings
 from operators.errors import CheckFailed, ConfigError
-from operators.layout import Layout
 from operators.pipeline import definition, params, runner
 
 
@@ -194,34 +193,6 @@ def runs_cmd(settings: Settings, name: str | None, limit: int, as_json: bool) ->
 
 
 # -- the SageMaker pipeline ---------------------------------------------------------------
-def sagemaker_target(settings: Settings, name: str | None, role_arn: str | None):
-    operator_image = settings.get("operator_image")
-    if not operator_image:
-        raise ConfigError(
-            "no operator image: set BYO_OPERATOR_IMAGE or apply the stack (output operator_image)"
-        )
-    settings = settings.with_options(pipeline_role_arn=role_arn)
-    layout = Layout.from_settings(settings)
-    group = settings.get("compute_security_group_id")
-    return definition.Target(
-        name=runner.pipeline_name(settings, name),
-        region=settings.get("region") or Clients().region,
-        bucket=layout.bucket,
-        group=settings.require("model_package_group"),
-        role_arn=settings.get("pipeline_role_arn")
-        or settings.require("sagemaker_execution_role_arn", "--role-arn"),
-        serving_image=settings.require("serving_image"),
-        operator_image=operator_image,
-        endpoint=settings.require("endpoint_name"),
-        kms_key_arn=settings.get("kms_key_arn"),
-        subnets=tuple(settings.get("private_subnet_ids") or ()),
-        security_group_ids=(group,) if group else (),
-        models_prefix=layout.models,
-        pipelines_prefix=layout.pipelines,
-        endpoint_role_arn=settings.get("sagemaker_execution_role_arn"),
-    )
-
-
 @pipeline_group.command("definition")
 @name_option
 @role_option
@@ -238,7 +209,9 @@ def definition_cmd(
     """The SageMaker Pipelines definition (JSON) of the same pipeline, built with the sagemaker
     SDK: processing, training (built-in XGBoost), evaluation, the AUC condition, registration and
     the deploy step. Makes no AWS call."""
-    document = definition.definition(sagemaker_target(settings, name, role_arn))
+    document = definition.definition(
+        definition.Target.from_settings(settings, name, role_arn, Clients().region)
+    )
     text = json.dumps(document, indent=2) + "\n"
     if out_file is None:
         click.echo(text, nl=False)
@@ -263,7 +236,9 @@ def upsert_cmd(
 ) -> None:
     """Create the pipeline in SageMaker, or update it to this definition."""
     result = definition.upsert(
-        Clients(), sagemaker_target(settings, name, role_arn), description=description
+        Clients(),
+        definition.Target.from_settings(settings, name, role_arn, Clients().region),
+        description=description,
     )
     if as_json:
         print_json(result)

@@ -29,8 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from operators.config import Settings
 from operators.errors import ByoError, ConfigError
+from operators.layout import Layout
 from operators.pipeline import params
+from operators.pipeline.runner import pipeline_name
 
 if TYPE_CHECKING:
     from sagemaker.workflow.pipeline import Pipeline
@@ -71,6 +74,39 @@ class Target:
     models_prefix: str = "models/"  # the endpoint's role reads models only from here
     pipelines_prefix: str = "pipelines/"
     endpoint_role_arn: str | None = None  # the models the deploy step creates run as this
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, name: str | None, role_arn: str | None, default_region: str
+    ) -> Target:
+        """The stack's pipeline: its bucket layout, registry, images, endpoint, key and network;
+        the role is --role-arn, else the stack's pipeline role, else the endpoint's."""
+        operator_image = settings.get("operator_image")
+        if not operator_image:
+            raise ConfigError(
+                "no operator image: set BYO_OPERATOR_IMAGE or apply the stack (output "
+                "operator_image)"
+            )
+        settings = settings.with_options(pipeline_role_arn=role_arn)
+        layout = Layout.from_settings(settings)
+        group = settings.get("compute_security_group_id")
+        return cls(
+            name=pipeline_name(settings, name),
+            region=settings.get("region") or default_region,
+            bucket=layout.bucket,
+            group=settings.require("model_package_group"),
+            role_arn=settings.get("pipeline_role_arn")
+            or settings.require("sagemaker_execution_role_arn", "--role-arn"),
+            serving_image=settings.require("serving_image"),
+            operator_image=operator_image,
+            endpoint=settings.require("endpoint_name"),
+            kms_key_arn=settings.get("kms_key_arn"),
+            subnets=tuple(settings.get("private_subnet_ids") or ()),
+            security_group_ids=(group,) if group else (),
+            models_prefix=layout.models,
+            pipelines_prefix=layout.pipelines,
+            endpoint_role_arn=settings.get("sagemaker_execution_role_arn"),
+        )
 
     @property
     def prefix(self) -> str:

@@ -11,9 +11,8 @@ import pytest
 
 from operators import config
 from operators.config import Settings
-from operators.deploy import default_rollback_alarms
 from operators.errors import ConfigError
-from operators.traffic import parse_interval, parse_steps, parse_weights
+from operators.traffic import parse_weights
 
 
 @pytest.fixture
@@ -93,29 +92,6 @@ def test_a_copy_with_other_outputs_reads_those(outputs, tmp_path):
     settings = Settings({}, {}, None, outputs)
     assert settings.get("endpoint_name") == "from-outputs"
     assert dataclasses.replace(settings, outputs_file=other).get("endpoint_name") == "other"
-
-
-def test_shift_steps_and_interval_parse_or_say_what_they_expect():
-    assert parse_steps("10,50,100") == [10.0, 50.0, 100.0]
-    assert [parse_interval(t) for t in ("90s", "5m", "60", "1.5m")] == [90.0, 300.0, 60.0, 90.0]
-    with pytest.raises(ConfigError, match=r"comma-separated numbers, e\.g\. 10,50,100"):
-        parse_steps("10,,100")
-    with pytest.raises(ConfigError, match=r"e\.g\. 60s or 5m"):
-        parse_interval("1h")
-
-
-def test_blue_green_rolls_back_on_the_stacks_5xx_and_latency_alarms():
-    alarm_names = {
-        "variant-a/5xx": "byo-variant-a-5xx",
-        "variant-a/latency-p99": "byo-variant-a-latency-p99",
-        "variant-a/invocations-absent": "byo-variant-a-invocations-absent",
-        "monitoring/drift": "byo-monitoring-drift",
-    }
-    assert default_rollback_alarms(alarm_names) == [
-        "byo-variant-a-5xx",
-        "byo-variant-a-latency-p99",
-    ]
-    assert default_rollback_alarms(None) == []
 
 
 @pytest.mark.parametrize(
