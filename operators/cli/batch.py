@@ -9,6 +9,8 @@ import click
 from operators import batch
 from operators.aws import Clients
 from operators.cli.options import console, json_option, print_json, table
+from operators.errors import ConfigError
+from operators.s3 import split_uri
 
 
 @click.group("batch")
@@ -51,7 +53,11 @@ def batch_run_cmd(
     as_json: bool,
 ) -> None:
     """Score s3://BUCKET/input/NAME.csv locally with the Batch job's own entry point."""
-    if not uri.startswith("s3://") or "/" not in uri.removeprefix("s3://"):
+    try:
+        _, key = split_uri(uri)
+    except ConfigError:
+        key = ""
+    if not key:
         raise click.BadParameter("expected s3://BUCKET/KEY", param_hint="URI")
     summary = batch.run_local(
         Clients(),

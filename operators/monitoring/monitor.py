@@ -27,14 +27,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import xgboost as xgb
-from botocore.exceptions import ClientError
 
 from operators import registry
 from operators.aws import Clients
 from operators.errors import ByoError, ConfigError
 from operators.layout import Layout
 from operators.monitoring import attribution, bias, data_quality, datasets, model_quality
-from operators.s3 import split_uri
+from operators.s3 import get_bytes, get_bytes_or_none, join_uri, split_uri
 from serving.artifact import load_booster
 
 METRIC_NAMESPACE = "BYO/ModelMonitor"
@@ -199,15 +198,10 @@ class Monitor:
             local = self.out_dir / key.removeprefix(self.monitoring_prefix)
             local.parent.mkdir(parents=True, exist_ok=True)
             local.write_bytes(body)
-        return f"s3://{self.bucket}/{key}"
+        return join_uri(self.bucket, key)
 
     def _get(self, key: str) -> bytes | None:
-        try:
-            return self.clients.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                return None
-            raise
+        return get_bytes_or_none(self.clients.s3, self.bucket, key)
 
     def _result_prefix(self, check: str, window: Window, prefix: str | None) -> str:
         if prefix is not None:
@@ -282,12 +276,9 @@ class Monitor:
         files: dict[str, Any] = {}
         manifest: dict[str, Any] | None = None
         for name in (*BASELINE_FILES, "manifest.json"):
-            try:
-                body = self.clients.s3.get_object(Bucket=bucket, Key=key + name)["Body"].read()
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                    continue
-                raise
+            body = get_bytes_or_none(self.clients.s3, bucket, key + name)
+            if body is None:
+                continue
             if name == "manifest.json":
                 manifest = json.loads(body)
             else:
@@ -295,7 +286,7 @@ class Monitor:
         if manifest is None or "data-quality/statistics.json" not in files:
             raise ConfigError(f"{source_uri} holds no baseline (no manifest.json or statistics)")
         model_bucket, model_key = split_uri(model_uri)
-        model_bytes = self.clients.s3.get_object(Bucket=model_bucket, Key=model_key)["Body"].read()
+        model_bytes = get_bytes(self.clients.s3, model_bucket, model_key)
         manifest = {**manifest, "installed_from": source_uri}
         return self.install_baseline(files, manifest, model_bytes)
 
@@ -345,7 +336,7 @@ class Monitor:
                     keys.append(obj["Key"])
 
         def read(key: str) -> list[Capture]:
-            body = self.clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+            body = get_bytes(self.clients.s3, bucket, key).decode()
             variant = key[len(prefix) :].split("/")[0]
             found = []
             for line in body.splitlines():
@@ -391,7 +382,7 @@ class Monitor:
                 if window.hour_may_overlap(hour):
                     keys.append(obj["Key"])
         for key in sorted(keys):
-            body = self.clients.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            body = get_bytes(self.clients.s3, self.bucket, key)
             for line in body.decode().splitlines():
                 if not line.strip():
                     continue
