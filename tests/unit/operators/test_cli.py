@@ -39,7 +39,7 @@ def test_help_lists_the_commands():
     assert "demo" not in listed  # the demo is `python -m operators.demo`, not a command
 
 
-@pytest.mark.parametrize("path", [[], ["pipeline"]])
+@pytest.mark.parametrize("path", [[], ["pipeline"], ["monitor"]])
 def test_the_command_map_says_what_each_command_says_of_itself(path):
     """The map's line is what `--help` lists without loading the command: it must be the
     command's own first sentence, and the command must be where the map says."""
