@@ -36,6 +36,7 @@ def run(data: Path) -> list[tuple[str, str, str]]:
         wait_ready(endpoint_url("127.0.0.1", port), proc=emulator)
         from operators.aws import Clients
         from operators.errors import ConfigError
+        from operators.layout import Layout
         from operators.pipeline.runner import Runner
 
         clients = Clients()
@@ -47,7 +48,7 @@ def run(data: Path) -> list[tuple[str, str, str]]:
                 runner = Runner(
                     clients,
                     name="bench",
-                    bucket="bench-pipeline",
+                    layout=Layout("bench-pipeline"),
                     group="bench",
                     image="byo/serving",
                     endpoint=None,
