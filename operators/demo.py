@@ -35,7 +35,8 @@ from operators.config import Settings
 from operators.errors import ByoError, ConfigError
 from operators.layout import Layout
 from operators.monitoring import scenarios
-from operators.monitoring.monitor import Monitor, Window, install_registered_baseline
+from operators.monitoring.captures import Window
+from operators.monitoring.monitor import Monitor, install_registered_baseline
 from operators.pipeline.runner import Runner
 from operators.s3 import Uploaded, get_bytes, split_uri, upload_content_addressed
 from operators.stack import StackOutputs

@@ -22,7 +22,7 @@ from typing import Any
 from operators.aws import Clients
 from operators.errors import ConfigError
 from operators.layout import Layout
-from operators.monitoring.monitor import Monitor, Window
+from operators.monitoring.captures import Window, read_captures
 from operators.s3 import join_uri
 
 LABEL = "Class"
@@ -104,8 +104,7 @@ def generate(
     labels = load_labels(labels_file) if labels_file else None
     by_hour: dict[str, list[str]] = defaultdict(list)
     counts: Counter = Counter()
-    monitor = Monitor(clients, layout=layout, endpoint=endpoint, capture_uri=capture_uri)
-    for capture in monitor.captures(Window(since, until)):
+    for capture in read_captures(clients.s3, capture_uri, endpoint, Window(since, until)):
         if labels is not None and not capture.rows:
             raise ConfigError(
                 "captures hold no input (capture mode Output only): the known "

@@ -24,13 +24,8 @@ from operators.config import Settings
 from operators.errors import ByoError
 from operators.layout import Layout
 from operators.monitoring import bias, scenarios
-from operators.monitoring.monitor import (
-    CheckResult,
-    Monitor,
-    Window,
-    install_registered_baseline,
-    parse_window,
-)
+from operators.monitoring.captures import Window, parse_window
+from operators.monitoring.monitor import CheckResult, Monitor, install_registered_baseline
 
 
 def monitor_for(settings: Settings, endpoint: str | None, out_dir: Path | None) -> Monitor:

@@ -43,9 +43,10 @@ from botocore.exceptions import ClientError
 from operators.errors import ByoError
 from operators.ground_truth import label_record, write_labels
 from operators.monitoring import datasets
+from operators.monitoring.captures import Window
 
-if TYPE_CHECKING:  # checks imports xgboost and scikit-learn: only when scenarios run
-    from operators.monitoring.monitor import CheckResult, Monitor, Window
+if TYPE_CHECKING:  # the monitor imports xgboost and scikit-learn: only when scenarios run
+    from operators.monitoring.monitor import CheckResult, Monitor
 
 POSITIVE_SHARE = 0.03
 ROWS_PER_REQUEST = 50
@@ -433,8 +434,7 @@ def run(
     progress: Callable[[str], None] = lambda line: None,
     capture_timeout_s: float = CAPTURE_TIMEOUT_S,
 ) -> Outcome:
-    from operators.monitoring import report
-    from operators.monitoring.monitor import Window
+    from operators.monitoring import report  # matplotlib: only when the report is drawn
 
     # Scenario traffic is a test: its metrics must not reach the alarms.
     monitor.publish_metrics = False

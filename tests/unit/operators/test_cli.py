@@ -68,7 +68,18 @@ def test_byo_help_imports_no_command_and_no_heavy_library():
 
 
 @pytest.mark.parametrize(
-    "module", ["status", "invoke", "model", "deploy", "traffic", "batch", "teardown"]
+    "module",
+    [
+        "status",
+        "invoke",
+        "model",
+        "deploy",
+        "traffic",
+        "batch",
+        "teardown",
+        "ground_truth",
+        "monitor",
+    ],
 )
 def test_everyday_commands_start_without_the_heavy_libraries(module):
     loaded = loaded_after(f"import operators.cli.{module}")

@@ -11,7 +11,7 @@ from scipy.stats import ks_2samp
 from sklearn.metrics import f1_score, fbeta_score, precision_score, recall_score, roc_auc_score
 
 from operators.monitoring import attribution, bias, data_quality, datasets, model_quality
-from operators.monitoring.monitor import parse_scores, parse_window
+from operators.monitoring.captures import parse_scores, parse_window
 
 
 def stats_of(**columns) -> dict:
