@@ -190,13 +190,17 @@ METRICS_DELAY_S = 2.0
 
 
 def rollout_story(
-    clients: Clients, settings: Settings, data_csv: Path, sample_csv: Path, work_dir: Path
+    clients: Clients,
+    settings: Settings,
+    monitor: Monitor,
+    data_csv: Path,
+    sample_csv: Path,
+    work_dir: Path,
 ) -> dict[str, Any]:
     """Model v2 end to end through the pipeline (byo pipeline run: process, train, evaluate,
     AUC condition, register approved, deploy as variant-b at weight 0), then shift 10→50→100
     with traffic during every step, send traffic, generate ground truth."""
-    endpoint = settings.require("endpoint_name")
-    layout = Layout.from_settings(settings)
+    endpoint = monitor.endpoint
     if "variant-b" in {v.name for v in traffic.live_variants(clients, endpoint)}:
         traffic.set_weights(clients, endpoint, {"variant-a": 1, "variant-b": 0})  # a re-run
     pipeline = Runner.from_settings(
@@ -243,19 +247,13 @@ def rollout_story(
     started = datetime.now(UTC)
     sent = invoke.send_rows(clients, endpoint, rows, inference_id_prefix="demo-")
     console.print(f"sent {sent.sent} requests: {dict(sent.per_variant)}")
-    monitor = Monitor(
-        clients,
-        layout=layout,
-        endpoint=endpoint,
-        capture_uri=settings.require("data_capture_s3_uri"),
-    )
     window = Window(since=started - timedelta(seconds=1), inference_id_prefix="demo-")
     scenarios.wait_for_captures(monitor, window, sent.sent, timeout_s=120)
     truth = ground_truth.generate(
         clients,
         capture_uri=monitor.capture_uri,
         endpoint=endpoint,
-        layout=layout,
+        layout=monitor.layout,
         labels_file=data_csv,
         accuracy=0.9,
         seed=1,
@@ -268,17 +266,11 @@ def rollout_story(
 
 
 def monitoring_story(
-    clients: Clients, settings: Settings, version: int, report_dir: Path
+    monitor: Monitor, group: str, version: int, report_dir: Path
 ) -> scenarios.Outcome:
     """Make the baselines registered with the served model (v2, by the pipeline) the monitor's,
     then run the drift scenarios through the endpoint and write their report."""
-    monitor = Monitor(
-        clients,
-        layout=Layout.from_settings(settings),
-        endpoint=settings.require("endpoint_name"),
-        capture_uri=settings.require("data_capture_s3_uri"),
-    )
-    created = install_registered_baseline(monitor, settings.require("model_package_group"), version)
+    created = install_registered_baseline(monitor, group, version)
     console.print(
         f"monitoring baseline: version {version}'s, registered by the pipeline "
         f"({created['manifest']['rows']:,} training rows), {len(created['files'])} files under "
@@ -340,16 +332,26 @@ def show_batch_flow(
 def show_rollout_and_monitoring(
     clients: Clients,
     settings: Settings,
-    stack: StackOutputs,
+    layout: Layout,
     data_csv: Path,
     sample_csv: Path,
     work_dir: Path,
 ) -> None:
-    rollout = rollout_story(clients, settings, data_csv, sample_csv, work_dir)
-    report = status.endpoint_status(clients, stack.endpoint_name)
-    console.print(variants_table(f"byo status: endpoint {stack.endpoint_name}", report["variants"]))
+    # One monitor for both stories: the rollout waits for its captures, then monitoring checks.
+    monitor = Monitor(
+        clients,
+        layout=layout,
+        endpoint=settings.require("endpoint_name"),
+        capture_uri=settings.require("data_capture_s3_uri"),
+    )
+    rollout = rollout_story(clients, settings, monitor, data_csv, sample_csv, work_dir)
+    report = status.endpoint_status(clients, monitor.endpoint)
+    console.print(variants_table(f"byo status: endpoint {monitor.endpoint}", report["variants"]))
     outcome = monitoring_story(
-        clients, settings, rollout["version"], work_dir / "monitoring" / "report"
+        monitor,
+        settings.require("model_package_group"),
+        rollout["version"],
+        work_dir / "monitoring" / "report",
     )
     console.print(
         table(
@@ -380,12 +382,13 @@ def run(
     endpoint = stack.endpoint_name if stack else endpoint
     if endpoint:
         show_endpoint(clients, endpoint, sample_csv)
-    if stack and settings:
-        show_batch_flow(clients, stack, layout, sample_csv)
-        if data_csv.is_file():
-            show_rollout_and_monitoring(
-                clients, settings, stack, data_csv, sample_csv, model_dir.parent
-            )
+    if settings is None or stack is None:
+        return
+    show_batch_flow(clients, stack, layout, sample_csv)
+    if data_csv.is_file():
+        show_rollout_and_monitoring(
+            clients, settings, layout, data_csv, sample_csv, model_dir.parent
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""S3 as the operators use it: URIs, JSON documents, content-addressed uploads."""
+"""S3 as the operators use it: URIs, objects and JSON documents, content-addressed uploads."""
 
 from __future__ import annotations
 
@@ -41,14 +41,9 @@ def get_bytes_or_none(s3: Any, bucket: str, key: str) -> bytes | None:
         raise
 
 
-def get_json(s3: Any, bucket: str, key: str) -> Any:
-    return json.loads(get_bytes(s3, bucket, key))
-
-
-def put_json(s3: Any, bucket: str, key: str, document: Any, indent: int | None = 2) -> str:
-    """Write a JSON document; returns its s3:// URI."""
-    text = json.dumps(document, indent=indent, default=str)
-    body = (text + "\n" if indent is not None else text).encode()
+def put_json(s3: Any, bucket: str, key: str, document: Any) -> str:
+    """Write a JSON document (indented, a final newline); returns its s3:// URI."""
+    body = (json.dumps(document, indent=2, default=str) + "\n").encode()
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=JSON_TYPE)
     return join_uri(bucket, key)
 

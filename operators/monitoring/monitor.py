@@ -108,14 +108,23 @@ class Monitor:
     ) -> None:
         self.clients = clients
         self.layout = layout
-        self.bucket = layout.bucket
         self.endpoint = endpoint
         self.capture_uri = capture_uri
-        self.ground_truth_prefix = layout.ground_truth
-        self.monitoring_prefix = layout.monitoring
         self.out_dir = out_dir
         self.publish_metrics = publish_metrics
         self._baseline: Baseline | None = None
+
+    @property
+    def bucket(self) -> str:
+        return self.layout.bucket
+
+    @property
+    def monitoring_prefix(self) -> str:
+        return self.layout.monitoring
+
+    @property
+    def ground_truth_prefix(self) -> str:
+        return self.layout.ground_truth
 
     # -- storage ---------------------------------------------------------------------------
     def _put(self, key: str, body: bytes, content_type: str = "application/json") -> str:

@@ -83,7 +83,6 @@ class Runner:
         self.clients = clients
         self.name = name
         self.layout = layout
-        self.bucket = layout.bucket
         self.group = group
         self.image = image
         self.endpoint = endpoint
@@ -96,6 +95,10 @@ class Runner:
         self._manifests: dict[str, dict[str, Any]] = {}  # this run's cached-step manifests
         self._verified: set[Path] = set()  # local copies known to match their manifest
         self.record: dict[str, Any] | None = None  # the last run's record
+
+    @property
+    def bucket(self) -> str:
+        return self.layout.bucket
 
     @classmethod
     def from_settings(
