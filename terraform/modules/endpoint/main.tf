@@ -20,17 +20,29 @@ locals {
   default_image = var.default_image != null ? var.default_image : try(data.aws_sagemaker_prebuilt_ecr_image.this[0].registry_path, null)
   in_vpc        = length(var.vpc_subnet_ids) > 0
 
-  # What each variant's model runs. Model names carry a hash of it: a changed model is a new
-  # model (SageMaker models are immutable), created before the endpoint config that uses it.
-  models = {
+  # What each variant's model runs: one container, or a serial inference pipeline of several
+  # (each container's response is the next one's request). Model names carry a hash of it: a
+  # changed model is a new model (SageMaker models are immutable), created before the endpoint
+  # config that uses it.
+  single_models = {
     for k, v in var.variants : k => {
       image          = v.image != null ? v.image : local.default_image
       model_data_url = v.model_data_url
       environment    = v.environment
-    }
+    } if v.containers == null
+  }
+  pipeline_models = {
+    for k, v in var.variants : k => [
+      for c in v.containers : {
+        image              = c.image != null ? c.image : local.default_image
+        model_data_url     = c.model_data_url
+        environment        = c.environment
+        container_hostname = c.container_hostname
+      }
+    ] if v.containers != null
   }
   model_names = {
-    for k, m in local.models : k => "${var.name}-${k}-${substr(sha256(jsonencode([
+    for k, m in merge(local.single_models, local.pipeline_models) : k => "${var.name}-${k}-${substr(sha256(jsonencode([
       m, var.enable_network_isolation, sort(var.vpc_subnet_ids), sort(var.vpc_security_group_ids),
     ])), 0, 8)}"
   }
@@ -59,20 +71,41 @@ locals {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Models: one per variant
+# Models: one per variant (one container, or a serial inference pipeline)
 # ---------------------------------------------------------------------------------------------
 resource "aws_sagemaker_model" "this" {
-  for_each = local.create ? local.models : {}
+  for_each = local.create ? local.model_names : {}
 
   # checkov:skip=CKV_AWS_370:Network isolation is opt-in (var.enable_network_isolation): bring-your-own containers may need to reach AWS APIs from inside; they run in private subnets with var.vpc_subnet_ids.
-  name                     = local.model_names[each.key]
+  name                     = each.value
   execution_role_arn       = aws_iam_role.this[0].arn
   enable_network_isolation = var.enable_network_isolation
 
-  primary_container {
-    image          = each.value.image
-    model_data_url = each.value.model_data_url
-    environment    = each.value.environment
+  dynamic "primary_container" {
+    for_each = contains(keys(local.single_models), each.key) ? [local.single_models[each.key]] : []
+    content {
+      image          = primary_container.value.image
+      model_data_url = primary_container.value.model_data_url
+      environment    = primary_container.value.environment
+    }
+  }
+
+  # A serial inference pipeline: the containers in the order given.
+  dynamic "container" {
+    for_each = lookup(local.pipeline_models, each.key, [])
+    content {
+      image              = container.value.image
+      model_data_url     = container.value.model_data_url
+      environment        = container.value.environment
+      container_hostname = container.value.container_hostname
+    }
+  }
+
+  dynamic "inference_execution_config" {
+    for_each = contains(keys(local.pipeline_models), each.key) ? [true] : []
+    content {
+      mode = "Serial"
+    }
   }
 
   dynamic "vpc_config" {
@@ -83,7 +116,7 @@ resource "aws_sagemaker_model" "this" {
     }
   }
 
-  tags = merge(local.tags, { Name = local.model_names[each.key], Variant = each.key })
+  tags = merge(local.tags, { Name = each.value, Variant = each.key })
 
   lifecycle {
     create_before_destroy = true

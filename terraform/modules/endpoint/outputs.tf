@@ -18,6 +18,11 @@ output "model_names" {
   value       = var.create ? { for k, m in aws_sagemaker_model.this : k => m.name } : null
 }
 
+output "container_counts" {
+  description = "Containers in each variant's model (variant name => 1 for one model, 2-15 for a serial inference pipeline)."
+  value       = var.create ? { for k, m in aws_sagemaker_model.this : k => max(length(m.primary_container), length(m.container)) } : null
+}
+
 output "variant_names" {
   description = "Names of the endpoint's initial production variants, sorted."
   value       = var.create ? sort(keys(var.variants)) : null

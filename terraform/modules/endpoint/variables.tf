@@ -17,17 +17,26 @@ variable "name" {
 variable "variants" {
   description = <<-EOT
     Production variants of the endpoint's initial configuration, keyed by variant name. Each serves
-    the model artifact at model_data_url (a model.tar.gz under model_bucket_arn/model_prefix) in
-    image (null: default_image) on initial_instance_count instances of instance_type, and gets
-    initial_weight / sum(weights) of the traffic. Weights are relative integers (e.g. 9 and 1).
+    either one model artifact, model_data_url (a model.tar.gz under model_bucket_arn/model_prefix)
+    in image (null: default_image) with environment, or a serial inference pipeline, containers
+    (2-15, in order: each container's response is the next one's request), each with its own
+    model_data_url, image (null: default_image), environment and optional container_hostname;
+    on initial_instance_count instances of instance_type, with initial_weight / sum(weights) of
+    the traffic. Weights are relative integers (e.g. 9 and 1).
   EOT
   type = map(object({
-    model_data_url         = string
-    image                  = optional(string)
+    model_data_url = optional(string)
+    image          = optional(string)
+    environment    = optional(map(string), {})
+    containers = optional(list(object({
+      model_data_url     = string
+      image              = optional(string)
+      environment        = optional(map(string), {})
+      container_hostname = optional(string)
+    })))
     instance_type          = optional(string, "ml.m5.large")
     initial_instance_count = optional(number, 1)
     initial_weight         = optional(number, 1)
-    environment            = optional(map(string), {})
   }))
 
   validation {
@@ -56,13 +65,50 @@ variable "variants" {
     error_message = "Each variant's initial_instance_count must be a whole number >= 1 (a real-time variant needs at least one instance)."
   }
   validation {
-    condition     = alltrue([for v in var.variants : startswith(v.model_data_url, "s3://")])
-    error_message = "Each variant's model_data_url must be an S3 URI, e.g. \"s3://<bucket>/models/<sha256>/model.tar.gz\"."
+    condition = alltrue([
+      for v in var.variants : (v.model_data_url == null) != (v.containers == null) && (v.containers == null || (v.image == null && length(v.environment) == 0))
+    ])
+    error_message = "Each variant gives exactly one of two shapes: one model, { model_data_url = \"s3://<bucket>/models/<sha256>/model.tar.gz\", image = \"<uri>\", environment = { ... } }, or a serial inference pipeline, { containers = [{ model_data_url = \"s3://<bucket>/models/<sha256>/model.tar.gz\", image = \"<uri>\", environment = { ... } }, { model_data_url = ... }] } with image and environment in each container."
+  }
+  validation {
+    condition     = alltrue([for v in var.variants : v.containers == null || try(length(v.containers) >= 2 && length(v.containers) <= 15, false)])
+    error_message = "A variant's containers must list 2 to 15 containers (SageMaker's limit for a serial inference pipeline); one model is { model_data_url = \"s3://<bucket>/models/<sha256>/model.tar.gz\" } instead."
+  }
+  validation {
+    condition = alltrue(flatten([
+      for v in var.variants : [
+        for url in v.containers == null ? [v.model_data_url] : v.containers[*].model_data_url : try(startswith(url, "s3://"), false)
+      ] if(v.model_data_url == null) != (v.containers == null)
+    ]))
+    error_message = "Each variant's model_data_url, and each of its containers' model_data_url, must be an S3 URI, e.g. \"s3://<bucket>/models/<sha256>/model.tar.gz\"."
   }
   validation {
     # The execution role may read only there; anything else fails when the endpoint starts.
-    condition     = alltrue([for v in var.variants : startswith(v.model_data_url, "s3://${try(split(":::", var.model_bucket_arn)[1], "")}/${var.model_prefix}")])
-    error_message = "Each variant's model_data_url must lie under the model bucket and prefix (s3://<bucket of model_bucket_arn>/<model_prefix>...), where the execution role may read."
+    condition = alltrue(flatten([
+      for v in var.variants : [
+        for url in v.containers == null ? [v.model_data_url] : v.containers[*].model_data_url :
+        try(startswith(url, "s3://${try(split(":::", var.model_bucket_arn)[1], "")}/${var.model_prefix}"), false)
+      ] if(v.model_data_url == null) != (v.containers == null)
+    ]))
+    error_message = "Each variant's model_data_url, and each of its containers' model_data_url, must lie under the model bucket and prefix (s3://<bucket of model_bucket_arn>/<model_prefix>...), where the execution role may read."
+  }
+  validation {
+    condition = alltrue(flatten([
+      for v in var.variants : [
+        for h in v.containers == null ? [] : v.containers[*].container_hostname : can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", h)) if h != null
+      ]
+    ]))
+    error_message = "Each container_hostname must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit (e.g. \"preprocess\", \"model\")."
+  }
+  validation {
+    # SageMaker's rule: a pipeline names all of its containers or none of them.
+    condition = alltrue([
+      for v in var.variants : v.containers == null || try(
+        length(compact(v.containers[*].container_hostname)) == 0 ||
+        length(distinct(compact(v.containers[*].container_hostname))) == length(v.containers),
+      false)
+    ])
+    error_message = "A variant's containers give container_hostname to all of them or to none, and no two the same (e.g. \"preprocess\" and \"model\")."
   }
   validation {
     condition     = alltrue([for v in var.variants : startswith(v.instance_type, "ml.")])

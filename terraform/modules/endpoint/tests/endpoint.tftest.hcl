@@ -328,6 +328,149 @@ run "changed_weights_make_a_new_endpoint_config" {
   }
 }
 
+run "single_container_model_names_are_unchanged_by_pipeline_support" {
+  command = plan
+
+  # The names the module gave before variants could hold serial pipelines: upgrading the module
+  # replaces no model and no endpoint config.
+  assert {
+    condition     = output.model_names == { challenger = "byo-challenger-c00a8171", champion = "byo-champion-d292174d" }
+    error_message = "one-container variants keep their model names (the hashed content is the same)"
+  }
+  assert {
+    condition     = output.endpoint_config_name == "byo-cd270f8c"
+    error_message = "the endpoint config keeps its name"
+  }
+  assert {
+    condition     = alltrue([for m in aws_sagemaker_model.this : length(m.primary_container) == 1 && length(m.container) == 0 && length(m.inference_execution_config) == 0])
+    error_message = "one-container variants have a primary container and no pipeline"
+  }
+}
+
+run "a_serial_pipeline_variant_runs_its_containers_in_order" {
+  command = plan
+
+  variables {
+    variants = {
+      champion = { model_data_url = "s3://byo-data/models/aaa/model.tar.gz", initial_weight = 9 }
+      pipeline = {
+        initial_weight = 1
+        containers = [
+          {
+            model_data_url     = "s3://byo-data/models/pre/model.tar.gz"
+            image              = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo-serving:1"
+            environment        = { SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT = "text/csv" }
+            container_hostname = "preprocess"
+          },
+          { model_data_url = "s3://byo-data/models/xgb/model.tar.gz", container_hostname = "model" },
+        ]
+      }
+    }
+  }
+
+  assert {
+    condition     = length(aws_sagemaker_model.this["pipeline"].container) == 2 && length(aws_sagemaker_model.this["pipeline"].primary_container) == 0
+    error_message = "a pipeline variant's model has its two containers and no primary container"
+  }
+  assert {
+    condition     = aws_sagemaker_model.this["pipeline"].inference_execution_config[0].mode == "Serial"
+    error_message = "the containers run as a serial pipeline"
+  }
+  assert {
+    condition     = [for c in aws_sagemaker_model.this["pipeline"].container : c.model_data_url] == ["s3://byo-data/models/pre/model.tar.gz", "s3://byo-data/models/xgb/model.tar.gz"]
+    error_message = "the containers keep the order given"
+  }
+  assert {
+    condition     = [for c in aws_sagemaker_model.this["pipeline"].container : c.container_hostname] == ["preprocess", "model"]
+    error_message = "each container has its hostname"
+  }
+  assert {
+    condition = [for c in aws_sagemaker_model.this["pipeline"].container : c.image] == [
+      "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo-serving:1",
+      "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+    ]
+    error_message = "a container's own image is used, a container without one gets the default image"
+  }
+  assert {
+    condition     = aws_sagemaker_model.this["pipeline"].container[0].environment == tomap({ SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT = "text/csv" }) && length(aws_sagemaker_model.this["pipeline"].container[1].environment) == 0
+    error_message = "each container gets its own environment"
+  }
+  assert {
+    condition     = length(aws_sagemaker_model.this["champion"].primary_container) == 1 && length(aws_sagemaker_model.this["champion"].inference_execution_config) == 0
+    error_message = "a one-container variant next to it keeps its primary container"
+  }
+  assert {
+    condition     = [for v in aws_sagemaker_endpoint_configuration.this[0].production_variants : v.model_name] == [aws_sagemaker_model.this["champion"].name, aws_sagemaker_model.this["pipeline"].name]
+    error_message = "the pipeline model serves its variant in the endpoint config"
+  }
+  assert {
+    condition     = can(regex("^byo-pipeline-[0-9a-f]{8}$", output.model_names["pipeline"])) && output.variant_names == tolist(["champion", "pipeline"])
+    error_message = "the pipeline's model name is exported like any variant's"
+  }
+  assert {
+    condition     = output.container_counts == { champion = 1, pipeline = 2 }
+    error_message = "the container count of each variant's model is exported"
+  }
+}
+
+run "a_changed_container_makes_a_new_pipeline_model" {
+  command = plan
+
+  variables {
+    variants = {
+      champion = { model_data_url = "s3://byo-data/models/aaa/model.tar.gz", initial_weight = 9 }
+      pipeline = {
+        initial_weight = 1
+        containers = [
+          {
+            model_data_url     = "s3://byo-data/models/pre/model.tar.gz"
+            image              = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo-serving:1"
+            environment        = { SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT = "application/json" }
+            container_hostname = "preprocess"
+          },
+          { model_data_url = "s3://byo-data/models/xgb/model.tar.gz", container_hostname = "model" },
+        ]
+      }
+    }
+  }
+
+  assert {
+    condition     = output.model_names["pipeline"] != run.a_serial_pipeline_variant_runs_its_containers_in_order.model_names["pipeline"]
+    error_message = "a changed container (here its environment) is a new model"
+  }
+  assert {
+    condition     = output.model_names["champion"] == run.a_serial_pipeline_variant_runs_its_containers_in_order.model_names["champion"]
+    error_message = "the unchanged variant keeps its model"
+  }
+}
+
+run "reordered_containers_make_a_new_pipeline_model" {
+  command = plan
+
+  variables {
+    variants = {
+      champion = { model_data_url = "s3://byo-data/models/aaa/model.tar.gz", initial_weight = 9 }
+      pipeline = {
+        initial_weight = 1
+        containers = [
+          { model_data_url = "s3://byo-data/models/xgb/model.tar.gz", container_hostname = "model" },
+          {
+            model_data_url     = "s3://byo-data/models/pre/model.tar.gz"
+            image              = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo-serving:1"
+            environment        = { SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT = "text/csv" }
+            container_hostname = "preprocess"
+          },
+        ]
+      }
+    }
+  }
+
+  assert {
+    condition     = output.model_names["pipeline"] != run.a_serial_pipeline_variant_runs_its_containers_in_order.model_names["pipeline"]
+    error_message = "the same containers in another order are another model"
+  }
+}
+
 run "outputs_are_set_after_apply" {
   command = apply
 
@@ -363,8 +506,16 @@ run "example_basic_plans" {
   }
 
   assert {
-    condition     = output.variant_names == tolist(["challenger", "champion"]) && output.execution_role_arn == "arn:aws:iam::111122223333:role/byo-sagemaker-endpoint"
-    error_message = "the example plans an endpoint with two variants and its execution role"
+    condition     = output.variant_names == tolist(["challenger", "champion", "pipeline"]) && output.execution_role_arn == "arn:aws:iam::111122223333:role/byo-sagemaker-endpoint"
+    error_message = "the example plans an endpoint with three variants and its execution role"
+  }
+  assert {
+    condition     = output.container_counts == { challenger = 1, champion = 1, pipeline = 2 }
+    error_message = "the example's pipeline variant runs two containers, the others one"
+  }
+  assert {
+    condition     = startswith(output.model_names["pipeline"], "byo-pipeline-")
+    error_message = "the example exports the pipeline's model name"
   }
 }
 
@@ -382,7 +533,7 @@ run "create_false_creates_nothing" {
   }
   assert {
     condition = alltrue([for o in [
-      output.endpoint_name, output.endpoint_arn, output.endpoint_config_name, output.model_names, output.variant_names,
+      output.endpoint_name, output.endpoint_arn, output.endpoint_config_name, output.model_names, output.container_counts, output.variant_names,
       output.execution_role_arn, output.image, output.data_capture_s3_uri,
     ] : o == null])
     error_message = "outputs are null when nothing is created"
@@ -463,6 +614,118 @@ run "rejects_a_model_outside_the_readable_prefix" {
   command = plan
   variables {
     variants = { champion = { model_data_url = "s3://other-bucket/models/a/model.tar.gz" } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_both_shapes_in_one_variant" {
+  command = plan
+  variables {
+    variants = { champion = {
+      model_data_url = "s3://byo-data/models/a/model.tar.gz"
+      containers     = [{ model_data_url = "s3://byo-data/models/b/model.tar.gz" }, { model_data_url = "s3://byo-data/models/c/model.tar.gz" }]
+    } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_a_variant_with_neither_shape" {
+  command = plan
+  variables {
+    variants = { champion = { initial_weight = 1 } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_a_variant_image_next_to_containers" {
+  command = plan
+  variables {
+    variants = { champion = {
+      image      = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo-serving:1"
+      containers = [{ model_data_url = "s3://byo-data/models/b/model.tar.gz" }, { model_data_url = "s3://byo-data/models/c/model.tar.gz" }]
+    } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_a_pipeline_of_one_container" {
+  command = plan
+  variables {
+    variants = { champion = { containers = [{ model_data_url = "s3://byo-data/models/b/model.tar.gz" }] } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_a_pipeline_of_sixteen_containers" {
+  command = plan
+  variables {
+    variants = { champion = { containers = [for i in range(16) : { model_data_url = "s3://byo-data/models/${i}/model.tar.gz" }] } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "accepts_a_pipeline_of_fifteen_containers" {
+  command = plan
+  variables {
+    variants = { champion = { containers = [for i in range(15) : { model_data_url = "s3://byo-data/models/${i}/model.tar.gz" }] } }
+  }
+  assert {
+    condition     = length(aws_sagemaker_model.this["champion"].container) == 15
+    error_message = "15 containers, SageMaker's limit, are planned"
+  }
+}
+
+run "rejects_a_non_s3_container_url" {
+  command = plan
+  variables {
+    variants = { champion = { containers = [
+      { model_data_url = "s3://byo-data/models/b/model.tar.gz" },
+      { model_data_url = "https://byo-data.s3.amazonaws.com/models/c/model.tar.gz" },
+    ] } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_a_container_outside_the_readable_prefix" {
+  command = plan
+  variables {
+    variants = { champion = { containers = [
+      { model_data_url = "s3://byo-data/models/b/model.tar.gz" },
+      { model_data_url = "s3://byo-data/captures/c/model.tar.gz" },
+    ] } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_duplicate_container_hostnames" {
+  command = plan
+  variables {
+    variants = { champion = { containers = [
+      { model_data_url = "s3://byo-data/models/b/model.tar.gz", container_hostname = "model" },
+      { model_data_url = "s3://byo-data/models/c/model.tar.gz", container_hostname = "model" },
+    ] } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_hostnames_on_some_containers_only" {
+  command = plan
+  variables {
+    variants = { champion = { containers = [
+      { model_data_url = "s3://byo-data/models/b/model.tar.gz", container_hostname = "preprocess" },
+      { model_data_url = "s3://byo-data/models/c/model.tar.gz" },
+    ] } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_a_bad_container_hostname" {
+  command = plan
+  variables {
+    variants = { champion = { containers = [
+      { model_data_url = "s3://byo-data/models/b/model.tar.gz", container_hostname = "pre_process" },
+      { model_data_url = "s3://byo-data/models/c/model.tar.gz", container_hostname = "model" },
+    ] } }
   }
   expect_failures = [var.variants]
 }

@@ -1,5 +1,6 @@
-# The platform's endpoint: two variants weighted 9:1 serving models from the data bucket, with
-# data capture, in the private subnets (the platform stack passes the kms, storage, ecr and
+# The platform's endpoint: two variants weighted 9:1 serving models from the data bucket and a
+# third, without traffic yet, serving a serial inference pipeline (a scikit-learn preprocessor
+# whose CSV output the XGBoost model scores), with data capture, in the private subnets (the platform stack passes the kms, storage, ecr and
 # network modules' outputs where this example has literals).
 provider "aws" {
   region = "eu-west-1"
@@ -22,6 +23,22 @@ module "endpoint" {
       initial_weight = 1
       # A bring-your-own image instead of the prebuilt sagemaker-xgboost one.
       image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo/serving:1.0.0"
+    }
+    pipeline = {
+      initial_weight = 0
+      # Containers run in order: each one's response is the next one's request.
+      containers = [
+        {
+          model_data_url     = "s3://byo-data-111122223333-eu-west-1/models/<sha256>/model.tar.gz"
+          image              = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo/serving:1.0.0"
+          environment        = { SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT = "text/csv" }
+          container_hostname = "preprocess"
+        },
+        {
+          model_data_url     = "s3://byo-data-111122223333-eu-west-1/models/<sha256>/model.tar.gz"
+          container_hostname = "model"
+        },
+      ]
     }
   }
   data_capture = {
