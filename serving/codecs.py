@@ -387,36 +387,55 @@ def _json_value(value: object, where: str) -> float:
 
 
 def _json_dense(values: list, where: str) -> list[float]:
+    if all(type(v) is float or type(v) is int for v in values):  # plain numbers (bool is not)
+        try:
+            row = [float(v) for v in values]
+        except OverflowError:
+            row = []
+        if len(row) == len(values) and all(map(math.isfinite, row)):
+            return row
     return [_json_value(v, f"{where}, column {c}") for c, v in enumerate(values, start=1)]
 
 
 def _json_tensor(tensor: dict, where: str, rows: _Rows) -> None:
-    values = tensor.get("values")
+    values, keys, shape = tensor.get("values"), tensor.get("keys", []), tensor.get("shape", [])
     if not isinstance(values, list):
         raise BadRequest(f'{where}: "values" must be a list of numbers')
-    if "keys" not in tensor and "shape" not in tensor:
-        rows.add_dense(_json_dense(values, where), where)
-        return
-    keys = tensor.get("keys", [])
     if not isinstance(keys, list) or not all(
         isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in keys
     ):
         raise BadRequest(f'{where}: "keys" must be a list of integers >= 0')
-    if "shape" in tensor:
-        shape = tensor["shape"]
-        if not (
-            isinstance(shape, list)
-            and len(shape) == 1
-            and isinstance(shape[0], int)
-            and not isinstance(shape[0], bool)
-            and shape[0] > 0
-        ):
-            raise BadRequest(f'{where}: "shape" must be [number of features], got {_show(shape)}')
-        rows.set_sparse_width(shape[0], where)
-    if len(keys) != len(values):
+    if not isinstance(shape, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape
+    ):
+        raise BadRequest(f'{where}: "shape" must be [number of features], got {_show(shape)}')
+    if _is_dense(keys, values, shape):
+        numbers = _json_dense(values, where)
+    elif len(keys) != len(values):
         raise BadRequest(f"{where}: {len(keys)} keys but {len(values)} values")
-    numbers = [_json_value(v, f"{where}, key {k}") for k, v in zip(keys, values, strict=True)]
-    rows.add_sparse(keys, numbers, where)
+    else:
+        numbers = [_json_value(v, f"{where}, key {k}") for k, v in zip(keys, values, strict=True)]
+    _add_tensor(rows, keys, numbers, shape, where)
+
+
+def _is_dense(keys: list, values: list, shape: list) -> bool:
+    """As record.proto says: a tensor without keys is dense, except an empty one with a shape,
+    which is a sparse row of missing values."""
+    return not keys and bool(values or not shape)
+
+
+def _add_tensor(rows: _Rows, keys: list[int], values: list[float], shape: list, where: str) -> None:
+    """A row given as a tensor (RecordIO, JSON): values, keys (sparse) and shape [width]."""
+    if len(shape) > 1:
+        raise BadRequest(f"{where}: shape {shape}: a row's shape is [number of features]")
+    if _is_dense(keys, values, shape):
+        if shape and shape[0] != len(values):
+            raise BadRequest(f"{where}: shape {shape} but {len(values)} values")
+        rows.add_dense(values, where)
+        return
+    if shape:
+        rows.set_sparse_width(shape[0], where)
+    rows.add_sparse(keys, values, where)
 
 
 def _json_row(row: object, where: str, rows: _Rows) -> None:
@@ -592,11 +611,11 @@ def _records(body: bytes) -> Iterator[tuple[str, object]]:
 
 
 def _tensor_values(tensor: object, where: str) -> list[float]:
-    values = np.asarray(tensor.values, dtype=np.float64)
-    infinite = np.flatnonzero(np.isinf(values))
-    if infinite.size:
-        raise BadRequest(f"{where}, value {infinite[0] + 1}: {values[infinite[0]]} is not finite")
-    return values.tolist()
+    values = [float(v) for v in tensor.values]
+    if any(map(math.isinf, values)):
+        column = next(c for c, v in enumerate(values, start=1) if math.isinf(v))
+        raise BadRequest(f"{where}, value {column}: {values[column - 1]} is not finite")
+    return values
 
 
 def _decode_recordio(body: bytes, num_features: int | None) -> Features:
@@ -612,18 +631,8 @@ def _decode_recordio(body: bytes, num_features: int | None) -> Features:
                 "send a float32, float64 or int32 tensor"
             )
         tensor = getattr(value, kind)
-        values = _tensor_values(tensor, where)
-        shape = list(tensor.shape)
-        if len(shape) > 1:
-            raise BadRequest(f"{where}: shape {shape}: only one row per record is supported")
-        if not tensor.keys and (values or not shape):
-            if shape and shape[0] != len(values):
-                raise BadRequest(f"{where}: shape {shape} but {len(values)} values")
-            rows.add_dense(values, where)
-            continue
-        if shape:
-            rows.set_sparse_width(shape[0], where)
-        rows.add_sparse([int(k) for k in tensor.keys], values, where)
+        keys = [int(k) for k in tensor.keys]
+        _add_tensor(rows, keys, _tensor_values(tensor, where), list(tensor.shape), where)
     return rows.matrix()
 
 

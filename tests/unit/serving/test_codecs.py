@@ -359,6 +359,20 @@ def test_json_sparse_instances():
     assert np.count_nonzero(matrix[1]) == 0
 
 
+def test_json_tensor_without_keys_is_dense_as_record_proto_says():
+    tensor = {"keys": [], "shape": [3], "values": [1, None, 3]}
+    assert same(
+        dense(json.dumps({"instances": [{"data": {"features": tensor}}]}), JSON, 3),
+        [[1, np.nan, 3]],
+    )
+    tensor = {"keys": [], "shape": [], "values": [1, 2, 3]}
+    assert dense(json.dumps({"data": {"features": tensor}}), JSON, 3) == [[1, 2, 3]]
+    tensor = {"keys": [], "shape": [4], "values": [1, 2, 3]}
+    assert bad(json.dumps({"data": {"features": tensor}}), JSON, 3) == (
+        "instance 1: shape [4] but 3 values"
+    )
+
+
 def test_json_sparse_without_shape_or_model_width_takes_the_largest_key():
     document = {"instances": [{"data": {"features": {"keys": [4], "values": [1]}}}]}
     assert sparse(json.dumps(document), JSON, None).shape == (1, 5)
@@ -416,7 +430,7 @@ def sparse_row(keys, values, shape=(30,)) -> dict:
         ([sparse_row([1, 2], [1])], "instance 1: 2 keys but 1 values"),
         ([sparse_row([-1], [1])], 'instance 1: "keys" must be a list of integers >= 0'),
         ([sparse_row([True], [1])], 'instance 1: "keys" must be a list of integers >= 0'),
-        ([sparse_row([1], [1], shape=(5, 6))], 'instance 1: "shape" must be [number of features]'),
+        ([sparse_row([1], [1], shape=(5, 6))], "instance 1: shape [5, 6]: a row's shape is"),
         ([sparse_row([1], [1], shape=(0,))], 'instance 1: "shape" must be [number of features]'),
         ([sparse_row([1], [1], shape=(40,))], "instance 1: shape [40] does not match the model's"),
         ([sparse_row([1], ["x"])], "instance 1, key 1: 'x' is not a number"),
@@ -583,7 +597,7 @@ def test_recordio_errors():
         "record 1: 2 keys but 1 values"
     )
     assert bad(recordio(record(values=[1.0] * 4, shape=[2, 2])), RECORDIO, 4) == (
-        "record 1: shape [2, 2]: only one row per record is supported"
+        "record 1: shape [2, 2]: a row's shape is [number of features]"
     )
     assert bad(recordio(record(values=[1.0, 2.0], shape=[3])), RECORDIO, 2) == (
         "record 1: shape [3] but 2 values"
