@@ -53,6 +53,29 @@ def step_process_cmd(
     click.echo(json.dumps(schema, indent=2))
 
 
+@step_group.command("preprocess")
+@click.option("--train", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--validation", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--test", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--schema", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--preprocessing",
+    type=click.Choice([m for m in params.PREPROCESSING if m != "none"]),
+    required=True,
+)
+def step_preprocess_cmd(
+    train: Path, validation: Path, test: Path, schema: Path, output: Path, preprocessing: str
+) -> None:
+    """Fit the preprocessor on the train split: preprocessor/preprocess.tar.gz and the splits,
+    transformed, under --output."""
+    click.echo(
+        json.dumps(
+            steps.preprocess_job(train, validation, test, schema, output, method=preprocessing)
+        )
+    )
+
+
 @step_group.command("train")
 @click.option("--train", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--validation", type=click.Path(exists=True, path_type=Path), required=True)
@@ -78,9 +101,16 @@ def step_train_cmd(
 @click.option("--train", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--schema", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True)
-def step_evaluate_cmd(model: Path, test: Path, train: Path, schema: Path, output: Path) -> None:
+@click.option(
+    "--preprocessor",
+    type=click.Path(exists=True, path_type=Path),
+    help="preprocess.tar.gz (or its directory): score the raw splits through it, then the model.",
+)
+def step_evaluate_cmd(
+    model: Path, test: Path, train: Path, schema: Path, output: Path, preprocessor: Path | None
+) -> None:
     """evaluation.json and the drift-check baselines under --output."""
-    evaluation = steps.evaluate_job(model, test, train, schema, output)
+    evaluation = steps.evaluate_job(model, test, train, schema, output, preprocessor)
     click.echo(json.dumps(evaluation["binary_classification_metrics"], indent=2))
 
 

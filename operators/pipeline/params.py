@@ -1,5 +1,6 @@
 """The pipeline's parameters: the same names, types and defaults locally (`byo pipeline run
---param Name=value`) and in the SageMaker Pipelines definition (ParameterString/Float/Integer)."""
+--param Name=value`) and in the SageMaker Pipelines definition (ParameterString/Float/Integer),
+except the build-time ones (Preprocessing), which choose the definition's steps."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 from operators.errors import ConfigError
 
 APPROVAL_STATUSES = ("Approved", "PendingManualApproval")
+# What the optional preprocess step fits in front of XGBoost (a serial inference pipeline's first
+# container); "none": no preprocess step, one container.
+PREPROCESSING = ("none", "standard-scaler")
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,10 @@ class Parameter:
     low: float | None = None  # inclusive bounds, for numbers
     high: float | None = None
     choices: tuple[str, ...] = ()
+    # Chooses the pipeline's steps: SageMaker Pipelines fixes the steps when the definition is
+    # built, so there it is an option of the definition (`byo pipeline definition
+    # --preprocessing`), not an execution parameter.
+    build_time: bool = False
 
 
 PARAMETERS: tuple[Parameter, ...] = (
@@ -44,6 +52,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("ValidationFraction", float, 0.15, "Share for early stopping", 0.0, 1.0),
     Parameter("TestFraction", float, 0.15, "Share held out for evaluation", 0.0, 1.0),
     Parameter("Seed", int, 42, "Seed of the split and of training", 0, 2**31 - 1),
+    Parameter(
+        "Preprocessing",
+        str,
+        "none",
+        "A preprocessor fitted on the train split and served in front of XGBoost (a serial "
+        "inference pipeline): standard-scaler (median imputation, then standardization), or none",
+        choices=PREPROCESSING,
+        build_time=True,
+    ),
     Parameter("MaxDepth", int, 5, "xgboost max_depth", 1, 20),
     Parameter("Eta", float, 0.1, "xgboost eta (learning rate)", 0.0, 1.0),
     Parameter("NumRound", int, 300, "xgboost num_round (boosting rounds, at most)", 1, 10_000),

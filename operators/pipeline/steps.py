@@ -3,12 +3,19 @@ locally and what the operators image does as a SageMaker processing job (`byo pi
 
 Files between steps are SageMaker's: train/validation/test as headerless CSV with the label
 first (what the built-in XGBoost algorithm trains on), the feature names beside them in
-schema.json, the model as model.tar.gz holding `xgboost-model`.
+schema.json, the model as model.tar.gz holding `xgboost-model`. The optional preprocess step
+writes the splits transformed, in the same format, and the fitted preprocessor as
+preprocess.tar.gz (model.joblib and inference.json): the first container of a serial inference
+pipeline whose second is XGBoost.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,12 +28,18 @@ import xgboost as xgb
 
 from operators.errors import ConfigError
 from operators.monitoring import datasets, monitor
-from operators.pipeline.params import hyperparameters_from_json, resolve
+from operators.pipeline.params import PREPROCESSING, hyperparameters_from_json, resolve
 from operators.pipeline.training import binary_classification_metrics, fit, split
-from serving.artifact import MODEL_FILE, load_booster, write_tarball
+from operators.s3 import sha256_of
+from serving.artifact import MODEL_FILE, load_booster, unpack, write_tarball
 
 MIN_CLASS_ROWS = 10  # of each class, so that every split gets both
 NUMERIC = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean)
+SPLITS = ("train", "validation", "test")
+SPLIT_CSV = pacsv.WriteOptions(include_header=False, quoting_style="none")
+PREPROCESSOR = "preprocessor/preprocess.tar.gz"  # in the preprocess step's output
+PREPROCESSOR_MODEL = "model.joblib"
+PREPROCESSOR_SIGNATURE = "inference.json"
 
 
 def _is_numeric(kind: pa.DataType) -> bool:
@@ -130,11 +143,7 @@ def process(
     for name, indices in (("train", train_idx), ("validation", val_idx), ("test", test_idx)):
         part = ordered.take(pa.array(indices))
         # SageMaker's XGBoost: headerless CSV, the label in the first column.
-        part = part.select([target, *features])
-        path = out_dir / name / f"{name}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        options = pacsv.WriteOptions(include_header=False, quoting_style="none")
-        pacsv.write_csv(part, path, write_options=options)
+        _write_split(part.select([target, *features]), out_dir / name / f"{name}.csv")
         rows[name] = {"rows": part.num_rows, "positives": int(label[indices].sum())}
     schema = {
         "target": target,
@@ -152,6 +161,11 @@ def process(
     (out_dir / "schema").mkdir(parents=True, exist_ok=True)
     (out_dir / "schema" / "schema.json").write_text(json.dumps(schema, indent=2) + "\n")
     return schema
+
+
+def _write_split(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pacsv.write_csv(table, path, write_options=SPLIT_CSV)
 
 
 def read_split(path: Path, schema: dict[str, Any]) -> tuple[pa.Table, np.ndarray]:
@@ -173,6 +187,122 @@ def _float_matrix(table: pa.Table) -> np.ndarray:
             for n in table.column_names
         ]
     )
+
+
+def _preprocessor(method: str) -> Any:
+    """The unfitted scikit-learn Pipeline `method` names (params.PREPROCESSING)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if method == "standard-scaler":
+        # keep_empty_features: a column without a value in the train split stays (as 0), so the
+        # transformed rows keep the schema's width and names.
+        return Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                ("scale", StandardScaler()),
+            ]
+        )
+    choices = ", ".join(m for m in PREPROCESSING if m != "none")
+    raise ConfigError(f"parameter Preprocessing: {method!r} fits nothing; choose {choices}")
+
+
+def _write_members(members: dict[str, bytes], path: Path) -> None:
+    """A tar.gz of these members with fixed metadata (as serving.artifact writes model.tar.gz):
+    the same contents give the same bytes, hence the same sha256."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, body in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            info.mode = 0o644
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(body))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out, gzip.GzipFile(fileobj=out, mode="wb", mtime=0, filename="") as gz:
+        gz.write(raw.getvalue())
+
+
+def preprocess(
+    train_dir: Path,
+    validation_dir: Path,
+    test_dir: Path,
+    schema_file: Path,
+    out_dir: Path,
+    *,
+    method: str,
+) -> dict[str, Any]:
+    """Fit the preprocessor (standard-scaler: SimpleImputer(median) → StandardScaler) on the
+    train split's features; write it as preprocessor/preprocess.tar.gz (model.joblib, and
+    inference.json naming its input and output columns: the schema's features) and the three
+    splits, transformed, in process's format under train/ validation/ test/."""
+    import joblib
+    import sklearn
+
+    schema = json.loads(schema_file.read_text())
+    pipeline = _preprocessor(method)
+    sources = {"train": train_dir, "validation": validation_dir, "test": test_dir}
+    x_train, _ = read_split(train_dir, schema)
+    pipeline.fit(_float_matrix(x_train))  # an array, not a table: served rows have no header
+    features = schema["features"]
+    for name, source in sources.items():
+        x, label = read_split(source, schema)
+        transformed = pipeline.transform(_float_matrix(x))
+        columns = {schema["target"]: pa.array(label)}
+        columns.update({f: pa.array(transformed[:, i]) for i, f in enumerate(features)})
+        _write_split(pa.table(columns), out_dir / name / f"{name}.csv")
+    model = io.BytesIO()
+    joblib.dump(pipeline, model)
+    signature = {"features": features, "output_names": features}
+    tarball = out_dir / PREPROCESSOR
+    _write_members(
+        {
+            PREPROCESSOR_MODEL: model.getvalue(),
+            PREPROCESSOR_SIGNATURE: (json.dumps(signature, indent=2) + "\n").encode(),
+        },
+        tarball,
+    )
+    return {
+        "preprocessing": method,
+        "steps": [type(step).__name__ for _, step in pipeline.steps],
+        "features": len(features),
+        "framework": f"scikit-learn {sklearn.__version__}",
+    }
+
+
+def transformed(tarball: Path, tables: list[pa.Table]) -> list[pa.Table]:
+    """`tables` as the serial pipeline's first container answers them: the preprocessor in
+    preprocess.tar.gz, loaded and applied by the serving core (serving.frameworks), so that
+    what is evaluated is what is served; columns keep their names."""
+    from serving.frameworks import load
+    from serving.predictor import TRANSFORM, ArtifactError, PredictionError
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="byo-preprocessor-") as directory:
+        try:
+            unpack(tarball, Path(directory))
+            predictor = load(Path(directory), allow_pickle=True)
+        except (OSError, tarfile.TarError, ArtifactError) as exc:
+            raise ConfigError(
+                f"{tarball}: not a preprocessor the serving image loads: {exc}"
+            ) from None
+        if predictor.signature.objective != TRANSFORM:
+            raise ConfigError(
+                f"{tarball} holds a {predictor.signature.objective} model, not a transformer"
+            )
+        for table in tables:
+            try:
+                rows = np.asarray(predictor.predict(_float_matrix(table)), dtype=np.float64)
+            except PredictionError as exc:
+                raise ConfigError(f"{tarball}: the preprocessor refused the rows: {exc}") from None
+            if rows.shape != (table.num_rows, table.num_columns):
+                raise ConfigError(
+                    f"{tarball}: the preprocessor answered {rows.shape} for "
+                    f"{table.num_rows} rows of {table.num_columns} features"
+                )
+            results.append(pa.table({n: rows[:, i] for i, n in enumerate(table.column_names)}))
+    return results
 
 
 def train(
@@ -222,19 +352,29 @@ def evaluate(
     train_dir: Path,
     schema_file: Path,
     out_dir: Path,
+    preprocessor: Path | None = None,
 ) -> dict[str, Any]:
     """evaluation.json (binary_classification_metrics on the test split) and, in baselines/,
     the drift-check baselines `byo monitor` reads: data quality of the training split, model
-    quality on the test split, feature attributions."""
+    quality on the test split, feature attributions.
+
+    With a preprocessor (preprocess.tar.gz), the model is the serial pipeline it makes with
+    the booster: the raw splits go through both stages, as served. Data quality stays on the
+    raw training split (what the endpoint receives and captures); attributions are the
+    booster's, on the transformed rows (one column per feature, under its name)."""
     schema = json.loads(schema_file.read_text())
     booster = load_booster(model_file)
     x_test, y_test = read_split(test_dir, schema)
-    if booster.num_features() != x_test.num_columns:
+    x_train, y_train = read_split(train_dir, schema)
+    model_test, model_train = x_test, x_train
+    if preprocessor is not None:
+        model_test, model_train = transformed(preprocessor, [x_test, x_train])
+    if booster.num_features() != model_test.num_columns:
         raise ConfigError(
             f"{model_file} takes {booster.num_features()} features; the test split has "
-            f"{x_test.num_columns}"
+            f"{model_test.num_columns}"
         )
-    score = booster.predict(xgb.DMatrix(_float_matrix(x_test)))
+    score = booster.predict(xgb.DMatrix(_float_matrix(model_test)))
     evaluation = {
         "binary_classification_metrics": binary_classification_metrics(y_test, score),
         "dataset": {
@@ -245,16 +385,25 @@ def evaluate(
         },
         "model": {"features": schema["features"]},
     }
+    if preprocessor is not None:
+        evaluation["model"]["preprocessor_sha256"] = sha256_of(preprocessor)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2) + "\n")
-    x_train, y_train = read_split(train_dir, schema)
+    suffix = "" if preprocessor is None else ", preprocessed"
     files, manifest = monitor.compute_baseline(
-        datasets.Dataset(x_train, y_train, schema["target"]),
+        datasets.Dataset(model_train, y_train, schema["target"]),
         model_bytes=model_file.read_bytes(),
-        holdout=datasets.Dataset(x_test, y_test, schema["target"]),
-        data_name="train split",
-        holdout_name="test split",
+        holdout=datasets.Dataset(model_test, y_test, schema["target"]),
+        data_name="train split" + suffix,
+        holdout_name="test split" + suffix,
     )
+    if preprocessor is not None:
+        raw, _ = monitor.compute_baseline(
+            datasets.Dataset(x_train, y_train, schema["target"]), data_name="train split"
+        )
+        files.update(raw)  # the data-quality documents
+        manifest["data"] = "train split"
+        manifest["preprocessor_sha256"] = evaluation["model"]["preprocessor_sha256"]
     for name, document in {**files, "manifest.json": manifest}.items():
         path = out_dir / "baselines" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -328,8 +477,34 @@ def train_job(
     )
 
 
+def preprocess_job(
+    train_input: Path,
+    validation_input: Path,
+    test_input: Path,
+    schema_input: Path,
+    out_dir: Path,
+    *,
+    method: str,
+) -> dict[str, Any]:
+    """`preprocess` over the files the job's input directories hold."""
+    resolve({"Preprocessing": method})
+    return preprocess(
+        input_file(train_input, "*.csv"),
+        input_file(validation_input, "*.csv"),
+        input_file(test_input, "*.csv"),
+        input_file(schema_input, "schema.json"),
+        out_dir,
+        method=method,
+    )
+
+
 def evaluate_job(
-    model_input: Path, test_input: Path, train_input: Path, schema_input: Path, out_dir: Path
+    model_input: Path,
+    test_input: Path,
+    train_input: Path,
+    schema_input: Path,
+    out_dir: Path,
+    preprocessor_input: Path | None = None,
 ) -> dict[str, Any]:
     """`evaluate` over the files the job's input directories hold."""
     return evaluate(
@@ -338,4 +513,5 @@ def evaluate_job(
         input_file(train_input, "*.csv"),
         input_file(schema_input, "schema.json"),
         out_dir,
+        None if preprocessor_input is None else input_file(preprocessor_input, "preprocess.tar.gz"),
     )
