@@ -462,6 +462,8 @@ def _decode_json(body: bytes, num_features: int | None) -> Features:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("body is not JSON rows: nested too deeply") from None
     if isinstance(document, dict) and "instances" in document:
         instances = document["instances"]
         if not isinstance(instances, list):
@@ -492,6 +494,8 @@ def _decode_jsonlines(body: bytes, num_features: int | None) -> Features:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise BadRequest(f"{where}: not JSON ({exc})") from None
+        except RecursionError:
+            raise BadRequest(f"{where}: not a JSON row: nested too deeply") from None
         _json_row(row, where, rows)
     return rows.matrix()
 

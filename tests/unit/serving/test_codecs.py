@@ -458,6 +458,9 @@ def test_json_sparse_rows_must_agree_on_the_shape_when_the_model_does_not_say():
 def test_json_that_is_not_json():
     assert bad("{not json", JSON, 3).startswith("body is not JSON: ")
     assert bad(b"\xff\xfe[", JSON, 3).startswith("body is not JSON: ")
+    deep = "[" * 100_000 + "]" * 100_000
+    assert bad(deep, JSON, 3) == "body is not JSON rows: nested too deeply"
+    assert bad(deep, JSONLINES, 3) == "line 1: not a JSON row: nested too deeply"
 
 
 def test_jsonlines_every_row_shape_one_per_line():
