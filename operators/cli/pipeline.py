@@ -41,6 +41,15 @@ def name_option(command):
     )(command)
 
 
+preprocessing_option = click.option(
+    "--preprocessing",
+    type=click.Choice(params.PREPROCESSING),
+    default=params.BY_NAME["Preprocessing"].default,
+    show_default=True,
+    help="Fit this preprocessor in a preprocess step and register a serial pipeline (what "
+    "--param Preprocessing does locally; SageMaker fixes the steps in the definition).",
+)
+
 role_option = click.option(
     "--role-arn",
     help="Role the pipeline and its jobs run as [env BYO_PIPELINE_ROLE_ARN; default: the "
@@ -196,6 +205,7 @@ def runs_cmd(settings: Settings, name: str | None, limit: int, as_json: bool) ->
 @pipeline_group.command("definition")
 @name_option
 @role_option
+@preprocessing_option
 @click.option(
     "--out",
     "out_file",
@@ -204,13 +214,19 @@ def runs_cmd(settings: Settings, name: str | None, limit: int, as_json: bool) ->
 )
 @click.pass_obj
 def definition_cmd(
-    settings: Settings, name: str | None, role_arn: str | None, out_file: Path | None
+    settings: Settings,
+    name: str | None,
+    role_arn: str | None,
+    preprocessing: str,
+    out_file: Path | None,
 ) -> None:
     """The SageMaker Pipelines definition (JSON) of the same pipeline, built with the sagemaker
     SDK: processing, training (built-in XGBoost), evaluation, the AUC condition, registration and
     the deploy step. Makes no AWS call."""
     document = definition.definition(
-        definition.Target.from_settings(settings, name, role_arn, Clients().region)
+        definition.Target.from_settings(
+            settings, name, role_arn, Clients().region, preprocessing=preprocessing
+        )
     )
     text = json.dumps(document, indent=2) + "\n"
     if out_file is None:
@@ -224,6 +240,7 @@ def definition_cmd(
 @pipeline_group.command("upsert")
 @name_option
 @role_option
+@preprocessing_option
 @click.option("--description", help="The pipeline's description in SageMaker.")
 @json_option()
 @click.pass_obj
@@ -231,13 +248,16 @@ def upsert_cmd(
     settings: Settings,
     name: str | None,
     role_arn: str | None,
+    preprocessing: str,
     description: str | None,
     as_json: bool,
 ) -> None:
     """Create the pipeline in SageMaker, or update it to this definition."""
     result = definition.upsert(
         Clients(),
-        definition.Target.from_settings(settings, name, role_arn, Clients().region),
+        definition.Target.from_settings(
+            settings, name, role_arn, Clients().region, preprocessing=preprocessing
+        ),
         description=description,
     )
     if as_json:

@@ -1,7 +1,11 @@
 """The SageMaker Pipelines definition of `byo pipeline run`'s pipeline, and its upsert.
 
-The same steps and parameters as the local runner: process → train → evaluate → condition (test
-AUC >= AucThreshold) → register → approved (ModelApprovalStatus == Approved) → deploy, else fail.
+The same steps and parameters as the local runner: process → [preprocess] → train → evaluate →
+condition (test AUC >= AucThreshold) → register → approved (ModelApprovalStatus == Approved) →
+deploy, else fail. Preprocessing is chosen when the definition is built (Target.preprocessing):
+SageMaker fixes a pipeline's steps in its definition, so it is no execution parameter there. With
+a preprocessor, register records a serial inference pipeline: the preprocessor's container, then
+XGBoost's, both artifacts under the models prefix.
 Processing steps run the operators image (ENTRYPOINT byo) as `byo pipeline step <name> …`; no
 code is uploaded, the image holds it. The training job runs it too (`byo pipeline step train`,
 the local runner's code). Every output goes to s3://<bucket>/pipelines/<name>/sagemaker/…,
@@ -40,11 +44,17 @@ if TYPE_CHECKING:
 
     from operators.aws import Clients
 
-CONTENT_TYPES = ["text/csv", "application/json", "application/jsonlines"]
+CSV = "text/csv"
+CONTENT_TYPES = [CSV, "application/json", "application/jsonlines"]
 INFERENCE_INSTANCE_TYPES = ["ml.m5.large", "ml.m5.xlarge"]
 AUC_PATH = "binary_classification_metrics.auc.value"
 PROCESSING = "/opt/ml/processing"
 PROCESS_OUTPUTS = ("train", "validation", "test", "schema", "rejected")
+SPLITS = ("train", "validation", "test")
+PREPROCESSOR_FILE = "preprocess.tar.gz"
+# The preprocessor's container answers CSV rows (what XGBoost's container reads) whatever the
+# client's Accept: SageMaker passes the client's Accept to the last container only.
+PREPROCESSOR_ENV = {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"}
 TAG_KEY = "byo:pipeline"
 IMDS_DISABLED = "AWS_EC2_METADATA_DISABLED"
 # Expected SDK messages: config lookups, v2 deprecation, "Popping out 'ProcessingJobName' …".
@@ -74,10 +84,16 @@ class Target:
     models_prefix: str = "models/"  # the endpoint's role reads models only from here
     pipelines_prefix: str = "pipelines/"
     endpoint_role_arn: str | None = None  # the models the deploy step creates run as this
+    preprocessing: str = "none"  # params.PREPROCESSING: "none", or a preprocess step
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, name: str | None, role_arn: str | None, default_region: str
+        cls,
+        settings: Settings,
+        name: str | None,
+        role_arn: str | None,
+        default_region: str,
+        preprocessing: str = "none",
     ) -> Target:
         """The stack's pipeline: its bucket layout, registry, images, endpoint, key and network;
         the role is --role-arn, else the stack's pipeline role, else the endpoint's."""
@@ -106,6 +122,7 @@ class Target:
             models_prefix=layout.models,
             pipelines_prefix=layout.pipelines,
             endpoint_role_arn=settings.get("sagemaker_execution_role_arn"),
+            preprocessing=preprocessing,
         )
 
     @property
@@ -195,11 +212,20 @@ def _parameters() -> dict[str, Any]:
     )
 
     kinds = {str: ParameterString, float: ParameterFloat, int: ParameterInteger}
-    return {p.name: kinds[p.kind](name=p.name, default_value=p.default) for p in params.PARAMETERS}
+    return {
+        p.name: kinds[p.kind](name=p.name, default_value=p.default)
+        for p in params.PARAMETERS
+        if not p.build_time
+    }
 
 
 def build(target: Target, boto_session=None) -> Pipeline:
     """The pipeline, built offline (no AWS call)."""
+    if target.preprocessing not in params.PREPROCESSING:
+        raise ConfigError(
+            f"preprocessing {target.preprocessing!r} is not one of "
+            + ", ".join(params.PREPROCESSING)
+        )
     with _quiet_offline_sdk():
         return _build(target, _session(target, boto_session))
 
@@ -211,6 +237,7 @@ def _build(target: Target, session) -> Pipeline:
     from sagemaker.model import Model
     from sagemaker.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.network import NetworkConfig
+    from sagemaker.pipeline import PipelineModel
     from sagemaker.processing import ProcessingInput, ProcessingOutput, Processor
     from sagemaker.workflow.condition_step import ConditionStep
     from sagemaker.workflow.conditions import ConditionEquals, ConditionGreaterThanOrEqualTo
@@ -297,6 +324,60 @@ def _build(target: Target, session) -> Pipeline:
         ),
     )
     outputs = process.properties.ProcessingOutputConfig.Outputs
+    splits = outputs  # what train trains on: process's splits, or preprocess's
+    steps: list[Any] = [process]
+    # Under the models prefix: the endpoint's execution role reads model artifacts only there.
+    models = f"s3://{target.bucket}/{target.models_prefix}pipelines/{target.name}"
+
+    # -- preprocess (optional) --------------------------------------------------------------
+    preprocess = None
+    if target.preprocessing != "none":
+        preprocess = ProcessingStep(
+            name="preprocess",
+            description=f"Fit the preprocessor ({target.preprocessing}) on the train split and "
+            "transform the splits",
+            step_args=processor("preprocess", isolated=True).run(
+                inputs=[
+                    ProcessingInput(
+                        input_name=name,
+                        source=outputs[name].S3Output.S3Uri,
+                        destination=f"{PROCESSING}/{name}",
+                    )
+                    for name in (*SPLITS, "schema")
+                ],
+                outputs=[
+                    *(
+                        ProcessingOutput(
+                            output_name=name,
+                            source=f"{PROCESSING}/output/{name}",
+                            destination=location("preprocess", name),
+                        )
+                        for name in SPLITS
+                    ),
+                    ProcessingOutput(
+                        output_name="preprocessor",
+                        source=f"{PROCESSING}/output/preprocessor",
+                        destination=Join(
+                            on="/",
+                            values=[
+                                models,
+                                ExecutionVariables.PIPELINE_EXECUTION_ID,
+                                "preprocessor",
+                            ],
+                        ),
+                    ),
+                ],
+                arguments=_options(
+                    {
+                        **{f"--{name}": f"{PROCESSING}/{name}" for name in (*SPLITS, "schema")},
+                        "--output": f"{PROCESSING}/output",
+                        "--preprocessing": target.preprocessing,
+                    }
+                ),
+            ),
+        )
+        splits = preprocess.properties.ProcessingOutputConfig.Outputs
+        steps.append(preprocess)
 
     # -- train ------------------------------------------------------------------------------
     # The operators image, running the local runner's own training code: SageMaker's built-in
@@ -319,8 +400,7 @@ def _build(target: Target, session) -> Pipeline:
         role=target.role_arn,
         instance_count=1,
         instance_type=p["TrainingInstanceType"],
-        # Under the models prefix: the endpoint's execution role reads model artifacts only there.
-        output_path=f"s3://{target.bucket}/{target.models_prefix}pipelines/{target.name}",
+        output_path=models,
         output_kms_key=kms,
         volume_kms_key=kms,
         subnets=subnets,
@@ -340,35 +420,55 @@ def _build(target: Target, session) -> Pipeline:
         step_args=Estimator.fit.__wrapped__(
             estimator,
             inputs={
-                split: TrainingInput(
-                    s3_data=outputs[split].S3Output.S3Uri,
-                    content_type="application/json" if split == "schema" else "text/csv",
-                )
-                for split in ("train", "validation", "schema")
+                "train": TrainingInput(s3_data=splits["train"].S3Output.S3Uri, content_type=CSV),
+                "validation": TrainingInput(
+                    s3_data=splits["validation"].S3Output.S3Uri, content_type=CSV
+                ),
+                "schema": TrainingInput(
+                    s3_data=outputs["schema"].S3Output.S3Uri, content_type="application/json"
+                ),
             },
         ),
     )
     model_data = train.properties.ModelArtifacts.S3ModelArtifacts
+    steps.append(train)
 
     # -- evaluate ---------------------------------------------------------------------------
+    # The raw test and train splits; with a preprocessor, scored through it, as served.
+    evaluate_inputs = [
+        ProcessingInput(input_name="model", source=model_data, destination=f"{PROCESSING}/model"),
+        *(
+            ProcessingInput(
+                input_name=name,
+                source=outputs[name].S3Output.S3Uri,
+                destination=f"{PROCESSING}/{name}",
+            )
+            for name in ("test", "train", "schema")
+        ),
+    ]
+    evaluate_arguments = {
+        "--model": f"{PROCESSING}/model",
+        "--test": f"{PROCESSING}/test",
+        "--train": f"{PROCESSING}/train",
+        "--schema": f"{PROCESSING}/schema",
+        "--output": f"{PROCESSING}/evaluation",
+    }
+    if preprocess is not None:
+        preprocessor = splits["preprocessor"].S3Output.S3Uri
+        evaluate_inputs.append(
+            ProcessingInput(
+                input_name="preprocessor",
+                source=preprocessor,
+                destination=f"{PROCESSING}/preprocessor",
+            )
+        )
+        evaluate_arguments["--preprocessor"] = f"{PROCESSING}/preprocessor"
     evaluation = PropertyFile(name="Evaluation", output_name="evaluation", path="evaluation.json")
     evaluate = ProcessingStep(
         name="evaluate",
         description="Test metrics and the drift-check baselines",
         step_args=processor("evaluate", isolated=True).run(
-            inputs=[
-                ProcessingInput(
-                    input_name="model", source=model_data, destination=f"{PROCESSING}/model"
-                ),
-                *(
-                    ProcessingInput(
-                        input_name=name,
-                        source=outputs[name].S3Output.S3Uri,
-                        destination=f"{PROCESSING}/{name}",
-                    )
-                    for name in ("test", "train", "schema")
-                ),
-            ],
+            inputs=evaluate_inputs,
             outputs=[
                 ProcessingOutput(
                     output_name="evaluation",
@@ -376,18 +476,11 @@ def _build(target: Target, session) -> Pipeline:
                     destination=location("evaluate", "evaluation"),
                 )
             ],
-            arguments=_options(
-                {
-                    "--model": f"{PROCESSING}/model",
-                    "--test": f"{PROCESSING}/test",
-                    "--train": f"{PROCESSING}/train",
-                    "--schema": f"{PROCESSING}/schema",
-                    "--output": f"{PROCESSING}/evaluation",
-                }
-            ),
+            arguments=_options(evaluate_arguments),
         ),
         property_files=[evaluation],
     )
+    steps.append(evaluate)
     evaluated = evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri
     auc = JsonGet(step_name=evaluate.name, property_file=evaluation, json_path=AUC_PATH)
 
@@ -398,12 +491,24 @@ def _build(target: Target, session) -> Pipeline:
         )
 
     # -- register ---------------------------------------------------------------------------
-    model = Model(
+    model: Model | PipelineModel = Model(
         image_uri=target.serving_image,
         model_data=model_data,
         role=target.role_arn,
         sagemaker_session=session,
     )
+    if preprocess is not None:
+        # A serial inference pipeline: the serving image serves the preprocessor too.
+        first = Model(
+            image_uri=target.serving_image,
+            model_data=Join(on="/", values=[preprocessor, PREPROCESSOR_FILE]),
+            env=dict(PREPROCESSOR_ENV),
+            role=target.role_arn,
+            sagemaker_session=session,
+        )
+        model = PipelineModel(
+            models=[first, model], role=target.role_arn, sagemaker_session=session
+        )
     register = ModelStep(
         name="register",
         description="A new version in the model package group, with its metrics and baselines",
@@ -496,7 +601,7 @@ def _build(target: Target, session) -> Pipeline:
     return Pipeline(
         name=target.name,
         parameters=list(p.values()),
-        steps=[process, train, evaluate, condition],
+        steps=[*steps, condition],
         # No SageMaker Experiments trial per execution: the run's record is the pipeline's own.
         pipeline_experiment_config=None,
         sagemaker_session=session,
@@ -553,7 +658,9 @@ def upsert(clients: Clients, target: Target, description: str | None = None) -> 
         "PipelineName": target.name,
         "PipelineDefinition": body,
         "PipelineDescription": description
-        or f"BYO pipeline {target.name}: process, train, evaluate, register, deploy",
+        or f"BYO pipeline {target.name}: process, "
+        + ("" if target.preprocessing == "none" else "preprocess, ")
+        + "train, evaluate, register, deploy",
         "RoleArn": target.role_arn,
     }
     tag = {"Key": TAG_KEY, "Value": target.name}

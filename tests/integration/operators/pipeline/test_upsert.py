@@ -43,7 +43,7 @@ def target(emulator) -> Target:
 
 def test_upsert_creates_then_updates_the_pipeline(emulator, target):
     sagemaker = emulator.client("sagemaker")
-    names = [p.name for p in params.PARAMETERS]
+    names = [p.name for p in params.PARAMETERS if not p.build_time]
 
     created = upsert(Clients(), target, description="first")
     assert created["created"] is True
@@ -70,6 +70,17 @@ def test_upsert_creates_then_updates_the_pipeline(emulator, target):
     # Tagged once, not once per upsert.
     tags = sagemaker.list_tags(ResourceArn=created["arn"])["Tags"]
     assert tags == [{"Key": TAG_KEY, "Value": target.name}]
+
+    # With a preprocessor: the same pipeline, updated to the definition with its step.
+    preprocessed = replace(target, preprocessing="standard-scaler")
+    updated = upsert(Clients(), preprocessed)
+    assert updated["steps"][:5] == ["process", "preprocess", "train", "evaluate", "condition"]
+    assert updated["parameters"] == names
+    stored = sagemaker.describe_pipeline(PipelineName=target.name)
+    assert json.loads(stored["PipelineDefinition"]) == definition(preprocessed)
+    assert stored["PipelineDescription"] == (
+        f"BYO pipeline {target.name}: process, preprocess, train, evaluate, register, deploy"
+    )
 
 
 def test_the_emulator_records_an_execution_but_runs_no_step(emulator, target):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from operators.errors import ByoError
+from operators.errors import ByoError, ConfigError
 from operators.pipeline import definition as pipeline_definition
 from operators.pipeline import params
 from operators.pipeline.definition import AUC_PATH, Target, step_names, upsert
@@ -35,6 +35,7 @@ SECURED = replace(
     subnets=("subnet-a", "subnet-b"),
     security_group_ids=("sg-jobs",),
 )
+PREPROCESSED = replace(TARGET, preprocessing="standard-scaler")
 PREFIX = "s3://byo-data/pipelines/byo-train/sagemaker"
 EVALUATION_URI = "{Steps.evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri}"
 
@@ -62,9 +63,9 @@ if attempts:
 
 @pytest.fixture(scope="module")
 def offline() -> subprocess.CompletedProcess:
-    """TARGET's and SECURED's definitions, built once in a fresh interpreter (only there does
-    importing the SDK show its side effects) with no credentials, AWS_ENDPOINT_URL at a closed
-    port and every socket blocked."""
+    """TARGET's, SECURED's and PREPROCESSED's definitions, built once in a fresh interpreter
+    (only there does importing the SDK show its side effects) with no credentials,
+    AWS_ENDPOINT_URL at a closed port and every socket blocked."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",  # nothing listens there
@@ -72,7 +73,12 @@ def offline() -> subprocess.CompletedProcess:
         AWS_CONFIG_FILE=os.devnull,
     )
     return subprocess.run(
-        [sys.executable, "-c", OFFLINE_SCRIPT, json.dumps([asdict(TARGET), asdict(SECURED)])],
+        [
+            sys.executable,
+            "-c",
+            OFFLINE_SCRIPT,
+            json.dumps([asdict(TARGET), asdict(SECURED), asdict(PREPROCESSED)]),
+        ],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -93,10 +99,16 @@ def secured(offline) -> dict[str, Any]:
     return json.loads(offline.stdout)[1]
 
 
+@pytest.fixture(scope="module")
+def preprocessed(offline) -> dict[str, Any]:
+    assert offline.returncode == 0, offline.stderr
+    return json.loads(offline.stdout)[2]
+
+
 def test_definition_needs_no_network_nor_credentials_and_prints_only_json(offline):
     assert offline.returncode == 0, offline.stderr
     assert offline.stderr == ""  # nor any warning
-    assert [d["Version"] for d in json.loads(offline.stdout)] == ["2020-12-01"] * 2
+    assert [d["Version"] for d in json.loads(offline.stdout)] == ["2020-12-01"] * 3
 
 
 def steps_by_name(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -160,7 +172,8 @@ def test_steps_have_the_local_pipelines_names_and_sagemaker_types(document):
     assert steps["approved"]["DependsOn"] == ["register-RegisterModel"]
 
 
-def test_parameters_are_the_local_ones_with_their_types_and_defaults(document):
+def test_parameters_are_the_local_ones_with_their_types_and_defaults(document, preprocessed):
+    """Except Preprocessing: it chooses the steps, which SageMaker fixes in the definition."""
     kinds = {str: "String", float: "Float", int: "Integer"}
     expected = [
         {
@@ -170,8 +183,11 @@ def test_parameters_are_the_local_ones_with_their_types_and_defaults(document):
             "DefaultValue": TARGET.input_data if p.name == "InputData" else p.default,
         }
         for p in params.PARAMETERS
+        if p.name != "Preprocessing"
     ]
     assert document["Parameters"] == expected
+    assert preprocessed["Parameters"] == expected
+    assert [p.name for p in params.PARAMETERS if p.build_time] == ["Preprocessing"]
     assert TARGET.input_data == "s3://byo-data/pipelines/byo-train/input/"
 
 
@@ -411,6 +427,126 @@ def test_subnets_security_groups_and_kms_key_apply_to_every_job(secured):
     assert train["OutputDataConfig"]["KmsKeyId"] == kms
     assert train["ResourceConfig"]["VolumeKmsKeyId"] == kms
     assert train["EnableNetworkIsolation"] is True
+
+
+def test_with_preprocessing_a_preprocess_job_feeds_training_and_evaluation(preprocessed):
+    steps = steps_by_name(preprocessed)
+    assert step_names(preprocessed) == [
+        "process",
+        "preprocess",
+        "train",
+        "evaluate",
+        "condition",
+        "register-RegisterModel",
+        "approved",
+        "deploy",
+        "fail",
+    ]
+    assert [s["Name"] for s in preprocessed["Steps"]] == [
+        "process",
+        "preprocess",
+        "train",
+        "evaluate",
+        "condition",
+    ]
+    split = "{{Steps.{}.ProcessingOutputConfig.Outputs['{}'].S3Output.S3Uri}}"
+    job = steps["preprocess"]["Arguments"]
+    app = job["AppSpecification"]
+    assert app["ImageUri"] == TARGET.operator_image
+    assert app["ContainerEntrypoint"] == ["byo", "pipeline", "step", "preprocess"]
+    assert render(app["ContainerArguments"]) == [
+        "--train", "/opt/ml/processing/train",
+        "--validation", "/opt/ml/processing/validation",
+        "--test", "/opt/ml/processing/test",
+        "--schema", "/opt/ml/processing/schema",
+        "--output", "/opt/ml/processing/output",
+        "--preprocessing", "standard-scaler",
+    ]  # fmt: skip
+    assert {
+        i["InputName"]: (i["S3Input"]["LocalPath"], render(i["S3Input"]["S3Uri"]))
+        for i in job["ProcessingInputs"]
+    } == {
+        name: (f"/opt/ml/processing/{name}", split.format("process", name))
+        for name in ("train", "validation", "test", "schema")
+    }
+    execution = "{Execution.PipelineExecutionId}"
+    assert {
+        o["OutputName"]: (o["S3Output"]["LocalPath"], render(o["S3Output"]["S3Uri"]))
+        for o in job["ProcessingOutputConfig"]["Outputs"]
+    } == {
+        **{
+            name: (f"/opt/ml/processing/output/{name}", f"{PREFIX}/{execution}/preprocess/{name}")
+            for name in ("train", "validation", "test")
+        },
+        # a model artifact: under the models prefix, which the endpoint's role reads
+        "preprocessor": (
+            "/opt/ml/processing/output/preprocessor",
+            f"s3://byo-data/models/pipelines/byo-train/{execution}/preprocessor",
+        ),
+    }
+    assert job["NetworkConfig"]["EnableNetworkIsolation"] is True
+    assert render(job["ProcessingResources"]["ClusterConfig"]["InstanceType"]) == (
+        "{Parameters.ProcessingInstanceType}"
+    )
+
+    # train trains on the transformed splits; evaluate scores the raw ones through both stages.
+    channels = {
+        c["ChannelName"]: render(c["DataSource"]["S3DataSource"]["S3Uri"])
+        for c in steps["train"]["Arguments"]["InputDataConfig"]
+    }
+    assert channels == {
+        "train": split.format("preprocess", "train"),
+        "validation": split.format("preprocess", "validation"),
+        "schema": split.format("process", "schema"),
+    }
+    evaluate = steps["evaluate"]["Arguments"]
+    assert {
+        i["InputName"]: (i["S3Input"]["LocalPath"], render(i["S3Input"]["S3Uri"]))
+        for i in evaluate["ProcessingInputs"]
+    } == {
+        "model": ("/opt/ml/processing/model", "{Steps.train.ModelArtifacts.S3ModelArtifacts}"),
+        "test": ("/opt/ml/processing/test", split.format("process", "test")),
+        "train": ("/opt/ml/processing/train", split.format("process", "train")),
+        "schema": ("/opt/ml/processing/schema", split.format("process", "schema")),
+        "preprocessor": (
+            "/opt/ml/processing/preprocessor",
+            split.format("preprocess", "preprocessor"),
+        ),
+    }
+    arguments = render(evaluate["AppSpecification"]["ContainerArguments"])
+    assert arguments[-2:] == ["--preprocessor", "/opt/ml/processing/preprocessor"]
+
+
+def test_with_preprocessing_register_records_a_serial_pipeline_of_two_containers(
+    preprocessed, document
+):
+    steps = steps_by_name(preprocessed)
+    register = steps["register-RegisterModel"]["Arguments"]
+    first, second = register["InferenceSpecification"]["Containers"]
+    assert first["Image"] == second["Image"] == TARGET.serving_image
+    split = "{{Steps.preprocess.ProcessingOutputConfig.Outputs['{}'].S3Output.S3Uri}}"
+    assert render(first["ModelDataUrl"]) == split.format("preprocessor") + "/preprocess.tar.gz"
+    assert first["Environment"] == {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"}
+    assert render(second["ModelDataUrl"]) == "{Steps.train.ModelArtifacts.S3ModelArtifacts}"
+    assert not second.get("Environment")
+    # Everything else as without preprocessing: metrics, baselines, approval, the deploy step.
+    single = steps_by_name(document)
+    alone = single["register-RegisterModel"]["Arguments"]
+
+    def besides_containers(arguments: dict[str, Any]) -> dict[str, Any]:
+        specification = {**arguments["InferenceSpecification"], "Containers": None}
+        return {**arguments, "InferenceSpecification": specification}
+
+    assert besides_containers(register) == besides_containers(alone)
+    for name in ("approved", "deploy", "fail"):
+        assert steps[name] == single[name], name
+    conditions = [d["condition"]["Arguments"]["Conditions"] for d in (steps, single)]
+    assert conditions[0] == conditions[1]
+
+
+def test_an_unknown_preprocessing_is_refused_before_the_sdk_is_loaded():
+    with pytest.raises(ConfigError, match="preprocessing 'minmax' is not one of none, standard"):
+        pipeline_definition.build(replace(TARGET, preprocessing="minmax"))
 
 
 class FailingSageMaker:
