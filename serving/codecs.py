@@ -331,8 +331,12 @@ def _parse_csv_rows(body: bytes, delimiter: str, num_features: int | None) -> Fe
 # text/libsvm
 # ---------------------------------------------------------------------------------------------
 def _decode_libsvm(body: bytes, num_features: int | None) -> Features:
+    """libsvm rows. Indices as the newest container reads them (serve_utils
+    _get_sparse_matrix_from_libsvm): 0-based, but when no index in the whole request is 0 they
+    are taken as 1-based and shifted down by one (XGBoost's own heuristic for libsvm files)."""
     text, first = _trim(_text(body))
     rows = _Rows(num_features, key_name="index")
+    parsed: list[tuple[list[int], list[float], str]] = []
     for number, line in enumerate(text.split("\n"), start=first):
         where = f"line {number}"
         tokens = line.split()
@@ -360,7 +364,10 @@ def _decode_libsvm(body: bytes, num_features: int | None) -> Features:
                 raise BadRequest(f"{where}, index {index_text}: {_show(value_text)} is not finite")
             keys.append(int(index_text))
             values.append(value)
-        rows.add_sparse(keys, values, where)
+        parsed.append((keys, values, where))
+    shift = int(all(min(keys, default=1) >= 1 for keys, _, _ in parsed))
+    for keys, values, where in parsed:
+        rows.add_sparse([k - shift for k in keys], values, where)
     return rows.matrix()
 
 

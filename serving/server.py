@@ -3,7 +3,13 @@
     serve            # what SageMaker runs: `docker run <image> serve`
 
 - GET /ping → 200 once the model is loaded (it is loaded before workers fork).
-- POST /invocations → serving.inference.invoke (text/csv, application/json, application/jsonlines).
+- POST /invocations → serving.inference.invoke: any framework's model (serving.frameworks), the
+  content types and answers of SageMaker's XGBoost container (serving.codecs, serving.outputs).
+- GET /execution-parameters → what Batch Transform asks a container for (MaxConcurrentTransforms
+  = workers, BatchStrategy MULTI_RECORD, MaxPayloadInMB).
+- The container's knobs: SAGEMAKER_INFERENCE_OUTPUT, SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT,
+  SAGEMAKER_BATCH, SAGEMAKER_MAX_PAYLOAD_IN_MB / MAX_CONTENT_LENGTH (serving.inference.Options);
+  a bad value stops the server at start with a message naming the variable.
 - Port: SAGEMAKER_BIND_TO_PORT (default 8080). Address: BYO_BIND_HOST (default 127.0.0.1; the
   container image sets 0.0.0.0, as SageMaker requires).
 - Workers: SAGEMAKER_MODEL_SERVER_WORKERS (default one per CPU); request timeout:
@@ -16,6 +22,7 @@ SageMaker's connections alive. Flask is the thin routing layer on top.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -23,12 +30,22 @@ from pathlib import Path
 
 from flask import Flask, Response, request
 
-from serving.inference import InferenceError, Model, default_threads, invoke, load_model
+from serving.inference import (
+    ConfigurationError,
+    InferenceError,
+    Options,
+    default_threads,
+    execution_parameters,
+    invoke,
+    load_model,
+)
+from serving.predictor import ArtifactError, Predictor
 
 log = logging.getLogger("serving")
 
 
-def create_app(model: Model) -> Flask:
+def create_app(model: Predictor, options: Options | None = None, workers: int = 1) -> Flask:
+    options = options or Options()
     app = Flask("serving")
 
     @app.get("/ping")
@@ -43,13 +60,22 @@ def create_app(model: Model) -> Flask:
                 request.get_data(cache=False),
                 request.headers.get("Content-Type"),
                 request.headers.get("Accept"),
+                options,
             )
         except InferenceError as exc:
             return Response(f"{exc}\n", status=exc.status, mimetype="text/plain")
         except Exception:  # never a traceback to the client; the log keeps it
             log.exception("invocation failed")
             return Response("internal error while predicting\n", status=500, mimetype="text/plain")
-        return Response(answer.body, status=200, mimetype=answer.content_type)
+        if answer.status == 204:
+            return Response(status=204)
+        return Response(answer.body, status=answer.status, mimetype=answer.content_type)
+
+    @app.get("/execution-parameters")
+    def parameters() -> Response:
+        return Response(
+            json.dumps(execution_parameters(workers, options)), mimetype="application/json"
+        )
 
     return app
 
@@ -76,12 +102,27 @@ def main(argv: list[str] | None = None) -> int:
     config = settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
+        options = Options.from_env()
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        # SM_MODEL_DIR is the configured model location: what SageMaker extracted from the
+        # model's own ModelDataUrl, so its pickles may be unpickled (README, security).
         model = load_model(config["model_dir"], threads=default_threads(config["workers"]))
-    except (FileNotFoundError, ValueError, OSError) as exc:
+    except (ArtifactError, FileNotFoundError, OSError) as exc:
         print(f"error: cannot load the model: {exc}", file=sys.stderr)
         return 1
-    log.info("model loaded from %s (%d features)", config["model_dir"], model.num_features)
-    app = create_app(model)
+    signature = model.signature
+    log.info(
+        "model loaded from %s: %s %s (%s), %s features",
+        config["model_dir"],
+        signature.framework,
+        signature.framework_version,
+        signature.objective,
+        signature.num_features if signature.num_features is not None else "any number of",
+    )
+    app = create_app(model, options, workers=config["workers"])
 
     class Server(BaseApplication):
         def load_config(self) -> None:

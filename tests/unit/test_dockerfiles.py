@@ -31,29 +31,55 @@ def test_image_requirements_match_the_project_pins(image):
 PROJECT_PACKAGES = ("operators", "localaws", "sample", "batch_processor", "serving")
 
 
-@pytest.mark.parametrize(
-    ("package", "modules"), [("serving", ("server", "inference")), ("batch_processor", ("job",))]
-)
-def test_image_holds_every_module_and_package_its_entry_point_imports(package, modules):
-    dockerfile = (REPO / package / "Dockerfile").read_text()
-    requirements = (REPO / package / "requirements.txt").read_text()
-    for module in modules:
-        assert f"{package}/{module}.py" in dockerfile
-        tree = ast.parse((REPO / package / f"{module}.py").read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                top = node.names[0].name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                top = node.module.split(".")[0]
-            else:
-                continue
-            if top == package:
-                assert f"{package}/{node.module.split('.')[1]}.py" in dockerfile
-            elif top in PROJECT_PACKAGES:
-                raise AssertionError(f"{package}/{module}.py imports {top}, not in the image")
+def module_imports(path) -> tuple[set[str], set[str]]:
+    """(project modules as "package/module", third-party top-level names) a module imports,
+    anywhere in it (lazy imports inside functions count: they run in the image too)."""
+    project, third_party = set(), set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+            if node.module in PROJECT_PACKAGES:  # `from serving import outputs`
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            if top in PROJECT_PACKAGES:
+                project.add("/".join(name.split(".")[:2]))
             elif top not in sys.stdlib_module_names and top != "__future__":
-                pip_name = {"xgboost": "xgboost-cpu"}.get(top, top)
-                assert pip_name in requirements, f"{module} imports {top}, not in the image"
+                third_party.add(top)
+    return project, third_party
+
+
+PIP_NAMES = {"xgboost": "xgboost-cpu", "sklearn": "scikit-learn", "google": "protobuf"}
+
+
+@pytest.mark.parametrize(("package", "entry"), [("serving", "server"), ("batch_processor", "job")])
+def test_image_holds_every_module_and_package_its_entry_point_imports(package, entry):
+    """Everything the entry point reaches, transitively, is copied and its libraries pinned."""
+    dockerfile = (REPO / package / "Dockerfile").read_text()
+    requirements = {
+        line.split("==")[0]
+        for line in (REPO / package / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    whole_package = re.search(rf"^COPY .*\b{package}/ ", dockerfile, re.M) is not None
+    seen, pending = set(), [f"{package}/{entry}"]
+    while pending:
+        module = pending.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        top = module.split("/")[0]
+        assert top == package, f"{package}'s image reaches {module}, another package"
+        assert whole_package or f"{module}.py" in dockerfile, f"{module}.py is not copied"
+        project, third_party = module_imports(REPO / f"{module}.py")
+        pending.extend(project - {package})  # `import serving` alone is the package
+        for name in third_party:
+            pip_name = PIP_NAMES.get(name, name)
+            assert pip_name in requirements, f"{module} imports {name}; the image lacks it"
 
 
 def imported_packages(node: ast.AST) -> set[str]:

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from serving.artifact import MODEL_FILE, load_booster
+from serving.artifact import load_booster
+from tests.helpers import models
 from tests.helpers.paths import REPO
 from tests.helpers.processes import free_port, stop_process
 
@@ -130,7 +131,9 @@ def test_empty_csv_fields_are_missing_values_xgboost_handles(server, trained_mod
 def test_json_and_jsonlines_in_and_out(server, expected):
     rows = np.loadtxt(SAMPLE, delimiter=",", ndmin=2).tolist()
     status, content_type, body = server.post(
-        json.dumps({"instances": [{"features": r} for r in rows]}).encode(), "application/json"
+        json.dumps({"instances": [{"features": r} for r in rows]}).encode(),
+        "application/json",
+        "application/json",
     )
     assert (status, content_type) == (200, "application/json")
     np.testing.assert_allclose(
@@ -138,7 +141,9 @@ def test_json_and_jsonlines_in_and_out(server, expected):
     )
 
     lines = "\n".join(json.dumps(r) for r in rows).encode()
-    status, content_type, body = server.post(lines, "application/jsonlines")
+    status, content_type, body = server.post(
+        lines, "application/jsonlines", "application/jsonlines"
+    )
     assert (status, content_type) == (200, "application/jsonlines")
     scores = [json.loads(line)["score"] for line in body.decode().splitlines()]
     np.testing.assert_allclose(scores, expected, rtol=1e-6)
@@ -199,24 +204,15 @@ def test_malformed_rows_are_400_naming_line_and_problem(server, mutate, message)
     assert b"Traceback" not in answer
 
 
-def test_model_failure_is_500_with_a_message(tmp_path):
-    """A multi-class model cannot answer one probability per row."""
-    rng = np.random.default_rng(0)
-    features = rng.random((60, 30))
-    booster = xgb.train(
-        {"objective": "multi:softprob", "num_class": 3},
-        xgb.DMatrix(features, label=rng.integers(0, 3, 60)),
-        2,
-    )
-    booster.save_model(str(tmp_path / "m.json"))
-    shutil.move(tmp_path / "m.json", tmp_path / MODEL_FILE)
-    server = Server(tmp_path, workers=1)
+def test_selectable_outputs_of_a_transformer_are_500_with_a_message(tmp_path):
+    built = models.sklearn_model(tmp_path, kind="transformer")
+    server = Server(built.model_dir, workers=1, SAGEMAKER_INFERENCE_OUTPUT="predicted_label")
     try:
-        status, _, body = server.post(SAMPLE.read_bytes())
+        status, _, body = server.post(csv_rows(built.X))
     finally:
         server.stop()
     assert status == 500
-    assert b"3 values per row" in body
+    assert b"unset SAGEMAKER_INFERENCE_OUTPUT" in body
     assert b"Traceback" not in body
 
 
@@ -279,4 +275,86 @@ def test_missing_model_fails_fast_with_a_clear_message(tmp_path):
     )
     assert result.returncode == 1
     assert "cannot load the model" in result.stderr
-    assert "xgboost-model" in result.stderr
+    assert "holds no files" in result.stderr
+
+
+def test_a_bad_container_setting_stops_the_server_naming_it(model_dir):
+    result = subprocess.run(
+        [str(SERVE)],
+        env={
+            **os.environ,
+            "SM_MODEL_DIR": str(model_dir),
+            "SAGEMAKER_BIND_TO_PORT": str(free_port()),
+            "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/html",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT='text/html'" in result.stderr
+
+
+def test_empty_body_is_204_and_execution_parameters_answer_batch_transform(model_dir):
+    server = Server(model_dir, workers=2, SAGEMAKER_MAX_PAYLOAD_IN_MB="12")
+    try:
+        assert server.post(b"")[0] == 204
+        status, body = server.get("/execution-parameters")
+    finally:
+        server.stop()
+    assert status == 200
+    assert json.loads(body) == {
+        "MaxConcurrentTransforms": 2,
+        "BatchStrategy": "MULTI_RECORD",
+        "MaxPayloadInMB": 12,
+    }
+
+
+def csv_rows(X: np.ndarray) -> bytes:
+    return "".join(",".join(repr(float(v)) for v in row) + "\n" for row in X).encode()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda tmp: models.xgboost_model(tmp, objective="multi:softprob", fmt="ubj"),
+        lambda tmp: models.sklearn_model(tmp, kind="multiclass"),
+        lambda tmp: models.lightgbm_model(tmp, objective="regression"),
+        lambda tmp: models.onnx_model(tmp, kind="classifier"),
+    ],
+    ids=["xgboost-softprob-ubj", "sklearn-iris-tree", "lightgbm-regression", "onnx-classifier"],
+)
+def test_every_framework_is_served_by_the_serve_process(tmp_path, build):
+    """Real serve processes, one per framework: the default answer and the selectable outputs
+    equal the framework's own predictions."""
+    built = build(tmp_path)
+    body = csv_rows(built.X)
+    classifier = built.objective in ("binary:logistic", "multi:softprob")
+    keys = "predicted_label,probabilities" if classifier else "predicted_score"
+    plain = Server(built.model_dir, workers=1)
+    selected = Server(built.model_dir, workers=1, SAGEMAKER_INFERENCE_OUTPUT=keys)
+    try:
+        status, _, answer = plain.post(body)
+        assert status == 200
+        rows = [[float(v) for v in line.split(",")] for line in answer.decode().splitlines()]
+        np.testing.assert_allclose(
+            np.array(rows).reshape(built.expected.shape), built.expected, rtol=1e-5, atol=1e-7
+        )
+        status, _, answer = selected.post(body, accept="application/json")
+        assert status == 200
+        predictions = json.loads(answer)["predictions"]
+    finally:
+        plain.stop()
+        selected.stop()
+    if not classifier:
+        np.testing.assert_allclose([p["predicted_score"] for p in predictions], built.expected)
+        return
+    probabilities = np.array([p["probabilities"] for p in predictions])
+    if built.objective == "binary:logistic":
+        np.testing.assert_allclose(probabilities[:, 1], built.expected, rtol=1e-5, atol=1e-7)
+        winners = (probabilities[:, 1] > 0.5).astype(int)
+    else:
+        np.testing.assert_allclose(probabilities, built.expected, rtol=1e-5, atol=1e-7)
+        winners = probabilities.argmax(axis=1)
+    classes = built.classes or tuple(range(probabilities.shape[1]))
+    assert [p["predicted_label"] for p in predictions] == [classes[i] for i in winners]

@@ -277,7 +277,16 @@ def test_libsvm_any_whitespace_separates_and_indices_may_come_in_any_order():
 
 
 def test_libsvm_without_model_width_takes_the_largest_index():
-    assert sparse("0 5:1\n1 2:1", LIBSVM, None).shape == (2, 6)
+    assert sparse("0 5:1\n1 0:1", LIBSVM, None).shape == (2, 6)
+
+
+def test_libsvm_requests_without_index_0_are_one_based_as_the_newest_container_reads_them():
+    """serve_utils shifts the indices of a request whose smallest index is >= 1 down by one."""
+    assert sparse("1 1:1.5 4:2\n0 2:-1\n", LIBSVM, 4).tolist() == [[1.5, 0, 0, 2], [0, -1, 0, 0]]
+    # One 0 anywhere in the request keeps every row 0-based.
+    assert sparse("1 1:1.5\n0 0:-1\n", LIBSVM, 2).tolist() == [[0, 1.5], [-1, 0]]
+    # Out of range is judged after the shift: index 4 is the fourth of four features.
+    assert sparse("1 4:1\n", LIBSVM, 4).tolist() == [[0, 0, 0, 1]]
 
 
 def test_libsvm_a_line_with_only_a_label_is_a_row_of_missing_values():
@@ -288,7 +297,7 @@ def test_libsvm_a_line_with_only_a_label_is_a_row_of_missing_values():
 
 
 def test_libsvm_nan_value_is_missing():
-    assert same(sparse("0 1:nan", LIBSVM, 2), [[0, np.nan]])
+    assert same(sparse("0 0:0 1:nan", LIBSVM, 2), [[0, np.nan]])
 
 
 @pytest.mark.parametrize(

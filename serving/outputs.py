@@ -1,0 +1,276 @@
+"""What the core answers, as aws/sagemaker-xgboost-container's serving answers (serve.py,
+serve_utils.py), for every framework's model (serving.predictor's objective vocabulary).
+
+Default answers (no SAGEMAKER_INFERENCE_OUTPUT), as the newest serve.py answers (its
+sagemaker_inference encoder; see the README's "Serving contract"):
+- text/csv: one row per line, `str()` of each value (float32 predictions widened to float64, as
+  the container's `tolist()` does), a row of several values (multi:softprob, multi-target
+  regression, a transformer's rows) joined by ","; under SAGEMAKER_BATCH each row is `str()` of
+  its value, so a row of several values is its Python list ("[0.1, 0.9]"), as the container
+  writes it. A transformer's rows are always CSV rows: the next container of a pipeline reads
+  them.
+- application/json: {"predictions": [{"score": v}, ...]} (v a list for several values).
+- application/jsonlines / application/x-recordio-protobuf (the container has no default encoder
+  for them and fails with 500; here they are answered): one {"score": v} per line / one record
+  per row with label "score".
+- a transformer's rows in JSON / JSON Lines are a request for the next container:
+  {"instances": [{"features": [...]}, ...]} / one {"features": [...]} per line.
+
+Selectable outputs (SAGEMAKER_INFERENCE_OUTPUT="predicted_label,probability,..."): the keys the
+container defines, with its per-objective semantics (serve_utils.get_selected_predictions); a
+key the model cannot give is answered as NaN, as the container does. Where the model names its
+classes (scikit-learn's classes_, or inference.json), predicted_label and labels are those
+names instead of the container's 0..k-1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from serving.predictor import TRANSFORM, Signature
+
+log = logging.getLogger("serving")
+
+PREDICTED_LABEL = "predicted_label"
+LABELS = "labels"
+PROBABILITY = "probability"
+PROBABILITIES = "probabilities"
+RAW_SCORE = "raw_score"
+RAW_SCORES = "raw_scores"
+PREDICTED_SCORE = "predicted_score"
+SELECTABLE_KEYS = (
+    PREDICTED_LABEL,
+    LABELS,
+    PROBABILITY,
+    PROBABILITIES,
+    RAW_SCORE,
+    RAW_SCORES,
+    PREDICTED_SCORE,
+)
+
+_CLASSIFICATION_NO_PROBABILITY = (PREDICTED_LABEL, LABELS, RAW_SCORE, RAW_SCORES)
+_CLASSIFICATION = (*_CLASSIFICATION_NO_PROBABILITY, PROBABILITY, PROBABILITIES)
+VALID_KEYS = {
+    "binary:logistic": _CLASSIFICATION,
+    "binary:logitraw": _CLASSIFICATION_NO_PROBABILITY,
+    "binary:hinge": _CLASSIFICATION_NO_PROBABILITY,
+    "multi:softmax": _CLASSIFICATION_NO_PROBABILITY,
+    "multi:softprob": _CLASSIFICATION,
+}
+
+
+class SelectionError(Exception):
+    """Selectable outputs asked of a model that has none (a transformer)."""
+
+
+def valid_keys(objective: str) -> tuple[str, ...]:
+    """The container's VALID_OBJECTIVES, generalised: every regression-like objective (reg:*,
+    count:*, survival:*, rank:*) has a predicted_score; a transformer has nothing to select."""
+    if objective in VALID_KEYS:
+        return VALID_KEYS[objective]
+    if objective == TRANSFORM:
+        raise SelectionError(
+            "SAGEMAKER_INFERENCE_OUTPUT selects a model's outputs; this container serves a "
+            "transformer (its answer is the transformed rows): unset SAGEMAKER_INFERENCE_OUTPUT"
+        )
+    return (PREDICTED_SCORE,)
+
+
+def parse_selected_keys(value: str) -> tuple[str, ...]:
+    """SAGEMAKER_INFERENCE_OUTPUT as the container reads it: spaces dropped, lower-cased, split
+    on commas (order kept: it is the CSV column order)."""
+    return tuple(value.replace(" ", "").lower().split(","))
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-row values, with the container's semantics (serve_utils._get_*)
+# ---------------------------------------------------------------------------------------------
+def _name(signature: Signature, index: Any) -> Any:
+    classes = signature.classes
+    if classes is None:
+        return index
+    return classes[int(index)]
+
+
+def _labels(signature: Signature) -> Any:
+    if signature.classes is not None:
+        return list(signature.classes)
+    if signature.objective.startswith("binary:"):
+        return [0, 1]
+    if signature.objective.startswith("multi:") and signature.num_class:
+        return list(range(int(signature.num_class)))
+    return math.nan
+
+
+def _predicted_label(signature: Signature, row: np.ndarray) -> Any:
+    objective = signature.objective
+    if objective in ("binary:hinge", "multi:softmax"):
+        value = row.item()
+        return value if signature.classes is None else _name(signature, value)
+    if objective == "binary:logistic":
+        return _name(signature, int(row > 0.5))
+    if objective == "binary:logitraw":
+        return _name(signature, int(row > 0))
+    if objective == "multi:softprob":
+        return _name(signature, np.argmax(row).item())
+    return math.nan
+
+
+def _probability(objective: str, row: np.ndarray) -> Any:
+    if objective == "multi:softprob":
+        return max(row).item()
+    if objective == "binary:logistic":
+        return row.item()
+    return math.nan
+
+
+def _probabilities(objective: str, row: np.ndarray) -> Any:
+    if objective == "multi:softprob":
+        return row.tolist()
+    if objective == "binary:logistic":
+        positive = row.item()
+        return [1.0 - positive, positive]
+    return math.nan
+
+
+def _raw_score(objective: str, row: np.ndarray) -> Any:
+    if objective == "multi:softprob":
+        return max(row).item()
+    if objective in ("binary:logitraw", "binary:hinge", "binary:logistic", "multi:softmax"):
+        return row.item()
+    return math.nan
+
+
+def _raw_scores(objective: str, row: np.ndarray) -> Any:
+    if objective == "multi:softprob":
+        return row.tolist()
+    if objective in ("binary:logitraw", "binary:hinge", "binary:logistic", "multi:softmax"):
+        # The container's own definition: [1 - v, v], whatever v is.
+        value = row.item()
+        return [1.0 - value, value]
+    return math.nan
+
+
+def select(
+    signature: Signature, predictions: np.ndarray, keys: Sequence[str]
+) -> list[dict[str, Any]]:
+    """One dict per row holding the selected keys (serve_utils.get_selected_predictions)."""
+    valid = valid_keys(signature.objective)
+    invalid = [k for k in keys if k not in valid]
+    if invalid:
+        log.warning(
+            "selected key(s) %s incompatible with objective %r; compatible: %s",
+            ", ".join(invalid),
+            signature.objective,
+            ", ".join(valid),
+        )
+    objective = signature.objective
+    labels = _labels(signature) if LABELS in keys else None
+    chosen = [k for k in SELECTABLE_KEYS if k in keys and k in valid]
+    rows = []
+    for row in predictions:
+        output: dict[str, Any] = {}
+        for key in chosen:
+            if key == PREDICTED_LABEL:
+                output[key] = _predicted_label(signature, row)
+            elif key == LABELS:
+                output[key] = labels
+            elif key == PROBABILITY:
+                output[key] = _probability(objective, row)
+            elif key == PROBABILITIES:
+                output[key] = _probabilities(objective, row)
+            elif key == RAW_SCORE:
+                output[key] = _raw_score(objective, row)
+            elif key == RAW_SCORES:
+                output[key] = _raw_scores(objective, row)
+            else:
+                output[key] = row.item() if row.size == 1 else row.tolist()
+        for key in invalid:
+            output[key] = math.nan
+        rows.append(output)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding
+# ---------------------------------------------------------------------------------------------
+def selected_csv(rows: list[dict[str, Any]], keys: Sequence[str], batch: bool) -> bytes:
+    """serve_utils._encode_selected_predictions_csv: keys in the order selected, a list as its
+    Python repr in double quotes, rows joined by newlines (a final one under SAGEMAKER_BATCH)."""
+    lines = [
+        ",".join(f'"{row[k]}"' if isinstance(row[k], list) else str(row[k]) for k in keys)
+        for row in rows
+    ]
+    return ("\n".join(lines) + ("\n" if batch else "")).encode()
+
+
+def selected_json(rows: list[dict[str, Any]]) -> bytes:
+    # The container's json.dumps: NaN stays NaN (what its clients parse).
+    return json.dumps({"predictions": rows}).encode()
+
+
+def selected_jsonlines(rows: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(row) + "\n" for row in rows).encode()
+
+
+def selected_records(rows: list[dict[str, Any]]) -> list[dict[str, list[float]]]:
+    """Each row's values as float32 tensors under its keys (labels that are names cannot be
+    float32: they are answered as their class index)."""
+    records = []
+    for row in rows:
+        record = {}
+        for key, value in row.items():
+            values = value if isinstance(value, list) else [value]
+            record[key] = [_as_float(v, i) for i, v in enumerate(values)]
+        records.append(record)
+    return records
+
+
+def _as_float(value: Any, index: int) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float(index)
+
+
+def default_csv(signature: Signature, predictions: np.ndarray, batch: bool) -> bytes:
+    if signature.objective == TRANSFORM or not batch:
+        # The container's sagemaker_inference encoder (np.savetxt, fmt "%s"): one row per
+        # line, a row's values joined by ","; a transformer's rows always so.
+        return rows_csv(predictions)
+    # SAGEMAKER_BATCH: "\n".join(map(str, predictions)) + "\n" — a row of several values is
+    # its Python list ("[0.1, 0.9]"), as the container writes it.
+    return ("\n".join(map(str, predictions.tolist())) + "\n").encode()
+
+
+def rows_csv(matrix: np.ndarray) -> bytes:
+    """Rows of numbers as CSV, one row per line (a transformer's output, the next container's
+    input)."""
+    matrix = matrix.reshape(len(matrix), -1)
+    return "".join(",".join(map(str, row)) + "\n" for row in matrix.tolist()).encode()
+
+
+def default_json(signature: Signature, predictions: np.ndarray) -> bytes:
+    if signature.objective == TRANSFORM:
+        rows = predictions.reshape(len(predictions), -1).tolist()
+        return json.dumps({"instances": [{"features": row} for row in rows]}).encode()
+    return json.dumps({"predictions": [{"score": v} for v in predictions.tolist()]}).encode()
+
+
+def default_jsonlines(signature: Signature, predictions: np.ndarray) -> bytes:
+    if signature.objective == TRANSFORM:
+        rows = predictions.reshape(len(predictions), -1).tolist()
+        return "".join(json.dumps({"features": row}) + "\n" for row in rows).encode()
+    return "".join(json.dumps({"score": v}) + "\n" for v in predictions.tolist()).encode()
+
+
+def default_records(predictions: np.ndarray) -> list[dict[str, list[float]]]:
+    key = "score"
+    matrix = predictions.reshape(len(predictions), -1).tolist()
+    return [{key: row} for row in matrix]
