@@ -410,25 +410,33 @@ def _patch_security_group_rule_descriptions() -> None:
 
 
 def _patch_describe_model() -> None:
-    """DescribeModel: no empty VpcConfig, and the EnableNetworkIsolation that was asked for.
+    """DescribeModel: no empty VpcConfig, PrimaryContainer or Containers, and the
+    EnableNetworkIsolation and InferenceExecutionConfig that were asked for.
 
     moto answers `VpcConfig: {}` for a model created without one (AWS omits it) and always
     `EnableNetworkIsolation: false`; either makes `aws_sagemaker_model` re-plan (the first
-    forces a replacement) on every plan.
+    forces a replacement) on every plan. For a serial inference pipeline (Containers) moto drops
+    `InferenceExecutionConfig` (a replacement on every plan, and the mode lost) and answers
+    `PrimaryContainer: {}`; for a one-container model it answers `Containers: []`. AWS omits both.
     """
     original_response = Model.response_object.fget
     original_create = SageMakerResponse.create_model
 
     def response_object(self: Model) -> dict[str, Any]:
         response = original_response(self)
-        if not response.get("VpcConfig"):
-            response.pop("VpcConfig", None)
+        for key in ("VpcConfig", "PrimaryContainer", "Containers"):
+            if not response.get(key):
+                response.pop(key, None)
+        execution = getattr(self, "inference_execution_config", None)
+        if execution:
+            response["InferenceExecutionConfig"] = execution
         return response
 
     def create_model(self: SageMakerResponse) -> ActionResult:
         result = original_create(self)
         model = self.sagemaker_backend._models[self._get_param("ModelName")]
         model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation"))
+        model.inference_execution_config = self._get_param("InferenceExecutionConfig")
         return result
 
     Model.response_object = property(response_object)
