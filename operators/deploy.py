@@ -60,6 +60,22 @@ def blue_green(
     return config
 
 
+def model_containers(containers: list[dict[str, Any]]) -> dict[str, Any]:
+    """CreateModel's containers for a registered version's: PrimaryContainer for one, else
+    Containers run as a serial inference pipeline (each response is the next one's request)."""
+    definitions = [
+        {
+            "Image": c["image"],
+            "ModelDataUrl": c["model_data_url"],
+            **({"Environment": c["environment"]} if c.get("environment") else {}),
+        }
+        for c in containers
+    ]
+    if len(definitions) == 1:
+        return {"PrimaryContainer": definitions[0]}
+    return {"Containers": definitions, "InferenceExecutionConfig": {"Mode": "Serial"}}
+
+
 def deploy(
     clients: Clients,
     *,
@@ -116,7 +132,7 @@ def deploy(
     model_args: dict[str, Any] = {
         "ModelName": model_name,
         "ExecutionRoleArn": role_arn,
-        "PrimaryContainer": {"Image": package["image"], "ModelDataUrl": package["model_data_url"]},
+        **model_containers(package["containers"]),
         "Tags": [{"Key": "byo:model-version", "Value": str(version)}],
     }
     if reference.get("VpcConfig"):
@@ -166,6 +182,7 @@ def deploy(
         "version": version,
         "variant": variant,
         "model": model_name,
+        "containers": len(package["containers"]),
         "endpoint_config": config_name,
         "previous_config": live["EndpointConfigName"],
     }

@@ -90,7 +90,12 @@ def deploy_cmd(
     if as_json:
         print_json(result)
     else:
+        pipeline = (
+            f" (a serial pipeline of {result['containers']} containers)"
+            if result["containers"] > 1
+            else ""
+        )
         console.print(
-            f"version {version} serves as {variant} on {result['endpoint']} "
+            f"version {version}{pipeline} serves as {variant} on {result['endpoint']} "
             f"(config {result['endpoint_config']}, was {result['previous_config']})"
         )
