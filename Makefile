@@ -55,7 +55,7 @@ PIP_STDERR_FILTER := 2> >(grep -v "is ignored: it is neither a file nor a direct
 
 .PHONY: help setup test lint format demo apply plan destroy emulator-up emulator-down model data \
         sample-csv bench clean tf-init tf-config compat-venv security lambda-package validate tf-test \
-        outputs
+        outputs images push
 
 help: ## List the targets
 	@echo "Usage: make <target> [TARGET=local|aws]"
@@ -191,6 +191,13 @@ $(MODEL): $(DATA) operators/pipeline/training.py serving/artifact.py
 
 sample-csv: setup ## Regenerate sample/sample.csv (a few headerless feature rows)
 	$(PY) -m sample sample-csv --out sample/sample.csv
+
+# ENGINE (docker|podman) and TAG (default: git describe) come from the command line or environment.
+images: ## Build byo/{serving,batch-processor,operators}:<TAG> with docker, else podman [ENGINE=, TAG=]
+	@ENGINE='$(ENGINE)' TAG='$(TAG)' scripts/images.sh build
+
+push: setup ## Tag and push the images to the stack's ECR repositories (TARGET=aws, after make outputs)
+	@ENGINE='$(ENGINE)' TAG='$(TAG)' TARGET='$(TARGET)' PYTHON='$(PY)' scripts/images.sh push $(OUTPUTS)
 
 bench: setup ## Run the benchmarks and write bench/RESULTS.md
 	$(PY) -m bench
