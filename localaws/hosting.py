@@ -23,8 +23,10 @@ Admin: `POST /localaws/flush` writes buffered captures and metrics now; `GET /lo
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import logging
+import os
 import random
 import shutil
 import tarfile
@@ -33,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,14 +46,19 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from flask import Flask, Response, request
 
+from localaws import containers
 from serving.artifact import unpack
-from serving.inference import InferenceError, Model, invoke, load_model, media_type
+from serving.codecs import InferenceError
+from serving.inference import ConfigurationError, Options, invoke, load_model, media_type
+from serving.predictor import ArtifactError, Predictor
 
 log = logging.getLogger("localaws.hosting")
 
 FLUSH_INTERVAL_S = 1.0
 MAX_BUFFERED_RECORDS = 1000
 METRICS_NAMESPACE = "AWS/SageMaker"
+DEFAULT_PICKLE_LOCATIONS = "s3://*/models/*"
+SWEEP_INTERVAL_S = 5.0
 
 
 class HostingError(Exception):
@@ -111,15 +119,126 @@ class EndpointConfig:
     capture: CaptureSettings | None
 
 
+@dataclass
+class Stage:
+    """One container of a SageMaker model: served in-process by the inference core, or (with a
+    container engine, LOCALAWS_CONTAINERS=engine) by the container's own image."""
+
+    hostname: str
+    image: str
+    mode: str  # "core" | "engine"
+    predictor: Predictor | None = None
+    options: Options = field(default_factory=Options)
+    running: Any = None  # localaws.containers.Running
+    container_name: str = ""
+
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None) -> StageAnswer:
+        if self.running is not None:
+            status, answer, answer_type = self.running.invoke(body, content_type, accept)
+            if status >= 400:
+                message = answer.decode("utf-8", "replace").strip()[:500]
+                raise StageError(self.hostname, status, message or f"HTTP {status}")
+            return StageAnswer(answer, answer_type or "", status)
+        assert self.predictor is not None
+        try:
+            result = invoke(self.predictor, body, content_type, accept, self.options)
+        except InferenceError as exc:
+            raise StageError(self.hostname, exc.status, str(exc)) from None
+        return StageAnswer(result.body, result.content_type, result.status)
+
+
+@dataclass(frozen=True)
+class StageAnswer:
+    body: bytes
+    content_type: str
+    status: int
+
+
+class StageError(Exception):
+    def __init__(self, hostname: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.hostname = hostname
+        self.status = status
+
+
+@dataclass
+class ServedModel:
+    """A SageMaker model as the hosting runs it: its containers, in order (Serial), or the one
+    named by TargetContainerHostname (Direct)."""
+
+    name: str
+    stages: list[Stage]
+    mode: str = "Serial"
+
+    def invoke(
+        self, body: bytes, content_type: str | None, accept: str | None, target: str | None
+    ) -> StageAnswer:
+        if self.mode == "Direct":
+            return self._direct(target).invoke(body, content_type, accept)
+        if target:
+            raise validation_error(
+                "TargetContainerHostname is only for models whose InferenceExecutionConfig "
+                f"Mode is Direct; model {self.name} runs its containers in series."
+            )
+        answer = StageAnswer(body, content_type or "", 200)
+        last = len(self.stages) - 1
+        for index, stage in enumerate(self.stages):
+            # SageMaker's serial inference pipeline: each container's answer is the next one's
+            # request, with its Content-Type; the client's Accept goes to the last container
+            # (the others answer in their SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT).
+            answer = stage.invoke(
+                answer.body, answer.content_type or None, accept if index == last else None
+            )
+            if answer.status == 204 and index < last:
+                break
+        return answer
+
+    def _direct(self, target: str | None) -> Stage:
+        names = [s.hostname for s in self.stages]
+        if not target:
+            raise validation_error(
+                f"Model {self.name} runs its containers in Direct mode: name one with "
+                f"TargetContainerHostname ({', '.join(names)})."
+            )
+        for stage in self.stages:
+            if stage.hostname == target:
+                return stage
+        raise validation_error(
+            f"Container {target} is not one of model {self.name}'s ({', '.join(names)})."
+        )
+
+    @property
+    def running(self) -> list[Any]:
+        return [s.running for s in self.stages if s.running is not None]
+
+
+def pickle_locations(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Where the hosting may unpickle artifacts from (glob patterns of ModelDataUrl): the
+    platform's model location, models/ in any bucket, unless LOCALAWS_PICKLE_LOCATIONS says."""
+    env = os.environ if env is None else env
+    value = env.get("LOCALAWS_PICKLE_LOCATIONS", DEFAULT_PICKLE_LOCATIONS)
+    return tuple(p.strip() for p in value.split(",") if p.strip())
+
+
 class Endpoints:
     """Endpoint → config → variants → models → loaded model, read through the AWS APIs."""
 
-    def __init__(self, sagemaker: Any, s3: Any, cache_dir: Path) -> None:
+    def __init__(
+        self,
+        sagemaker: Any,
+        s3: Any,
+        cache_dir: Path,
+        engine: Any = None,
+        engine_absent_reason: str = "",
+    ) -> None:
         self.sagemaker = sagemaker
         self.s3 = s3
         self.cache_dir = cache_dir
+        self.engine = engine  # a localaws.containers.ContainerHost, or None
+        self.engine_absent_reason = engine_absent_reason
+        self.pickle_locations = pickle_locations()
         self._configs: dict[str, EndpointConfig] = {}
-        self._models: dict[str, Model] = {}
+        self._models: dict[str, ServedModel] = {}
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = defaultdict(threading.Lock)
 
@@ -151,28 +270,104 @@ class Endpoints:
             self._configs[name] = config
         return config
 
-    def model(self, model_name: str) -> Model:
-        # SageMaker models are immutable: a model name always means the same artifact.
+    def model(self, model_name: str, variant: str = "") -> ServedModel:
+        # SageMaker models are immutable: a model name always means the same containers.
         with self._loading[model_name]:
             with self._lock:
                 cached = self._models.get(model_name)
             if cached is not None:
                 return cached
             described = self.sagemaker.describe_model(ModelName=model_name)
-            container = (
-                described.get("PrimaryContainer") or (described.get("Containers") or [{}])[0]
-            )
-            loaded = self._load(model_name, container.get("ModelDataUrl") or "")
+            containers = described.get("Containers") or [described.get("PrimaryContainer") or {}]
+            mode = (described.get("InferenceExecutionConfig") or {}).get("Mode", "Serial")
+            stages = []
+            try:
+                for index, container in enumerate(containers):
+                    stages.append(self._stage(model_name, index, container))
+            except HostingError:
+                for stage in stages:
+                    self._stop(stage)
+                raise
+            loaded = ServedModel(model_name, stages, mode)
+            for stage in stages:
+                log.info(
+                    "variant %s: model %s container %s (%s) runs %s",
+                    variant or "?",
+                    model_name,
+                    stage.hostname,
+                    stage.image or "no image",
+                    self._mode_text(stage),
+                )
             with self._lock:
                 self._models[model_name] = loaded
             return loaded
 
-    def _load(self, model_name: str, url: str) -> Model:
+    def _mode_text(self, stage: Stage) -> str:
+        if stage.mode == "engine":
+            return "its image in the container engine"
+        signature = stage.predictor.signature if stage.predictor else None
+        what = f"{signature.framework} {signature.objective}" if signature else "?"
+        reason = f"; no engine: {self.engine_absent_reason}" if self.engine_absent_reason else ""
+        return f"in the inference core ({what}){reason}"
+
+    def _stage(self, model_name: str, index: int, container: dict[str, Any]) -> Stage:
+        hostname = container.get("ContainerHostname") or f"container-{index + 1}"
+        image = container.get("Image") or ""
+        environment = dict(container.get("Environment") or {})
+        url = container.get("ModelDataUrl") or ""
+        where = f"model {model_name}, container {hostname}"
+        target = self._download(where, url) if url else None
+        if self.engine is not None and image:
+            try:
+                running = self.engine.start(f"{model_name}-{hostname}", image, target, environment)
+            except Exception as exc:  # the engine's message: the image failed to start
+                raise HostingError(
+                    424,
+                    "ModelError",
+                    f"{where}: image {image} did not start: {exc}",
+                    OriginalStatusCode=500,
+                ) from None
+            return Stage(
+                hostname,
+                image,
+                "engine",
+                running=running,
+                container_name=f"{model_name}-{hostname}",
+            )
+        if target is None:
+            raise HostingError(
+                424,
+                "ModelError",
+                f"{where} has no ModelDataUrl: without a container engine the inference core "
+                "serves a container from its model artifact",
+                OriginalStatusCode=500,
+            )
+        try:
+            options = Options.from_env(environment)
+            allow_pickle = any(fnmatch.fnmatchcase(url, p) for p in self.pickle_locations)
+            predictor = load_model(target, threads=1, allow_pickle=allow_pickle)
+        except (ArtifactError, ConfigurationError, OSError) as exc:
+            hint = ""
+            if "unpickling" in str(exc):
+                hint = (
+                    f" (pickle locations: {', '.join(self.pickle_locations) or 'none'}; "
+                    "set LOCALAWS_PICKLE_LOCATIONS)"
+                )
+            raise HostingError(
+                424,
+                "ModelError",
+                f"{where} could not be loaded from {url}: {exc}{hint}",
+                OriginalStatusCode=500,
+            ) from None
+        log.info("loaded %s from %s", where, url)
+        return Stage(hostname, image, "core", predictor=predictor, options=options)
+
+    def _download(self, where: str, url: str) -> Path:
         if not url.startswith("s3://") or not url.endswith(".tar.gz"):
             raise HostingError(
                 424,
                 "ModelError",
-                f"model {model_name}: ModelDataUrl {url} is not an s3://…tar.gz",
+                f"{where}: ModelDataUrl {url} is not an s3://…tar.gz",
                 OriginalStatusCode=500,
             )
         bucket, _, key = url.removeprefix("s3://").partition("/")
@@ -181,16 +376,33 @@ class Endpoints:
             tarball = target / "model.tar.gz"
             self.s3.download_file(bucket, key, str(tarball))
             unpack(tarball, target)
-            model = load_model(target, threads=1)
+            tarball.unlink()
         except (ClientError, OSError, ValueError, tarfile.TarError) as exc:
             raise HostingError(
                 424,
                 "ModelError",
-                f"model {model_name} could not be loaded from {url}: {exc}",
+                f"{where} could not be loaded from {url}: {exc}",
                 OriginalStatusCode=500,
             ) from None
-        log.info("loaded model %s from %s", model_name, url)
-        return model
+        return target
+
+    def _stop(self, stage: Stage) -> None:
+        if stage.running is not None and self.engine is not None:
+            self.engine.stop(stage.container_name)
+
+    def retire(self, live_models: set[str]) -> list[str]:
+        """Stop the containers of loaded models no live endpoint uses; returns their names."""
+        with self._lock:
+            gone = [n for n, m in self._models.items() if n not in live_models and m.running]
+            retired = [self._models.pop(n) for n in gone]
+        for model in retired:
+            for stage in model.stages:
+                self._stop(stage)
+        return gone
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.stop_all()
 
 
 def choose_variant(live: list[dict[str, Any]], target: str | None, rng: random.Random) -> str:
@@ -400,7 +612,21 @@ class Hosting:
 
         self._own_cache = cache_dir is None
         self.cache_dir = cache_dir or Path(tempfile.mkdtemp(prefix="localaws-hosting-"))
-        self.endpoints = Endpoints(client("sagemaker"), client("s3"), self.cache_dir)
+        engine = containers.find_engine()
+        self.endpoints = Endpoints(
+            client("sagemaker"),
+            client("s3"),
+            self.cache_dir,
+            engine=containers.ContainerHost(engine, self.cache_dir / "containers")
+            if engine
+            else None,
+            engine_absent_reason="" if engine else containers.why_not_engine(),
+        )
+        log.info(
+            "container images run %s",
+            f"in {engine}" if engine else f"as the inference core ({containers.why_not_engine()})",
+        )
+        self._seen_endpoints: set[str] = set()
         self.captures = CaptureWriter(client("s3"))
         self.metrics = MetricsPublisher(client("cloudwatch"))
         self.rng = rng or random.Random()
@@ -410,12 +636,33 @@ class Hosting:
         self._flusher.start()
 
     def _flush_loop(self) -> None:
-        last = time.monotonic()
+        last = swept = time.monotonic()
         while not self._stop.is_set():
             self.captures.full.wait(timeout=0.1)
             if self.captures.full.is_set() or time.monotonic() - last >= self.flush_interval_s:
                 self.flush()
                 last = time.monotonic()
+            if self.endpoints.engine is not None and time.monotonic() - swept >= SWEEP_INTERVAL_S:
+                self.sweep()
+                swept = time.monotonic()
+
+    def sweep(self) -> list[str]:
+        """Stop the containers of models that no endpoint serves any more (deleted endpoints,
+        replaced configs), as SageMaker stops an endpoint's instances."""
+        live: set[str] = set()
+        for endpoint in list(self._seen_endpoints):
+            try:
+                described = self.endpoints.describe(endpoint)
+                live.update(self.endpoints.config(described["EndpointConfigName"]).models.values())
+            except HostingError:
+                self._seen_endpoints.discard(endpoint)
+            except ClientError:
+                log.exception("sweep: describing %s failed", endpoint)
+                return []
+        stopped = self.endpoints.retire(live)
+        for name in stopped:
+            log.info("stopped the containers of model %s (no endpoint serves it)", name)
+        return stopped
 
     def flush(self) -> int:
         written = self.captures.flush()
@@ -426,29 +673,37 @@ class Hosting:
         self._stop.set()
         self._flusher.join(timeout=5)
         self.flush()
+        self.endpoints.close()
         if self._own_cache:
             shutil.rmtree(self.cache_dir, ignore_errors=True)
 
     def invoke(self, endpoint: str, body: bytes, headers: Any) -> tuple[bytes, dict]:
         described = self.endpoints.describe(endpoint)
+        self._seen_endpoints.add(endpoint)
         config = self.endpoints.config(described["EndpointConfigName"])
         variant = choose_variant(
             described["ProductionVariants"],
             headers.get("X-Amzn-SageMaker-Target-Variant"),
             self.rng,
         )
-        model = self.endpoints.model(config.models[variant])
+        model = self.endpoints.model(config.models[variant], variant)
         content_type = headers.get("Content-Type")
         started = time.perf_counter()
         try:
-            answer = invoke(model, body, content_type, headers.get("Accept"))
-        except InferenceError as exc:
+            answer = model.invoke(
+                body,
+                content_type,
+                headers.get("Accept"),
+                headers.get("X-Amzn-SageMaker-Target-Container-Hostname"),
+            )
+        except StageError as exc:
             self.metrics.record(endpoint, variant, exc.status, None)
             kind = "client" if exc.status < 500 else "server"
+            source = variant if len(model.stages) == 1 else f"{variant} (container {exc.hostname})"
             raise HostingError(
                 424,
                 "ModelError",
-                f'Received {kind} error ({exc.status}) from {variant} with message "{exc}". '
+                f'Received {kind} error ({exc.status}) from {source} with message "{exc}". '
                 f"See the local hosting log for more information.",
                 OriginalStatusCode=exc.status,
                 OriginalMessage=str(exc),

@@ -212,7 +212,10 @@ def test_uncaptured_content_types_are_base64(emulator, runtime, model_url, captu
     endpoint = make_endpoint(emulator, model_url, {"a": 1}, capture_bucket)
     row = json.dumps([float(x) for x in SAMPLE.read_text().splitlines()[0].split(",")])
     response = runtime.invoke_endpoint(
-        EndpointName=endpoint, ContentType="application/jsonlines", Body=row.encode()
+        EndpointName=endpoint,
+        ContentType="application/jsonlines",
+        Accept="application/jsonlines",
+        Body=row.encode(),
     )
     assert response["ContentType"] == "application/jsonlines"
     flush(emulator)
