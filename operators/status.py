@@ -31,10 +31,15 @@ def endpoint_status(clients: Clients, endpoint: str) -> dict[str, Any]:
     for variant in live:
         name = variant["VariantName"]
         model = models.get(name)
-        artifact, version = None, None
+        artifact, version, containers = None, None, 0
         if model:
             described_model = sagemaker.describe_model(ModelName=model)
-            artifact = described_model.get("PrimaryContainer", {}).get("ModelDataUrl")
+            # One container (PrimaryContainer) or a serial pipeline (Containers): the artifact
+            # shown is the first container's, as the registry describes a version.
+            chain = described_model.get("Containers") or [
+                described_model.get("PrimaryContainer") or {}
+            ]
+            artifact, containers = chain[0].get("ModelDataUrl"), len(chain)
             tags = sagemaker.list_tags(ResourceArn=described_model["ModelArn"]).get("Tags", [])
             # byo deploy tags the models it makes; the others are the stack's initial model
             version = next((t["Value"] for t in tags if t["Key"] == "byo:model-version"), "initial")
@@ -48,6 +53,7 @@ def endpoint_status(clients: Clients, endpoint: str) -> dict[str, Any]:
                 "autoscaling": scaling.get(name),
                 "model": model,
                 "model_version": version,
+                "containers": containers,
                 "artifact": artifact,
             }
         )

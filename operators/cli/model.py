@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
-from rich.table import Table
 
 from operators import registry
 from operators.aws import Clients
-from operators.cli.options import console, json_option, print_json, table
+from operators.cli.options import console, json_option, print_json, versions_table
 from operators.config import Settings
 from operators.errors import ConfigError
 from operators.layout import Layout
@@ -111,32 +109,6 @@ def model_list_cmd(settings: Settings, as_json: bool) -> None:
         print_json(packages)
     else:
         console.print(versions_table(f"model registry {group}", packages))
-
-
-def versions_table(title: str, packages: list[dict[str, Any]]) -> Table:
-    rows = []
-    for p in packages:
-        containers = p["containers"]
-        metric = (
-            f"{p['metric']} {p['metric_value']:.4f}" if p.get("metric_value") is not None else "-"
-        )
-        frameworks = " → ".join(c["framework"] or "?" for c in containers)
-        rows.append(
-            (
-                str(p["version"]),
-                p["status"],
-                metric,
-                str(len(containers)),
-                frameworks,
-                p["model_data_url"],
-            )
-        )
-    return table(
-        title,
-        ["version", "status", "metric", "containers", "frameworks", "artifact"],
-        rows,
-        right=["version", "containers"],
-    )
 
 
 @model_group.command("approve")

@@ -73,19 +73,29 @@ def variants_table(title: str, variants: list[dict[str, Any]]) -> Table:
     )
 
 
-def registry_table(title: str, packages: list[dict[str, Any]]) -> Table:
-    return table(
-        title,
-        ["version", "status", "AUC", "artifact"],
-        [
+def versions_table(title: str, packages: list[dict[str, Any]]) -> Table:
+    rows = []
+    for p in packages:
+        containers = p["containers"]
+        metric = (
+            f"{p['metric']} {p['metric_value']:.4f}" if p.get("metric_value") is not None else "-"
+        )
+        frameworks = " → ".join(c["framework"] or "?" for c in containers)
+        rows.append(
             (
                 str(p["version"]),
                 p["status"],
-                f"{p['auc']:.4f}" if p.get("auc") is not None else "-",
+                metric,
+                str(len(containers)),
+                frameworks,
                 p["model_data_url"],
             )
-            for p in packages
-        ],
+        )
+    return table(
+        title,
+        ["version", "status", "metric", "containers", "frameworks", "artifact"],
+        rows,
+        right=["version", "containers"],
     )
 
 
