@@ -37,7 +37,7 @@ from operators.config import Settings
 from operators.errors import ByoError, ConfigError
 from operators.layout import Layout
 from operators.pipeline import params
-from operators.pipeline.runner import pipeline_name
+from operators.pipeline.runner import PREPROCESSOR_ENV, pipeline_name
 
 if TYPE_CHECKING:
     from sagemaker.workflow.pipeline import Pipeline
@@ -52,9 +52,6 @@ PROCESSING = "/opt/ml/processing"
 PROCESS_OUTPUTS = ("train", "validation", "test", "schema", "rejected")
 SPLITS = ("train", "validation", "test")
 PREPROCESSOR_FILE = "preprocess.tar.gz"
-# The preprocessor's container answers CSV rows (what XGBoost's container reads) whatever the
-# client's Accept: SageMaker passes the client's Accept to the last container only.
-PREPROCESSOR_ENV = {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"}
 TAG_KEY = "byo:pipeline"
 IMDS_DISABLED = "AWS_EC2_METADATA_DISABLED"
 # Expected SDK messages: config lookups, v2 deprecation, "Popping out 'ProcessingJobName' …".

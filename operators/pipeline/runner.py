@@ -1,5 +1,8 @@
-"""`byo pipeline run`: process → train → evaluate → condition → register → deploy, locally, with
-the parameters the SageMaker pipeline takes, a step cache in the bucket and one run record.
+"""`byo pipeline run`: process → [preprocess] → train → evaluate → condition → register → deploy,
+locally, with the parameters the SageMaker pipeline takes, a step cache in the bucket and one run
+record. preprocess runs only with Preprocessing other than none: it fits a preprocessor on the
+train split, train and evaluate use its transformed splits, and register registers a serial
+inference pipeline of two containers (the preprocessor, then XGBoost).
 
 In the data bucket, under pipelines/<pipeline name>/:
 - input/: the default InputData (CSV files with one header)
@@ -35,9 +38,19 @@ from operators.pipeline import params
 from operators.s3 import get_bytes_or_none, put_json, sha256_of, split_uri
 
 # Bump a step's version when its outputs change for the same inputs: old cache entries then miss.
-STEP_VERSIONS = {"process": 1, "train": 1, "evaluate": 1}
-STEPS = ("process", "train", "evaluate", "condition", "register", "deploy")
+STEP_VERSIONS = {"process": 1, "preprocess": 1, "train": 1, "evaluate": 1}
+STEPS = ("process", "preprocess", "train", "evaluate", "condition", "register", "deploy")
 MANIFEST = "_manifest.json"
+SPLITS = ("train", "validation", "test")
+PREPROCESSOR = "preprocessor/preprocess.tar.gz"  # steps.PREPROCESSOR (steps imports xgboost)
+# The preprocessor's container answers CSV rows (what XGBoost's container reads) whatever the
+# client's Accept: SageMaker passes the client's Accept to the last container only.
+PREPROCESSOR_ENV = {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"}
+
+
+def steps_of(values: dict[str, Any]) -> list[str]:
+    """The run's steps: preprocess only with a Preprocessing other than none."""
+    return [n for n in STEPS if n != "preprocess" or values["Preprocessing"] != "none"]
 
 
 @dataclass
@@ -273,7 +286,8 @@ class Runner:
         started = datetime.now(UTC)
         # sorts by start time, to the millisecond
         run_id = f"{started:%Y%m%dT%H%M%S}.{started:%f}"[:19] + f"Z-{uuid.uuid4().hex[:6]}"
-        records = {name: StepRecord(name) for name in STEPS}
+        names = steps_of(values)
+        records = {name: StepRecord(name) for name in names}
         record: dict[str, Any] = {
             "pipeline": self.name,
             "run_id": run_id,
@@ -286,14 +300,17 @@ class Runner:
         clock = time.perf_counter()
         current: StepRecord | None = None
         try:
-            for name, step in (
-                ("process", self._process),
-                ("train", self._train),
-                ("evaluate", self._evaluate),
-                ("condition", self._condition),
-                ("register", self._register),
-                ("deploy", self._deploy),
-            ):
+            work = {
+                "process": self._process,
+                "preprocess": self._preprocess,
+                "train": self._train,
+                "evaluate": self._evaluate,
+                "condition": self._condition,
+                "register": self._register,
+                "deploy": self._deploy,
+            }
+            for name in names:
+                step = work[name]
                 current = records[name]
                 current.started = datetime.now(UTC).isoformat()
                 step_clock = time.perf_counter()
@@ -306,7 +323,7 @@ class Runner:
             record["status"] = "Failed" if failed else "Succeeded"
             if failed:
                 record["reason"] = failed.reason
-                for later in STEPS[STEPS.index(failed.name) + 1 :]:
+                for later in names[names.index(failed.name) + 1 :]:
                     records[later].status = "Skipped"
                     records[later].reason = f"{failed.name} failed"
         except ByoError as exc:
@@ -385,20 +402,46 @@ class Runner:
                 f"aside in {step.outputs.get('rejected/rejected.csv')}"
             )
 
+    def _preprocess(self, step: StepRecord, records, values, run_id: str) -> None:
+        process = self._manifests["process"]
+        method = values["Preprocessing"]
+        files = {n: process["files"][f"{n}/{n}.csv"]["sha256"] for n in SPLITS}
+        files["schema"] = process["files"]["schema/schema.json"]["sha256"]
+        step.inputs = {"data": files, "Preprocessing": method}
+        step.cache_key = cache_key("preprocess", STEP_VERSIONS["preprocess"], step.inputs)
+
+        def work(out_dir: Path) -> dict[str, Any]:
+            from operators.pipeline import steps  # scikit-learn
+
+            return steps.preprocess(
+                *(self._fetch(process, f"{n}/{n}.csv") for n in SPLITS),
+                self._fetch(process, "schema/schema.json"),
+                out_dir,
+                method=method,
+            )
+
+        self._manifests[step.name] = self._cached_step(step, run_id, work)
+
     def _train(self, step: StepRecord, records, values, run_id: str) -> None:
         process = self._manifests["process"]
+        # The preprocess step's transformed splits when it ran, else process's.
+        splits = self._manifests.get("preprocess", process)
         hyper = params.hyperparameters(values)
-        files = {n: process["files"][f"{n}/{n}.csv"]["sha256"] for n in ("train", "validation")}
+        files = {n: splits["files"][f"{n}/{n}.csv"]["sha256"] for n in ("train", "validation")}
         files["schema"] = process["files"]["schema/schema.json"]["sha256"]
-        step.inputs = {"data": files, "hyperparameters": hyper}
+        step.inputs = {
+            "data": files,
+            "hyperparameters": hyper,
+            "Preprocessing": values["Preprocessing"],
+        }
         step.cache_key = cache_key("train", STEP_VERSIONS["train"], step.inputs)
 
         def work(out_dir: Path) -> dict[str, Any]:
             from operators.pipeline import steps  # xgboost, scikit-learn
 
             return steps.train(
-                self._fetch(process, "train/train.csv"),
-                self._fetch(process, "validation/validation.csv"),
+                self._fetch(splits, "train/train.csv"),
+                self._fetch(splits, "validation/validation.csv"),
                 self._fetch(process, "schema/schema.json"),
                 out_dir,
                 hyperparameters=hyper,
@@ -410,12 +453,17 @@ class Runner:
     def _evaluate(self, step: StepRecord, records, values, run_id: str) -> None:
         process = self._manifests["process"]
         model = self._manifests["train"]
+        preprocess = self._manifests.get("preprocess")
+        # The raw splits: with a preprocessor, they go through both stages, as served.
         step.inputs = {
             "model": model["files"]["model.tar.gz"]["sha256"],
             "test": process["files"]["test/test.csv"]["sha256"],
             "train": process["files"]["train/train.csv"]["sha256"],
             "schema": process["files"]["schema/schema.json"]["sha256"],
+            "Preprocessing": values["Preprocessing"],
         }
+        if preprocess is not None:
+            step.inputs["preprocessor"] = preprocess["files"][PREPROCESSOR]["sha256"]
         step.cache_key = cache_key("evaluate", STEP_VERSIONS["evaluate"], step.inputs)
 
         def work(out_dir: Path) -> dict[str, Any]:
@@ -427,6 +475,7 @@ class Runner:
                 self._fetch(process, "train/train.csv"),
                 self._fetch(process, "schema/schema.json"),
                 out_dir,
+                None if preprocess is None else self._fetch(preprocess, PREPROCESSOR),
             )
             return {"auc": evaluation["binary_classification_metrics"]["auc"]["value"]}
 
@@ -455,9 +504,21 @@ class Runner:
     def _register(self, step: StepRecord, records, values, run_id: str) -> None:
         model = self._manifests["train"]
         evaluation = self._manifests["evaluate"]
+        preprocess = self._manifests.get("preprocess")
         digest = model["files"]["model.tar.gz"]["sha256"]
         wanted = values["ModelApprovalStatus"]
         step.inputs = {"model_sha256": digest, "ModelApprovalStatus": wanted, "group": self.group}
+        containers = None
+        if preprocess is not None:
+            # A serial inference pipeline: the preprocessor answers CSV rows, XGBoost scores them.
+            containers = [
+                registry.Container(
+                    self._fetch(preprocess, PREPROCESSOR), self.image, dict(PREPROCESSOR_ENV)
+                ),
+                registry.Container(self._fetch(model, "model.tar.gz"), self.image),
+            ]
+            step.inputs["preprocessor_sha256"] = preprocess["files"][PREPROCESSOR]["sha256"]
+            digest = step.inputs["version_sha256"] = registry.version_digest(containers)
         existing = registry.find_by_sha256(self.clients, self.group, digest)
         if existing is not None:
             if existing["status"] == "PendingManualApproval" and wanted == "Approved":
@@ -475,13 +536,13 @@ class Runner:
         def doc(name: str) -> dict[str, str]:
             return {"ContentType": "application/json", "S3Uri": uris[f"baselines/{name}"]}
 
+        single = {"artifact": self._fetch(model, "model.tar.gz"), "image": self.image}
         package = registry.register(
             self.clients,
-            artifact=self._fetch(model, "model.tar.gz"),
+            **({"containers": containers} if containers else single),
             metrics=self._fetch(evaluation, "evaluation.json"),
             layout=self.layout,
             group=self.group,
-            image=self.image,
             approve=wanted == "Approved",
             model_metrics={
                 "ModelQuality": {
@@ -508,6 +569,8 @@ class Runner:
         )
         step.status = "Succeeded"
         step.outputs = {k: package[k] for k in ("version", "arn", "status", "model_data_url")}
+        if containers:
+            step.outputs["containers"] = [c["model_data_url"] for c in package["containers"]]
 
     def _deploy(self, step: StepRecord, records, values, run_id: str) -> None:
         package = records["register"].outputs
@@ -549,7 +612,7 @@ def deploy_version(
         )
     live = status.endpoint_status(clients, endpoint)["variants"]
     serving = next((v for v in live if v["variant"] == variant), None)
-    if serving and serving["artifact"] == package["model_data_url"]:
+    if serving and _serves(clients, serving["model"], package):
         return (
             "Skipped",
             f"{variant} already serves version {version} (its weight is {serving['weight']:g}; "
@@ -566,6 +629,17 @@ def deploy_version(
         weight=0.0 if serving is None and weight is None else weight,
     )
     return "Succeeded", None, result
+
+
+def _serves(clients: Clients, model: str | None, package: dict[str, Any]) -> bool:
+    """Whether the SageMaker model runs the version's artifacts, every container in order (a
+    serial pipeline whose preprocessor is unchanged is not the same version)."""
+    if not model:
+        return False
+    described = clients.client("sagemaker").describe_model(ModelName=model)
+    chain = described.get("Containers") or [described.get("PrimaryContainer") or {}]
+    wanted = [c["model_data_url"] for c in package["containers"]]
+    return [c.get("ModelDataUrl") for c in chain] == wanted
 
 
 def _describe(step: StepRecord) -> str:

@@ -24,10 +24,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def platform(emulator, trained_model, tmp_path):
     """A bucket, an empty model registry and an endpoint serving one variant (variant-a)."""
+    return make_platform(emulator, trained_model.model_path, tmp_path)
+
+
+def make_platform(emulator, initial_model: Path, tmp_path: Path) -> dict:
     bucket = f"pipe-{uuid.uuid4().hex[:8]}"
     s3 = emulator.client("s3")
     s3.create_bucket(Bucket=bucket)
-    s3.upload_file(str(trained_model.model_path), bucket, "initial/model.tar.gz")
+    s3.upload_file(str(initial_model), bucket, "initial/model.tar.gz")
     endpoint = make_endpoint(emulator, f"s3://{bucket}/initial/model.tar.gz", {"variant-a": 1})
     group = f"models-{uuid.uuid4().hex[:8]}"
     emulator.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
@@ -273,3 +277,148 @@ def test_any_csv_with_a_binary_target_rejected_rows_kept_in_the_bucket(
     steps = steps_of(json.loads(forced.output))
     assert [steps[n]["status"] for n in ("process", "train", "evaluate")] == ["Succeeded"] * 3
     assert "already registered as version 1" in steps["register"]["reason"]
+
+
+def churn_with_gaps(path: Path) -> Path:
+    """The churn data with f0 missing in every 7th row: the preprocessor's imputer has work."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from tests.helpers.data import churn_csv
+
+    table = pacsv.read_csv(churn_csv(path))
+    f0 = table.column("f0").to_pylist()
+    f0[::7] = [None] * len(f0[::7])
+    pacsv.write_csv(table.set_column(0, "f0", pa.array(f0, pa.float64())), path)
+    return path
+
+
+def s3_bytes(emulator, uri: str) -> bytes:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def test_preprocessing_registers_and_deploys_a_serial_pipeline_of_two_containers(
+    emulator, tmp_path, record_property
+):
+    import numpy as np
+    import xgboost as xgb
+
+    from operators.pipeline import params
+    from operators.pipeline import steps as pipeline_steps
+    from operators.pipeline.training import binary_classification_metrics
+    from serving.artifact import load_booster
+
+    initial = tmp_path / "initial"  # the endpoint's first model: any single-container one
+    data = churn_with_gaps(tmp_path / "churn.csv")
+    pipeline_steps.process(
+        [data], initial, target="churned", train_fraction=0.7, validation_fraction=0.15,
+        test_fraction=0.15, seed=42,
+    )  # fmt: skip
+    pipeline_steps.train(
+        initial / "train", initial / "validation", initial / "schema" / "schema.json", initial,
+        hyperparameters={**params.hyperparameters(params.resolve()), "num_round": 5},
+    )  # fmt: skip
+    platform = make_platform(emulator, initial / "model.tar.gz", tmp_path)
+    arguments = ["--data", str(data), "--param", "TargetColumn=churned"]
+    serial = [*arguments, "--param", "Preprocessing=standard-scaler"]
+
+    first = run(platform, *serial, "--param", "ModelApprovalStatus=Approved")
+    assert first.exit_code == 0, first.output
+    record = json.loads(first.output)
+    record_property("timing:pipeline run with preprocessing, 3,000 rows", record["seconds"])
+    steps = steps_of(record)
+    assert list(steps) == [
+        "process", "preprocess", "train", "evaluate", "condition", "register", "deploy",
+    ]  # fmt: skip
+    assert {s["status"] for s in record["steps"]} == {"Succeeded"}
+    assert record["parameters"]["Preprocessing"] == "standard-scaler"
+
+    # One version, two containers in order, both artifacts under the models prefix.
+    [package] = versions(emulator, platform["group"])
+    preprocessor, booster = package["InferenceSpecification"]["Containers"]
+    assert preprocessor["Environment"] == {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"}
+    assert not booster.get("Environment")
+    assert preprocessor["Image"] == booster["Image"] == "xgb:1.7-1"
+    for container in (preprocessor, booster):
+        assert container["ModelDataUrl"].startswith(f"s3://{platform['bucket']}/models/")
+    outputs = steps["preprocess"]["outputs"]
+    assert s3_bytes(emulator, preprocessor["ModelDataUrl"]) == s3_bytes(
+        emulator, outputs["preprocessor/preprocess.tar.gz"]
+    )
+    assert steps["register"]["outputs"]["containers"] == [
+        preprocessor["ModelDataUrl"],
+        booster["ModelDataUrl"],
+    ]
+
+    # The registered booster's scores on the preprocess step's transformed test rows are the
+    # evaluate step's (which went through the served preprocessor): the same metrics, exactly.
+    (tmp_path / "booster.tar.gz").write_bytes(s3_bytes(emulator, booster["ModelDataUrl"]))
+    transformed = tmp_path / "transformed.csv"
+    transformed.write_bytes(s3_bytes(emulator, outputs["test/test.csv"]))
+    schema = steps["process"]["outputs"]["schema"]
+    rows, label = pipeline_steps.read_split(transformed, schema)
+    matrix = pipeline_steps._float_matrix(rows)
+    score = load_booster(tmp_path / "booster.tar.gz").predict(xgb.DMatrix(matrix))
+    evaluation = json.loads(s3_bytes(emulator, steps["evaluate"]["outputs"]["evaluation.json"]))
+    metrics = evaluation["binary_classification_metrics"]
+    assert binary_classification_metrics(label, score) == metrics
+    assert steps["evaluate"]["outputs"]["binary_classification_metrics"]["auc"] > 0.9
+
+    # Deployed as a serial model; raw rows in, the booster's scores of the transformed rows out.
+    sm = emulator.client("sagemaker")
+    live = sm.describe_endpoint(EndpointName=platform["endpoint"])
+    config = sm.describe_endpoint_config(EndpointConfigName=live["EndpointConfigName"])
+    model = next(
+        v["ModelName"] for v in config["ProductionVariants"] if v["VariantName"] == "variant-b"
+    )
+    described = sm.describe_model(ModelName=model)
+    assert described["InferenceExecutionConfig"] == {"Mode": "Serial"}
+    assert [c["ModelDataUrl"] for c in described["Containers"]] == [
+        preprocessor["ModelDataUrl"],
+        booster["ModelDataUrl"],
+    ]
+    raw = tmp_path / "raw.csv"
+    raw.write_bytes(s3_bytes(emulator, steps["process"]["outputs"]["test/test.csv"]))
+    body = "\n".join(line.split(",", 1)[1] for line in raw.read_text().splitlines()[:20])
+    answer = emulator.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=platform["endpoint"],
+        ContentType="text/csv",
+        Body=body,
+        TargetVariant="variant-b",
+    )
+    served = np.array([float(v) for v in answer["Body"].read().decode().split()])
+    assert np.allclose(served, score[:20], rtol=0, atol=1e-6)
+
+    # A rerun: nothing recomputed, registered or deployed again.
+    again = json.loads(run(platform, *serial, "--param", "ModelApprovalStatus=Approved").output)
+    steps = steps_of(again)
+    assert [steps[n]["status"] for n in ("process", "preprocess", "train", "evaluate")] == [
+        "Cached"
+    ] * 4
+    assert steps["preprocess"]["cached_from"] == record["run_id"]
+    assert "already registered as version 1" in steps["register"]["reason"]
+    assert "already serves version 1" in steps["deploy"]["reason"]
+
+    # A new booster behind the same preprocessor is a new version, and a new deployment.
+    changed = json.loads(
+        run(
+            platform, *serial, "--param", "NumRound=25", "--param", "ModelApprovalStatus=Approved"
+        ).output
+    )
+    steps = steps_of(changed)
+    assert [steps[n]["status"] for n in ("preprocess", "train", "register", "deploy")] == [
+        "Cached", "Succeeded", "Succeeded", "Succeeded",
+    ]  # fmt: skip
+    assert steps["register"]["outputs"]["containers"][0] == preprocessor["ModelDataUrl"]
+
+    # Without preprocessing (the default): no preprocess step, one container, as before.
+    plain = json.loads(run(platform, *arguments).output)
+    steps = steps_of(plain)
+    assert "preprocess" not in steps
+    assert [steps[n]["status"] for n in ("process", "train")] == ["Cached", "Succeeded"]
+    assert steps["register"]["outputs"]["version"] == 3
+    [third] = [p for p in versions(emulator, platform["group"]) if p["ModelPackageVersion"] == 3]
+    [single] = third["InferenceSpecification"]["Containers"]
+    assert not single.get("Environment")
+    assert single["ModelDataUrl"] == steps["register"]["outputs"]["model_data_url"]

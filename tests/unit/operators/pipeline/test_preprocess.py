@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from operators.errors import ConfigError
 from operators.monitoring import attribution
-from operators.pipeline import params, steps
+from operators.pipeline import params, runner, steps
 from operators.pipeline.training import binary_classification_metrics
 from serving.artifact import load_booster
 from tests.helpers.data import churn_csv
@@ -103,6 +103,7 @@ def test_the_preprocessor_is_fitted_on_the_train_split_and_packed_reproducibly(s
             hashlib.sha256(first.read_bytes()).digest()
             == hashlib.sha256(second.read_bytes()).digest()
         ), name
+    assert runner.PREPROCESSOR == steps.PREPROCESSOR
 
 
 def test_evaluate_scores_the_raw_test_split_through_both_stages(split, tmp_path):
@@ -172,11 +173,21 @@ def test_without_a_preprocessor_evaluate_is_unchanged(split, tmp_path):
     assert manifest["data"] == "train split" and "preprocessor_sha256" not in manifest
 
 
-def test_preprocessing_is_a_checked_parameter():
+def test_preprocessing_is_a_checked_parameter_that_chooses_the_steps():
     assert params.resolve()["Preprocessing"] == "none"
     assert params.BY_NAME["Preprocessing"].build_time
     with pytest.raises(ConfigError, match="'minmax' is not one of none, standard-scaler"):
         params.resolve({"Preprocessing": "minmax"})
+    assert "preprocess" not in runner.steps_of(params.resolve())
+    assert runner.steps_of(params.resolve({"Preprocessing": "standard-scaler"})) == [
+        "process",
+        "preprocess",
+        "train",
+        "evaluate",
+        "condition",
+        "register",
+        "deploy",
+    ]
 
 
 def test_a_preprocessor_that_is_not_a_transformer_is_refused_by_name(split, tmp_path):
