@@ -633,6 +633,15 @@ def install_registered_baseline(monitor: Monitor, group: str, version: int) -> d
             f"version {version} was registered without drift-check baselines (byo pipeline run "
             "registers them): use byo monitor baseline --data <training CSV> instead"
         )
+    containers = package.get("containers") or [{}]
+    if len(containers) > 1:
+        # The checks re-score captured rows with one booster (attributions, bias); a serial
+        # version's first container is its preprocessor, not that booster.
+        raise ConfigError(
+            f"version {version} is a serial inference pipeline ({len(containers)} containers): "
+            "byo monitor re-scores captured rows with one XGBoost model, so it monitors "
+            "single-container versions only; monitor the version without preprocessing"
+        )
     return monitor.install_baseline_from(
         uri.removesuffix("data-quality/statistics.json"), package["model_data_url"]
     )
