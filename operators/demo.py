@@ -4,8 +4,10 @@
 
 Puts the trained model into S3 and scores sample.csv with the copy read back; with the stack's
 outputs, sends each sample row to the endpoint, runs the batch flow (input/ → trigger → Batch
-job → output/), rolls out model v2 through the pipeline with a gated traffic shift, and runs the
-monitoring scenarios. A leaf: it imports what it shows, nothing imports it.
+job → output/), rolls out model v2 through the pipeline with a gated traffic shift, runs the
+monitoring scenarios, and deploys a second model kind (a scikit-learn preprocessor in front of
+XGBoost, one two-container version) as a variant next to the XGBoost one. A leaf: it imports
+what it shows, nothing imports it.
 """
 
 from __future__ import annotations
@@ -366,6 +368,98 @@ def show_rollout_and_monitoring(
     )
 
 
+PIPELINE_VARIANT = "variant-pipeline"
+
+
+def second_model_story(
+    clients: Clients, settings: Settings, data_csv: Path, sample_csv: Path, work_dir: Path
+) -> dict[str, Any]:
+    """A second model kind next to XGBoost: the same pipeline with Preprocessing=standard-scaler
+    registers a scikit-learn preprocessor and XGBoost as one serial-pipeline version (two
+    containers), deployed as variant-pipeline at weight 0; sample rows go to both variants
+    (TargetVariant), raw rows in, scores out."""
+    endpoint = settings.require("endpoint_name")
+    pipeline = Runner.from_settings(
+        clients,
+        settings,
+        work_dir=work_dir / "pipeline",
+        progress=lambda line: console.print(f"  pipeline {line}"),
+    )
+    run = pipeline.run(
+        {
+            "InputData": str(data_csv),
+            "Seed": 7,
+            "Preprocessing": "standard-scaler",
+            "ModelApprovalStatus": "Approved",
+            "DeployVariant": PIPELINE_VARIANT,
+            "DeployWeight": "0",
+        }
+    )
+    steps = {step["name"]: step for step in run["steps"]}
+    version = steps["register"]["outputs"]["version"]
+    auc = steps["evaluate"]["outputs"]["binary_classification_metrics"]["auc"]
+    console.print(
+        f"pipeline run {run['run_id']} (Preprocessing=standard-scaler): AUC {auc:.4f}, version "
+        f"{version} = scikit-learn preprocessor → XGBoost, {PIPELINE_VARIANT} at weight 0"
+    )
+    rows = [line for line in sample_csv.read_text().splitlines() if line.strip()]
+    runtime = clients.client("sagemaker-runtime")
+    served = []
+    for line in rows:
+        scores = []
+        for variant in ("variant-b", PIPELINE_VARIANT):
+            response = runtime.invoke_endpoint(
+                EndpointName=endpoint,
+                ContentType="text/csv",
+                Accept="text/csv",
+                TargetVariant=variant,
+                Body=line.encode(),
+            )
+            scores.append(float(response["Body"].read()))
+        served.append((float(line.rsplit(",", 1)[-1]), *scores))
+    return {"version": version, "pipeline_run": run, "served": served}
+
+
+def show_second_model(
+    clients: Clients, settings: Settings, data_csv: Path, sample_csv: Path, work_dir: Path
+) -> None:
+    story = second_model_story(clients, settings, data_csv, sample_csv, work_dir)
+    endpoint = settings.require("endpoint_name")
+    report = status.endpoint_status(clients, endpoint)
+    console.print(
+        table(
+            f"two model kinds on endpoint {endpoint}",
+            ["variant", "weight", "containers", "version"],
+            [
+                (
+                    v["variant"],
+                    f"{v['weight']:g}",
+                    str(v["containers"]),
+                    str(v.get("model_version") or "-"),
+                )
+                for v in report["variants"]
+            ],
+            right=["weight", "containers", "version"],
+        )
+    )
+    console.print(
+        table(
+            "sample rows sent to both (TargetVariant)",
+            ["row", "Amount", "variant-b (XGBoost)", f"{PIPELINE_VARIANT} (scaler → XGBoost)"],
+            [
+                (str(i), f"{amount:.2f}", f"{xgb_score:.6g}", f"{pipe_score:.6g}")
+                for i, (amount, xgb_score, pipe_score) in enumerate(story["served"], start=1)
+            ],
+            right=[
+                "row",
+                "Amount",
+                "variant-b (XGBoost)",
+                f"{PIPELINE_VARIANT} (scaler → XGBoost)",
+            ],
+        )
+    )
+
+
 def run(
     model_dir: Path,
     sample_csv: Path,
@@ -389,6 +483,7 @@ def run(
         show_rollout_and_monitoring(
             clients, settings, layout, data_csv, sample_csv, model_dir.parent
         )
+        show_second_model(clients, settings, data_csv, sample_csv, model_dir.parent)
 
 
 def main(argv: list[str] | None = None) -> int:
