@@ -107,6 +107,18 @@ def _record_path(state: Path, name: str) -> Path:
     return state / "containers" / f"{name}.json"
 
 
+def _group_alive(pgid: int) -> bool:
+    """Whether any process of the process group is alive (zombies do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
 def _running(record: dict) -> bool:
     return process_running(record["pid"])
 
@@ -214,7 +226,9 @@ def _rm(state: Path, args: list[str]) -> int:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(record["pid"], signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while _running(record) and time.monotonic() < deadline:
+        # Every process of the group, not only its leader: SIGKILL lands asynchronously, and a
+        # real engine's rm -f returns once the container's cgroup is empty.
+        while _group_alive(record["pid"]) and time.monotonic() < deadline:
             time.sleep(0.02)
         path.unlink()
         Path(record["log"]).unlink(missing_ok=True)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import urllib.request
 import uuid
 
+import joblib
 import numpy as np
 import pytest
-import xgboost as xgb
+from sklearn.preprocessing import StandardScaler
 
 from operators.aws import Clients
 from operators.errors import ByoError
 from operators.traffic import Variant, live_variants, shift, step_weights
-from serving.artifact import write_tarball
-from tests.helpers.aws import make_endpoint
+from tests.helpers import models
+from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint
 from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.integration
@@ -31,30 +31,35 @@ def test_step_weights_keep_the_others_proportions():
 
 @pytest.fixture
 def endpoint_with_a_failing_b(emulator, trained_model, tmp_path):
-    """variant-a serves the real model; variant-b a multi-class model, which answers 500."""
+    """variant-a serves the real model; variant-b a scikit-learn transformer whose container
+    asks for selectable outputs (SAGEMAKER_INFERENCE_OUTPUT), which it cannot give: 500."""
     bucket = f"shift-{uuid.uuid4().hex[:8]}"
     s3 = emulator.client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.upload_file(str(trained_model.model_path), bucket, "good/model.tar.gz")
-    rng = np.random.default_rng(0)
-    broken = xgb.train(
-        {"objective": "multi:softprob", "num_class": 3},
-        xgb.DMatrix(rng.random((60, 30)), label=rng.integers(0, 3, 60)),
-        2,
+    scaler_dir = tmp_path / "scaler"
+    scaler_dir.mkdir()
+    joblib.dump(
+        StandardScaler().fit(np.random.default_rng(0).random((60, 30))),
+        scaler_dir / "model.joblib",
     )
-    model = json.loads(broken.save_raw("json"))
-    model["learner"]["learner_model_param"]["base_score"] = "5E-1"
-    write_tarball(json.dumps(model).encode(), tmp_path / "model.tar.gz")
-    s3.upload_file(str(tmp_path / "model.tar.gz"), bucket, "bad/model.tar.gz")
+    models.write_tarball(scaler_dir, tmp_path / "model.tar.gz")
+    s3.upload_file(str(tmp_path / "model.tar.gz"), bucket, "models/bad/model.tar.gz")
     good = make_endpoint(emulator, f"s3://{bucket}/good/model.tar.gz", {"variant-a": 1})
-    bad = make_endpoint(emulator, f"s3://{bucket}/bad/model.tar.gz", {"variant-b": 1})
     sm = emulator.client("sagemaker")
     model_a = sm.describe_endpoint_config(
         EndpointConfigName=sm.describe_endpoint(EndpointName=good)["EndpointConfigName"]
     )["ProductionVariants"][0]["ModelName"]
-    model_b = sm.describe_endpoint_config(
-        EndpointConfigName=sm.describe_endpoint(EndpointName=bad)["EndpointConfigName"]
-    )["ProductionVariants"][0]["ModelName"]
+    model_b = f"failing-{uuid.uuid4().hex[:8]}"
+    sm.create_model(
+        ModelName=model_b,
+        ExecutionRoleArn=SAGEMAKER_ROLE,
+        PrimaryContainer={
+            "Image": "byo/serving:1",
+            "ModelDataUrl": f"s3://{bucket}/models/bad/model.tar.gz",
+            "Environment": {"SAGEMAKER_INFERENCE_OUTPUT": "predicted_label"},
+        },
+    )
     config = f"both-{uuid.uuid4().hex[:8]}"
     sm.create_endpoint_config(
         EndpointConfigName=config,
