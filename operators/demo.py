@@ -191,6 +191,35 @@ def read_auc(model_dir: Path) -> float:
 METRICS_DELAY_S = 2.0
 
 
+def run_pipeline(
+    clients: Clients,
+    settings: Settings,
+    data_csv: Path,
+    work_dir: Path,
+    variant: str,
+    **parameters: str,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """`byo pipeline run` with the demo's seed, approved and deployed as `variant` at weight 0;
+    returns the run record and its steps by name."""
+    pipeline = Runner.from_settings(
+        clients,
+        settings,
+        work_dir=work_dir / "pipeline",
+        progress=lambda line: console.print(f"  pipeline {line}"),
+    )
+    run = pipeline.run(
+        {
+            "InputData": str(data_csv),
+            "Seed": 7,
+            "ModelApprovalStatus": "Approved",
+            "DeployVariant": variant,
+            "DeployWeight": "0",
+            **parameters,
+        }
+    )
+    return run, {step["name"]: step for step in run["steps"]}
+
+
 def rollout_story(
     clients: Clients,
     settings: Settings,
@@ -205,22 +234,7 @@ def rollout_story(
     endpoint = monitor.endpoint
     if "variant-b" in {v.name for v in traffic.live_variants(clients, endpoint)}:
         traffic.set_weights(clients, endpoint, {"variant-a": 1, "variant-b": 0})  # a re-run
-    pipeline = Runner.from_settings(
-        clients,
-        settings,
-        work_dir=work_dir / "pipeline",
-        progress=lambda line: console.print(f"  pipeline {line}"),
-    )
-    run = pipeline.run(
-        {
-            "InputData": str(data_csv),
-            "Seed": 7,
-            "ModelApprovalStatus": "Approved",
-            "DeployVariant": "variant-b",
-            "DeployWeight": "0",
-        }
-    )
-    steps = {step["name"]: step for step in run["steps"]}
+    run, steps = run_pipeline(clients, settings, data_csv, work_dir, "variant-b")
     auc = steps["evaluate"]["outputs"]["binary_classification_metrics"]["auc"]
     version = steps["register"]["outputs"]["version"]
     console.print(
@@ -379,23 +393,9 @@ def second_model_story(
     containers), deployed as variant-pipeline at weight 0; sample rows go to both variants
     (TargetVariant), raw rows in, scores out."""
     endpoint = settings.require("endpoint_name")
-    pipeline = Runner.from_settings(
-        clients,
-        settings,
-        work_dir=work_dir / "pipeline",
-        progress=lambda line: console.print(f"  pipeline {line}"),
+    run, steps = run_pipeline(
+        clients, settings, data_csv, work_dir, PIPELINE_VARIANT, Preprocessing="standard-scaler"
     )
-    run = pipeline.run(
-        {
-            "InputData": str(data_csv),
-            "Seed": 7,
-            "Preprocessing": "standard-scaler",
-            "ModelApprovalStatus": "Approved",
-            "DeployVariant": PIPELINE_VARIANT,
-            "DeployWeight": "0",
-        }
-    )
-    steps = {step["name"]: step for step in run["steps"]}
     version = steps["register"]["outputs"]["version"]
     auc = steps["evaluate"]["outputs"]["binary_classification_metrics"]["auc"]
     console.print(

@@ -45,13 +45,21 @@ def sagemaker_model_json(booster: xgb.Booster) -> bytes:
 
 def write_tarball(model_bytes: bytes, path: Path) -> None:
     """model.tar.gz holding only `xgboost-model`, with fixed metadata (reproducible bytes)."""
+    write_members({MODEL_FILE: model_bytes}, path)
+
+
+def write_members(members: dict[str, bytes], path: Path) -> None:
+    """A tar.gz of these members (in this order) with fixed metadata: the same contents give
+    the same bytes, hence the same sha256 (any artifact: a preprocessor, a model with
+    inference.json)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        info = tarfile.TarInfo(MODEL_FILE)
-        info.size = len(model_bytes)
-        info.mode = 0o644
-        info.mtime = 0
-        tar.addfile(info, io.BytesIO(model_bytes))
+        for name, body in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            info.mode = 0o644
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(body))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out, gzip.GzipFile(fileobj=out, mode="wb", mtime=0, filename="") as gz:
         gz.write(raw.getvalue())

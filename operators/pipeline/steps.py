@@ -11,7 +11,6 @@ pipeline whose second is XGBoost.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import tarfile
@@ -31,7 +30,7 @@ from operators.monitoring import datasets, monitor
 from operators.pipeline.params import PREPROCESSING, hyperparameters_from_json, resolve
 from operators.pipeline.training import binary_classification_metrics, fit, split
 from operators.s3 import sha256_of
-from serving.artifact import MODEL_FILE, load_booster, unpack, write_tarball
+from serving.artifact import MODEL_FILE, load_booster, unpack, write_members, write_tarball
 
 MIN_CLASS_ROWS = 10  # of each class, so that every split gets both
 NUMERIC = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean)
@@ -208,22 +207,6 @@ def _preprocessor(method: str) -> Any:
     raise ConfigError(f"parameter Preprocessing: {method!r} fits nothing; choose {choices}")
 
 
-def _write_members(members: dict[str, bytes], path: Path) -> None:
-    """A tar.gz of these members with fixed metadata (as serving.artifact writes model.tar.gz):
-    the same contents give the same bytes, hence the same sha256."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, body in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(body)
-            info.mode = 0o644
-            info.mtime = 0
-            tar.addfile(info, io.BytesIO(body))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out, gzip.GzipFile(fileobj=out, mode="wb", mtime=0, filename="") as gz:
-        gz.write(raw.getvalue())
-
-
 def preprocess(
     train_dir: Path,
     validation_dir: Path,
@@ -256,7 +239,7 @@ def preprocess(
     joblib.dump(pipeline, model)
     signature = {"features": features, "output_names": features}
     tarball = out_dir / PREPROCESSOR
-    _write_members(
+    write_members(
         {
             PREPROCESSOR_MODEL: model.getvalue(),
             PREPROCESSOR_SIGNATURE: (json.dumps(signature, indent=2) + "\n").encode(),

@@ -13,13 +13,11 @@ lightgbm and skl2onnx are imported by their builders only.
 
 from __future__ import annotations
 
-import gzip
 import io
 import itertools
 import json
 import pickle
 import subprocess
-import tarfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +34,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from serving.artifact import MODEL_FILE
+from serving.artifact import MODEL_FILE, write_members
 from tests.helpers.paths import REPO
 
 # The XGBoost 1.7 interpreter (`make compat-venv`): the only one that still writes legacy binary.
@@ -66,16 +64,9 @@ class BuiltModel:
 
 
 def write_tarball(model_dir: Path, path: Path) -> Path:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for file in sorted(p for p in model_dir.rglob("*") if p.is_file()):
-            data = file.read_bytes()
-            info = tarfile.TarInfo(file.relative_to(model_dir).as_posix())
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
-            tar.addfile(info, io.BytesIO(data))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out, gzip.GzipFile(fileobj=out, mode="wb", mtime=0, filename="") as gz:
-        gz.write(raw.getvalue())
+    """The directory's files (sorted, relative paths) as a reproducible model.tar.gz."""
+    files = sorted(p for p in model_dir.rglob("*") if p.is_file())
+    write_members({f.relative_to(model_dir).as_posix(): f.read_bytes() for f in files}, path)
     return path
 
 

@@ -22,7 +22,7 @@ from operators.errors import ConfigError
 from operators.monitoring import attribution
 from operators.pipeline import params, runner, steps
 from operators.pipeline.training import binary_classification_metrics
-from serving.artifact import load_booster
+from serving.artifact import load_booster, write_members
 from tests.helpers.data import churn_csv
 
 MISSING_F0 = range(0, 3000, 7)  # rows whose f0 is empty in the input
@@ -201,7 +201,7 @@ def test_a_preprocessor_that_is_not_a_transformer_is_refused_by_name(split, tmp_
     body = io.BytesIO()
     joblib.dump(classifier, body)
     tarball = tmp_path / "classifier.tar.gz"
-    steps._write_members({"model.joblib": body.getvalue()}, tarball)
+    write_members({"model.joblib": body.getvalue()}, tarball)
     with pytest.raises(ConfigError, match=r"classifier\.tar\.gz holds a binary:logistic model"):
         steps.transformed(tarball, [x])
     broken = tmp_path / "broken.tar.gz"
