@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from operators import registry
 from operators.cli import cli
-from operators.cli.model import versions_table
+from operators.cli.options import versions_table
 from operators.errors import ConfigError
 from serving.artifact import sagemaker_model_json, write_tarball
 from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint
