@@ -80,6 +80,15 @@ def create_app(model: Predictor, options: Options | None = None, workers: int = 
     return app
 
 
+def exit_worker(server: object, worker: object) -> None:
+    """gunicorn's worker_exit hook, in the worker, once it has stopped serving: leave at once.
+    A worker forked with an onnxruntime session loaded in the master hangs in the interpreter's
+    normal exit (its thread pool's locks were copied mid-use by fork), and would outlive the
+    server as an orphan; the worker holds nothing to flush but the log."""
+    logging.shutdown()
+    os._exit(0)
+
+
 def settings(env: dict[str, str] | None = None) -> dict[str, object]:
     env = os.environ if env is None else env
     workers = int(env.get("SAGEMAKER_MODEL_SERVER_WORKERS") or os.cpu_count() or 1)
@@ -135,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             self.cfg.set("accesslog", None)
             # No admin socket: several servers may run side by side (tests, benchmarks).
             self.cfg.set("control_socket_disable", True)
+            self.cfg.set("worker_exit", exit_worker)
 
         def load(self) -> Flask:
             return app

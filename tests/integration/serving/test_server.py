@@ -20,6 +20,7 @@ import xgboost as xgb
 
 from serving.artifact import load_booster
 from tests.helpers import models
+from tests.helpers.fake_engine import process_running
 from tests.helpers.paths import REPO
 from tests.helpers.processes import free_port, stop_process
 
@@ -358,3 +359,19 @@ def test_every_framework_is_served_by_the_serve_process(tmp_path, build):
         winners = probabilities.argmax(axis=1)
     classes = built.classes or tuple(range(probabilities.shape[1]))
     assert [p["predicted_label"] for p in predictions] == [classes[i] for i in winners]
+
+
+def test_stopping_the_server_leaves_no_worker_behind_whatever_the_framework(tmp_path):
+    """An onnxruntime session loaded before the fork made workers hang in their exit and outlive
+    the server; the workers now leave at once (gunicorn's worker_exit hook)."""
+    built = models.onnx_model(tmp_path, kind="classifier")
+    server = Server(built.model_dir, workers=2)
+    workers = subprocess.run(
+        ["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True
+    ).stdout.split()
+    assert server.post(csv_rows(built.X[:2]))[0] == 200
+    server.stop()
+    deadline = time.monotonic() + 10
+    while any(process_running(int(pid)) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers and not any(process_running(int(pid)) for pid in workers)
