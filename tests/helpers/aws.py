@@ -104,3 +104,26 @@ def make_endpoint(
     endpoint = _unique("endpoint")
     sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
     return endpoint
+
+
+def minimal_stack(emulator, tmp_path) -> dict:
+    """A bucket, a model package group and an endpoint (one variant, variant-a), written as the
+    stack outputs `byo --outputs` reads: what register, deploy and invoke need."""
+    bucket = _unique("stack")
+    emulator.client("s3").create_bucket(Bucket=bucket)
+    group = _unique("models")
+    emulator.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
+    endpoint = make_endpoint(emulator, f"s3://{bucket}/initial/model.tar.gz", {"variant-a": 1})
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "data_bucket": {"value": bucket},
+                "model_package_group": {"value": group},
+                "serving_image": {"value": "byo-serving:1"},
+                "endpoint_name": {"value": endpoint},
+                "sagemaker_execution_role_arn": {"value": SAGEMAKER_ROLE},
+            }
+        )
+    )
+    return {"bucket": bucket, "group": group, "endpoint": endpoint, "outputs": outputs}

@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import tarfile
-import uuid
 
 import joblib
 import pytest
@@ -17,7 +16,7 @@ from click.testing import CliRunner
 from sklearn.datasets import load_iris
 
 from operators.cli import cli
-from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint
+from tests.helpers.aws import minimal_stack
 from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.integration
@@ -31,23 +30,8 @@ def test_the_example_is_registered_deployed_and_served_like_any_model(emulator, 
         check=True,
         timeout=60,
     )
-    bucket = f"byo-{uuid.uuid4().hex[:8]}"
-    emulator.client("s3").create_bucket(Bucket=bucket)
-    group = f"trees-{uuid.uuid4().hex[:8]}"
-    emulator.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
-    endpoint = make_endpoint(emulator, f"s3://{bucket}/initial/model.tar.gz", {"variant-a": 1})
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(
-        json.dumps(
-            {
-                "data_bucket": {"value": bucket},
-                "model_package_group": {"value": group},
-                "serving_image": {"value": "byo-serving:1"},
-                "endpoint_name": {"value": endpoint},
-                "sagemaker_execution_role_arn": {"value": SAGEMAKER_ROLE},
-            }
-        )
-    )
+    stack = minimal_stack(emulator, tmp_path)
+    endpoint, outputs = stack["endpoint"], stack["outputs"]
 
     def byo(*args: str) -> str:
         result = CliRunner().invoke(cli, ["--outputs", str(outputs), *args])

@@ -24,7 +24,7 @@ from operators.cli import cli
 from operators.cli.options import versions_table
 from operators.errors import ConfigError
 from serving.artifact import sagemaker_model_json, write_tarball
-from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint
+from tests.helpers.aws import SAGEMAKER_ROLE, minimal_stack
 
 pytestmark = pytest.mark.integration
 
@@ -58,24 +58,7 @@ def artifacts(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture
 def stack(emulator, tmp_path):
     """A bucket, a model package group and an endpoint (one variant), as stack outputs."""
-    bucket = f"pipe-{uuid.uuid4().hex[:8]}"
-    emulator.client("s3").create_bucket(Bucket=bucket)
-    group = f"models-{uuid.uuid4().hex[:8]}"
-    emulator.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
-    endpoint = make_endpoint(emulator, f"s3://{bucket}/initial/model.tar.gz", {"variant-a": 1})
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(
-        json.dumps(
-            {
-                "data_bucket": {"value": bucket},
-                "model_package_group": {"value": group},
-                "serving_image": {"value": "byo-serving:1"},
-                "endpoint_name": {"value": endpoint},
-                "sagemaker_execution_role_arn": {"value": SAGEMAKER_ROLE},
-            }
-        )
-    )
-    return {"bucket": bucket, "group": group, "endpoint": endpoint, "outputs": outputs}
+    return minimal_stack(emulator, tmp_path)
 
 
 def byo(stack, *args: str):
