@@ -29,7 +29,21 @@ from serving import frameworks
 from serving.artifact import unpack
 from serving.predictor import Signature
 
-CONTENT_TYPES = ["text/csv", "application/json", "application/jsonlines"]
+# What the serving core takes and answers (serving.codecs.CONTENT_TYPES, serving.inference.
+# ACCEPTS; a test keeps them equal), written out so that the registry does not import the codecs.
+CONTENT_TYPES = [
+    "text/csv",
+    "text/libsvm",
+    "application/x-recordio-protobuf",
+    "application/json",
+    "application/jsonlines",
+]
+RESPONSE_TYPES = [
+    "text/csv",
+    "application/json",
+    "application/jsonlines",
+    "application/x-recordio-protobuf",
+]
 MAX_CONTAINERS = 15  # SageMaker's limit for a serial inference pipeline
 
 # Model Monitor's problem types as an evaluation file holds them, and the metrics that head
@@ -283,7 +297,7 @@ def register(
             InferenceSpecification={
                 "Containers": definitions,
                 "SupportedContentTypes": CONTENT_TYPES,
-                "SupportedResponseMIMETypes": CONTENT_TYPES,
+                "SupportedResponseMIMETypes": RESPONSE_TYPES,
             },
             ModelMetrics=metrics_spec,
             CustomerMetadataProperties=properties,

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from operators import registry
 from operators.config import Settings
 from operators.errors import ByoError, ConfigError
 from operators.layout import Layout
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from operators.aws import Clients
 
 CSV = "text/csv"
-CONTENT_TYPES = [CSV, "application/json", "application/jsonlines"]
 INFERENCE_INSTANCE_TYPES = ["ml.m5.large", "ml.m5.xlarge"]
 AUC_PATH = "binary_classification_metrics.auc.value"
 PROCESSING = "/opt/ml/processing"
@@ -510,8 +510,8 @@ def _build(target: Target, session) -> Pipeline:
         name="register",
         description="A new version in the model package group, with its metrics and baselines",
         step_args=model.register(
-            content_types=CONTENT_TYPES,
-            response_types=CONTENT_TYPES,
+            content_types=registry.CONTENT_TYPES,
+            response_types=registry.RESPONSE_TYPES,
             inference_instances=INFERENCE_INSTANCE_TYPES,
             transform_instances=INFERENCE_INSTANCE_TYPES,
             model_package_group_name=target.group,

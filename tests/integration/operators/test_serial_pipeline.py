@@ -151,11 +151,8 @@ def test_a_two_container_version_is_registered_listed_and_deployed_as_a_serial_p
     sm = emulator.client("sagemaker")
     spec = sm.describe_model_package(ModelPackageName=package["arn"])["InferenceSpecification"]
     assert [c["Framework"] for c in spec["Containers"]] == ["SKLEARN", "XGBOOST"]
-    assert spec["SupportedContentTypes"] == [
-        "text/csv",
-        "application/json",
-        "application/jsonlines",
-    ]
+    assert spec["SupportedContentTypes"] == registry.CONTENT_TYPES
+    assert spec["SupportedResponseMIMETypes"] == registry.RESPONSE_TYPES
 
     single = byo(
         stack,

@@ -22,6 +22,8 @@ from operators.deploy import model_containers
 from operators.errors import ConfigError
 from operators.s3 import sha256_of
 from serving.artifact import sagemaker_model_json, write_tarball
+from serving.codecs import CONTENT_TYPES
+from serving.inference import ACCEPTS
 
 FEATURES = 30
 
@@ -360,3 +362,8 @@ def test_several_containers_run_as_a_serial_pipeline_in_order():
         ],
         "InferenceExecutionConfig": {"Mode": "Serial"},
     }
+
+
+def test_the_registered_content_types_are_what_the_serving_core_takes_and_answers():
+    assert sorted(registry.CONTENT_TYPES) == sorted(CONTENT_TYPES)
+    assert sorted(registry.RESPONSE_TYPES) == sorted(ACCEPTS)

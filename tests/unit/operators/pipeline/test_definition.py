@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from operators import registry
 from operators.errors import ByoError, ConfigError
 from operators.pipeline import definition as pipeline_definition
 from operators.pipeline import params
@@ -364,9 +365,8 @@ def test_register_records_the_model_with_the_evaluate_steps_metrics_and_baseline
     [container] = spec["Containers"]
     assert container["Image"] == TARGET.serving_image
     assert render(container["ModelDataUrl"]) == "{Steps.train.ModelArtifacts.S3ModelArtifacts}"
-    content_types = ["text/csv", "application/json", "application/jsonlines"]
-    assert spec["SupportedContentTypes"] == content_types
-    assert spec["SupportedResponseMIMETypes"] == content_types
+    assert spec["SupportedContentTypes"] == registry.CONTENT_TYPES
+    assert spec["SupportedResponseMIMETypes"] == registry.RESPONSE_TYPES
     assert spec["SupportedRealtimeInferenceInstanceTypes"] == ["ml.m5.large", "ml.m5.xlarge"]
 
     def uris(section: dict[str, Any]) -> dict[str, str]:
