@@ -19,13 +19,9 @@ core's before they are timed, so every framework is measured doing the same, cor
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import textwrap
 import time
@@ -37,8 +33,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from bench import free_port
-from bench.serving import drive, payloads
+from bench.serving import STOP_SECONDS, drive, payloads, start_serve, stop, wait_ready
 from operators.pipeline.training import SEED, train
 from sample.generate import FEATURES, LABEL, read_csv, write_csv
 from serving.artifact import unpack
@@ -56,8 +51,6 @@ WORKERS = (1, 2)
 CONCURRENCY = (1, 4)
 SERVED_SECONDS = 1.5  # each served run's length, from a warm-up
 MAX_REQUESTS = 400  # and never more requests than this
-READY_SECONDS = 60  # a server not answering /ping by then fails the section
-STOP_SECONDS = 5  # gunicorn stops in well under a second when its workers exit on SIGTERM
 MODELS = (
     ("XGBoost", "xgboost"),
     ("scikit-learn LogisticRegression pipeline", "sklearn-pipeline"),
@@ -179,66 +172,15 @@ def post(port: int, body: bytes) -> bytes:
         conn.close()  # an idle keep-alive connection would delay shutdown
 
 
-def wait_ready(port: int, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError(
-                f"serve exited with code {server.returncode} before answering /ping: "
-                f"{log.read_text(errors='replace')[-2000:]}"
-            )
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/ping")
-            ready = conn.getresponse().status == 200
-            conn.close()
-            if ready:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"serve on port {port} did not answer /ping in {READY_SECONDS} s")
-        time.sleep(0.1)
-
-
-def stop(server: subprocess.Popen) -> bool:
-    """SIGTERM to the server's PID (gunicorn's graceful stop); then SIGKILL to its process group
-    (its own session, so the group id is its PID) when anything of it is still there after
-    STOP_SECONDS, a hung worker too. True when it had to."""
-    if server.poll() is None:
-        os.kill(server.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(timeout=STOP_SECONDS)
-    try:
-        os.killpg(server.pid, 0)
-    except ProcessLookupError:
-        return False
-    os.killpg(server.pid, signal.SIGKILL)
-    server.wait(timeout=10)
-    return True
-
-
 def served(
     model_dir: Path, body: bytes, expected: np.ndarray, workers: int
 ) -> tuple[dict[tuple[int, int], float], bool]:
     """rows/s of a `serve` process with `workers` workers at each CONCURRENCY, and whether
     stopping it took a SIGKILL."""
-    port = free_port()
     with tempfile.NamedTemporaryFile(prefix="bench-serve-", suffix=".log") as log:
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "serve")],
-            env={
-                **os.environ,
-                "SM_MODEL_DIR": str(model_dir),
-                "SAGEMAKER_BIND_TO_PORT": str(port),
-                "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
-            },
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            start_new_session=True,
-        )
+        server, port = start_serve(model_dir, workers, log)
         try:
-            wait_ready(port, server, Path(log.name))
+            wait_ready(port, server, log)
             time.sleep(1)  # let every worker boot
             if not np.allclose(answer_scores(post(port, body)), expected, atol=1e-6):
                 raise RuntimeError(f"serve of {model_dir} answers other scores than invoke")

@@ -8,6 +8,7 @@ Requests go over loopback with one keep-alive connection per client thread.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -20,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -105,6 +107,68 @@ def drive(port: int, body: bytes, rows: int, concurrency: int, total: int) -> Re
     )
 
 
+READY_SECONDS = 60  # a server not answering /ping by then fails the benchmark
+STOP_SECONDS = 5  # gunicorn stops in well under a second when its workers exit on SIGTERM
+
+
+def start_serve(model_dir: Path, workers: int, stderr: Any) -> tuple[subprocess.Popen, int]:
+    """A real `serve` process on a free 127.0.0.1 port, in a session of its own (so that stop()
+    can reach all of it); returns it and its port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "serve")],
+        env={
+            **os.environ,
+            "SM_MODEL_DIR": str(model_dir),
+            "SAGEMAKER_BIND_TO_PORT": str(port),
+            "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        start_new_session=True,
+    )
+    return server, port
+
+
+def wait_ready(port: int, server: subprocess.Popen, log: Any = None) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(
+                f"serve exited with code {server.returncode} before answering /ping: "
+                f"{Path(log.name).read_text(errors='replace')[-2000:] if log else ''}"
+            )
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/ping")
+            ready = conn.getresponse().status == 200
+            conn.close()
+            if ready:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"serve on port {port} did not answer /ping in {READY_SECONDS} s")
+        time.sleep(0.1)
+
+
+def stop(server: subprocess.Popen) -> bool:
+    """SIGTERM to the server's PID (gunicorn's graceful stop); then SIGKILL to its process group
+    (its own session, so the group id is its PID) when anything of it is still there after
+    STOP_SECONDS, a hung worker too. True when it had to."""
+    if server.poll() is None:
+        os.kill(server.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(timeout=STOP_SECONDS)
+    try:
+        os.killpg(server.pid, 0)
+    except ProcessLookupError:
+        return False
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait(timeout=10)
+    return True
+
+
 def run(model_tarball: Path, data_csv: Path) -> list[tuple[str, str, str]]:
     bodies = payloads(data_csv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,33 +176,10 @@ def run(model_tarball: Path, data_csv: Path) -> list[tuple[str, str, str]]:
         with tarfile.open(model_tarball, "r:gz") as tar:
             tar.extractall(model_dir, filter="data")
         limits = in_process(model_dir, bodies)
-        port = free_port()
         workers = os.cpu_count() or 1
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "serve")],
-            env={
-                **os.environ,
-                "SM_MODEL_DIR": str(model_dir),
-                "SAGEMAKER_BIND_TO_PORT": str(port),
-                "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
-            },
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server, port = start_serve(model_dir, workers, subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                    conn.request("GET", "/ping")
-                    ready = conn.getresponse().status == 200
-                    conn.close()  # an idle keep-alive connection would delay shutdown
-                    if ready:
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+            wait_ready(port, server)
             time.sleep(1)  # let every worker boot
             results = [
                 drive(port, bodies[rows], rows, concurrency, REQUESTS[rows])
@@ -146,8 +187,7 @@ def run(model_tarball: Path, data_csv: Path) -> list[tuple[str, str, str]]:
                 for concurrency in CONCURRENCY
             ]
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+            stop(server)
 
     table = []
     for result in results:
