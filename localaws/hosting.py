@@ -48,8 +48,8 @@ from flask import Flask, Response, request
 
 from localaws import containers
 from serving.artifact import unpack
-from serving.codecs import InferenceError
-from serving.inference import ConfigurationError, Options, invoke, load_model, media_type
+from serving.codecs import InferenceError, media_type
+from serving.inference import ConfigurationError, Options, invoke, load_model
 from serving.predictor import ArtifactError, Predictor
 
 log = logging.getLogger("localaws.hosting")

@@ -13,7 +13,6 @@ import gzip
 import io
 import json
 import tarfile
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
 # which the operators' commands that only move artifacts around would otherwise pay.
 
 MODEL_FILE = "xgboost-model"
-TARBALL = "model.tar.gz"
 
 
 def sagemaker_model_json(booster: xgb.Booster) -> bytes:
@@ -96,17 +94,3 @@ def unpack(tarball: Path, target: Path) -> None:
     """Extract a model.tar.gz as SageMaker does into /opt/ml/model (no paths outside target)."""
     with tarfile.open(tarball, "r:gz") as tar:
         tar.extractall(target, filter="data")
-
-
-def find_model_file(model_dir: Path) -> Path:
-    """`xgboost-model` in the directory, or inside a model.tar.gz there (SageMaker's layouts)."""
-    direct = model_dir / MODEL_FILE
-    if direct.is_file():
-        return direct
-    tarball = model_dir / TARBALL
-    if tarball.is_file():
-        target = Path(tempfile.mkdtemp(prefix="byo-model-"))
-        unpack(tarball, target)
-        if (target / MODEL_FILE).is_file():
-            return target / MODEL_FILE
-    raise FileNotFoundError(f"no {MODEL_FILE} (or {TARBALL} holding it) in {model_dir}")

@@ -64,10 +64,16 @@ def media_type(header: str | None) -> str:
     return (header or "").split(";", 1)[0].strip().lower()
 
 
+def canonical_type(header: str | None) -> str:
+    """media_type() with SageMaker's aliases resolved: text/x-libsvm → text/libsvm,
+    application/x-jsonlines → application/jsonlines."""
+    kind = media_type(header)
+    return _ALIASES.get(kind, kind)
+
+
 def request_type(content_type: str | None) -> str:
     """The content type a body is decoded as: parameters ignored, none → text/csv."""
-    kind = media_type(content_type) or CSV
-    kind = _ALIASES.get(kind, kind)
+    kind = canonical_type(content_type) or CSV
     if kind not in CONTENT_TYPES:
         raise UnsupportedMediaType(
             f"content type {kind!r} is not supported; use one of {', '.join(CONTENT_TYPES)}"

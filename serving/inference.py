@@ -34,6 +34,7 @@ from serving.codecs import (
     RECORDIO,
     BadRequest,
     InferenceError,
+    canonical_type,
     decode,
     encode_recordio_features,
     encode_recordio_labels,
@@ -80,9 +81,7 @@ class Options:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Options:
         env = os.environ if env is None else env
         selected = env.get("SAGEMAKER_INFERENCE_OUTPUT")
-        default_accept = media_type(env.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT")) or CSV
-        if default_accept == "application/x-jsonlines":
-            default_accept = JSONLINES
+        default_accept = canonical_type(env.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT")) or CSV
         if default_accept not in ACCEPTS:
             raise ConfigurationError(
                 f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={default_accept!r} is not one of "
@@ -127,19 +126,12 @@ def _max_payload(env: Mapping[str, str]) -> int:
     return DEFAULT_MAX_PAYLOAD_BYTES
 
 
-def media_type(header: str | None) -> str:
-    """The bare media type of a header value: 'text/csv; charset=utf-8' → 'text/csv'."""
-    return (header or "").split(";", 1)[0].strip().lower()
-
-
 def response_type(accept: str | None, options: Options) -> str:
     """The container's _parse_accept, reading a list in order (the container takes one type)."""
     if not accept or not accept.strip():
         return options.default_accept
     for candidate in accept.split(","):
-        kind = media_type(candidate)
-        if kind == "application/x-jsonlines":
-            kind = JSONLINES
+        kind = canonical_type(candidate)
         if kind == "*/*":
             return options.default_accept
         if kind in ACCEPTS:

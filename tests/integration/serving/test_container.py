@@ -21,7 +21,7 @@ import pytest
 import xgboost as xgb
 
 from localaws.containers import ContainerHost, Engine, Running, find_engine, why_not_engine
-from serving.artifact import booster_from_bytes, find_model_file
+from serving.artifact import MODEL_FILE, booster_from_bytes
 from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.integration
@@ -75,7 +75,7 @@ def test_invocations_on_8080_answer_as_the_model(container, model_dir):
     status, body, content_type = container.invoke(SAMPLE.read_bytes(), "text/csv", "text/csv")
     assert (status, content_type.split(";")[0]) == (200, "text/csv")
     rows = np.loadtxt(SAMPLE, delimiter=",", ndmin=2)
-    booster = booster_from_bytes(find_model_file(model_dir).read_bytes())
+    booster = booster_from_bytes((model_dir / MODEL_FILE).read_bytes())
     want = booster.predict(xgb.DMatrix(rows))
     np.testing.assert_allclose(scores(body), want, rtol=1e-6)
 
