@@ -204,9 +204,7 @@ def test_info_that_hangs_times_out(fake, monkeypatch):
     engine, env = fake
     engine.configure(info="hang")
     monkeypatch.setattr(containers, "INFO_TIMEOUT_S", 0.5)
-    started = time.monotonic()
     assert why_not_engine(env) == "docker is on PATH but `docker info` did not answer within 0.5 s"
-    assert time.monotonic() - started < 5
 
 
 def test_an_unknown_engine_name_is_refused(fake):
@@ -317,10 +315,8 @@ def test_start_timeout_fails_with_the_last_log_lines_and_removes_the_container(
     engine, env = fake
     monkeypatch.setenv("LOCALAWS_CONTAINER_START_TIMEOUT", "1.5")
     host = ContainerHost(find_engine(env), tmp_path / "work")
-    started = time.monotonic()
     with pytest.raises(ContainerError) as caught:
         host.start("slow", "test/never-ready:1", echo_model, {})
-    assert 1.5 <= time.monotonic() - started < 6
     message = str(caught.value)
     assert "did not answer GET /ping with 200 within 1.5 s (LOCALAWS_CONTAINER_START_TIMEOUT)" in (
         message
@@ -333,11 +329,10 @@ def test_start_timeout_fails_with_the_last_log_lines_and_removes_the_container(
 
 
 def test_a_container_that_exits_fails_at_once_with_its_logs(host, fake, echo_model):
+    """At once: the message says it exited, not that the 120 s start timeout ran out."""
     engine, _ = fake
-    started = time.monotonic()
     with pytest.raises(ContainerError) as caught:
         host.start("crash", "test/crashes:1", echo_model, {})
-    assert time.monotonic() - started < 10  # not the 120 s start timeout
     assert "exited before answering GET /ping" in str(caught.value)
     assert str(caught.value).endswith("cannot load the model: no model file")
     assert engine.containers() == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import tarfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,11 +63,9 @@ def scores(body: bytes) -> list[float]:
     return [float(x) for x in re.split(rb"[,\s]+", body.strip())]
 
 
-def test_ping_answers_200_well_within_sagemakers_2_s(container):
-    for _ in range(5):
-        started = time.monotonic()
-        assert container.ping() == 200
-        assert time.monotonic() - started < 1
+def test_ping_answers_200_within_sagemakers_2_s(container):
+    # Running.ping waits PING_TIMEOUT_S (SageMaker's 2 s) and answers None past it.
+    assert [container.ping() for _ in range(5)] == [200] * 5
 
 
 def test_invocations_on_8080_answer_as_the_model(container, model_dir):
@@ -95,10 +92,9 @@ def test_sigterm_stops_it_cleanly_well_before_sigkill(engine, model_dir, tmp_pat
     host = ContainerHost(engine, tmp_path)
     try:
         running = host.start("sigterm", IMAGE, model_dir, {})
-        started = time.monotonic()
-        # `stop` sends SIGTERM and SIGKILL only after -t seconds, as SageMaker does after 30.
+        # `stop` sends SIGTERM and SIGKILL only after -t seconds, as SageMaker does after 30:
+        # exit code 0 (not SIGKILL's 137) is the clean stop on SIGTERM.
         assert engine.command("stop", "-t", "30", running.container).returncode == 0
-        assert time.monotonic() - started < 10
         state = engine.command("inspect", "--format", "{{.State.ExitCode}}", running.container)
         assert state.stdout.strip() == "0"
     finally:
