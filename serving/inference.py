@@ -191,7 +191,7 @@ def encode(model: Predictor, predictions: np.ndarray, kind: str, options: Option
             return outputs.selected_json(rows)
         if kind == JSONLINES:
             return outputs.selected_jsonlines(rows)
-        return encode_recordio_labels(outputs.selected_records(rows))
+        return encode_recordio_labels(outputs.selected_records(rows, signature.classes))
     if kind == CSV:
         return outputs.default_csv(signature, predictions, options.batch)
     if kind == JSON:

@@ -219,24 +219,20 @@ def selected_jsonlines(rows: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(row) + "\n" for row in rows).encode()
 
 
-def selected_records(rows: list[dict[str, Any]]) -> list[dict[str, list[float]]]:
-    """Each row's values as float32 tensors under its keys (labels that are names cannot be
-    float32: they are answered as their class index)."""
+def selected_records(
+    rows: list[dict[str, Any]], classes: tuple[Any, ...] | None
+) -> list[dict[str, list[float]]]:
+    """Each row's values as float32 tensors under its keys; a label that is a class name
+    cannot be float32, so it is answered as that class's index."""
+    index = {name: float(i) for i, name in enumerate(classes or ())}
     records = []
     for row in rows:
         record = {}
         for key, value in row.items():
             values = value if isinstance(value, list) else [value]
-            record[key] = [_as_float(v, i) for i, v in enumerate(values)]
+            record[key] = [v if isinstance(v, (int, float)) else index[v] for v in values]
         records.append(record)
     return records
-
-
-def _as_float(value: Any, index: int) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float(index)
 
 
 def default_csv(signature: Signature, predictions: np.ndarray, batch: bool) -> bytes:

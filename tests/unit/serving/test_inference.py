@@ -286,3 +286,23 @@ def test_a_transformer_answers_its_rows_and_has_nothing_to_select(tmp_path):
     with pytest.raises(Exception, match="unset SAGEMAKER_INFERENCE_OUTPUT") as caught:
         invoke(model, body, "text/csv", None, Options(selected_outputs=("predicted_label",)))
     assert caught.value.status == 500
+
+
+def test_recordio_answers_class_names_as_their_class_index(tmp_path):
+    """float32 tensors cannot hold names: predicted_label is the name's index in the classes."""
+    built = models.sklearn_model(tmp_path, kind="pipeline")  # classes "fraud", "legit"
+    model = load_model(built.model_dir)
+    assert all(isinstance(name, str) for name in model.signature.classes)
+    keys = ("predicted_label", "labels")
+    answer = invoke(
+        model,
+        csv_body(built.X),
+        "text/csv",
+        "application/x-recordio-protobuf",
+        Options(selected_outputs=keys),
+    )
+    records = decode_recordio_labels(answer.body)
+    winners = built.predict_proba.argmax(axis=1)
+    assert {int(i) for i in winners} == {0, 1}
+    assert [r["predicted_label"] for r in records] == [[float(i)] for i in winners]
+    assert all(r["labels"] == [0.0, 1.0] for r in records)
