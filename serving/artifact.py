@@ -1,10 +1,11 @@
 """The model artifact contract: model.tar.gz as SageMaker hands it to a container.
 
-One member, `xgboost-model` (XGBoost JSON that SageMaker's xgboost:1.7-1 image reads as XGBoost
-3.x does), written with fixed tar/gzip metadata so that the same model gives the same bytes and
-its sha256 can address it. Every image carries this module: the serving container and the local
-hosting read artifacts with it, the pipeline and `make model` write them, the operators check
-them before registering.
+The project's own models are one member, `xgboost-model` (XGBoost JSON that SageMaker's
+xgboost:1.7-1 image reads as XGBoost 3.x does); any artifact (a preprocessor, a model with its
+inference.json) is written by write_members. Both use fixed tar/gzip metadata, so that the same
+contents give the same bytes and their sha256 can address them. Every image carries this module:
+the serving container and the local hosting unpack artifacts with it (serving.frameworks tells
+what they hold), the pipeline and `make model` write them.
 """
 
 from __future__ import annotations
