@@ -163,6 +163,8 @@ def invoke(
 ) -> Answer:
     """The whole request: check, decode, predict, encode. Raises InferenceError subclasses."""
     options = options or DEFAULT_OPTIONS
+    if is_empty(body):  # before anything else, the content types too, as the container does
+        return Answer(b"", options.default_accept, 0, status=204)
     if len(body) > options.max_payload_bytes:
         raise PayloadTooLarge(
             f"payload is {len(body):,} bytes; the limit is {options.max_payload_bytes:,} "
@@ -170,8 +172,6 @@ def invoke(
         )
     kind = request_type(content_type)
     out_kind = response_type(accept, options)
-    if is_empty(body):
-        return Answer(b"", out_kind, 0, status=204)
     features = decode(body, kind, model.signature.num_features)
     predictions = predict(model, features)
     return Answer(encode(model, predictions, out_kind, options), out_kind, len(predictions))
