@@ -6,8 +6,10 @@
     python -m localaws.emulator --pidfile P --stop                      # SIGTERM, wait, clean up
 
 Port 4566 is LocalStack's edge port, so LocalStack clients and plain boto3 with
-AWS_ENDPOINT_URL=http://127.0.0.1:4566 both reach it. Container execution is off: Batch jobs and
-Lambda functions never start containers; the project runs their entry points as processes.
+AWS_ENDPOINT_URL=http://127.0.0.1:4566 both reach it. moto starts no containers; the runtime
+(localaws.runtime) runs what AWS runs by itself — Lambda, Batch, EventBridge, alarms, scaling,
+Step Functions — as local processes (`--runtime-off lambda,batch` or LOCALAWS_RUNTIME_OFF switch
+services off, `--no-runtime` all of them).
 """
 
 from __future__ import annotations
@@ -71,10 +73,15 @@ def _configure_moto() -> None:
 
 
 def serve(
-    host: str, port: int, pidfile: Path | None = None, hosting_port: int | None = None
+    host: str,
+    port: int,
+    pidfile: Path | None = None,
+    hosting_port: int | None = None,
+    runtime_services: list[str] | None = None,
 ) -> None:
-    """Run the emulator (and the local SageMaker hosting on `hosting_port`, unless None) in this
-    process until SIGTERM/SIGINT; then stop cleanly, flushing buffered data capture."""
+    """Run the emulator (the local SageMaker hosting on `hosting_port`, unless None; the runtime's
+    `runtime_services`) in this process until SIGTERM/SIGINT; then stop cleanly: the runtime's
+    processes first, then the hosting (flushing buffered data capture), then the emulator."""
     os.environ.setdefault("MOTO_PORT", str(port))
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     from moto.moto_server.werkzeug_app import (
@@ -88,14 +95,21 @@ def serve(
 
     _configure_moto()
     shims.apply()
-    servers = [
-        make_server(
-            host,
-            port,
-            DomainDispatcherApplication(create_backend_app),
-            threaded=True,
-            request_handler=MotoRequestHandler,
+    app = DomainDispatcherApplication(create_backend_app)
+    runtime = None
+    if runtime_services:
+        from localaws.runtime import Runtime
+
+        runtime = Runtime(
+            endpoint_url(host, port),
+            endpoint_url(host, hosting_port) if hosting_port is not None else None,
+            runtime_services,
+            region=os.environ["AWS_DEFAULT_REGION"],
         )
+        runtime.start()
+        app = runtime.wsgi(app)
+    servers = [
+        make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     ]
     hosting = None
     if hosting_port is not None:
@@ -122,10 +136,14 @@ def serve(
     ready = f"localaws emulator ready on {endpoint_url(host, port)}"
     if hosting_port is not None:
         ready += f", SageMaker runtime on {endpoint_url(host, hosting_port)}"
+    if runtime is not None:
+        ready += f"; runtime: {', '.join(runtime.names)}"
     print(ready, flush=True)
     try:
         stop.wait()
     finally:
+        if runtime is not None:
+            runtime.stop()
         # Hosting first: its last capture flush still needs the emulator's S3.
         for server in reversed(servers):
             server.shutdown()
@@ -140,7 +158,12 @@ def serve(
 
 
 def start_detached(
-    host: str, port: int, pidfile: Path, log: Path, hosting_port: int | None = None
+    host: str,
+    port: int,
+    pidfile: Path,
+    log: Path,
+    hosting_port: int | None = None,
+    runtime_args: list[str] | None = None,
 ) -> int:
     """Start the emulator as a background process; return its PID once it answers."""
     url = endpoint_url(host, port)
@@ -172,6 +195,7 @@ def start_detached(
                     if hosting_port is None
                     else ["--hosting-port", str(hosting_port)]
                 ),
+                *(runtime_args or []),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -240,6 +264,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-hosting", action="store_true", help="run the AWS emulator without SageMaker hosting"
     )
+    parser.add_argument(
+        "--runtime-off",
+        metavar="SERVICES",
+        help="comma-separated runtime services not to run (lambda, batch, events, alarms, "
+        "scaling, stepfunctions, or all; default: $LOCALAWS_RUNTIME_OFF)",
+    )
+    parser.add_argument(
+        "--no-runtime", action="store_true", help="run no runtime service (moto alone)"
+    )
     parser.add_argument("--pidfile", type=Path, help="write the server's PID here while it runs")
     parser.add_argument(
         "--log", type=Path, help="with --detach: log file (default: beside pidfile)"
@@ -255,6 +288,17 @@ def main(argv: list[str] | None = None) -> int:
     if (args.detach or args.stop or args.status) and args.pidfile is None:
         parser.error("--detach, --stop and --status need --pidfile")
     hosting_port = None if args.no_hosting else (args.hosting_port or args.port + 1)
+    from localaws.runtime import SettingError, enabled_services
+
+    try:
+        services = enabled_services(args.runtime_off, all_off=args.no_runtime)
+    except SettingError as exc:
+        parser.error(str(exc))
+    runtime_args = (
+        ["--no-runtime"]
+        if not services
+        else (["--runtime-off", args.runtime_off] if args.runtime_off else [])
+    )
     if args.status:
         pid = read_pid(args.pidfile)
         print(f"emulator running (pid {pid})" if pid else "no emulator running")
@@ -266,7 +310,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.detach:
             log = args.log or args.pidfile.with_suffix(".log")
-            pid = start_detached(args.host, args.port, args.pidfile, log, hosting_port)
+            pid = start_detached(
+                args.host, args.port, args.pidfile, log, hosting_port, runtime_args
+            )
             ready = f"localaws emulator (pid {pid}) ready on {endpoint_url(args.host, args.port)}"
             if hosting_port is not None:
                 ready += f", SageMaker runtime on {endpoint_url(args.host, hosting_port)}"
@@ -276,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        serve(args.host, args.port, args.pidfile, hosting_port)
+        serve(args.host, args.port, args.pidfile, hosting_port, services)
     except OSError as exc:
         print(
             f"error: cannot serve on {args.host}:{args.port}/{hosting_port}: {exc}", file=sys.stderr

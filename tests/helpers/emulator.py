@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 import boto3
@@ -28,8 +32,24 @@ class Emulator:
         url = self.runtime_url if service == "sagemaker-runtime" else self.url
         return boto3.client(service, endpoint_url=url, region_name="us-east-1", **kwargs)
 
+    def localaws(self, method: str, path: str, body: dict | None = None) -> dict:
+        """Call one of the runtime's own routes (`/localaws/...`) over HTTP, as a user would."""
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
 
-def start_emulator(tmp: Path) -> Emulator:
+    def advance_clock(self, seconds: float) -> dict:
+        """Move the runtime's clock forward (cooldowns, periods, retry delays pass at once)."""
+        return self.localaws("POST", "/localaws/clock", {"advance_seconds": seconds})
+
+
+def start_emulator(tmp: Path, env: Mapping[str, str] | None = None) -> Emulator:
+    """An emulator process on free ports; `env` adds settings (LOCALAWS_RUNTIME_OFF, ...)."""
     port, hosting_port = free_port(), free_port()
     pidfile = tmp / "emulator.pid"
     log = (tmp / "emulator.log").open("wb")
@@ -50,6 +70,7 @@ def start_emulator(tmp: Path) -> Emulator:
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=REPO,
+        env={**os.environ, **(env or {})},
     )
     wait_ready(endpoint_url("127.0.0.1", port), proc=proc)
     return Emulator(proc, "127.0.0.1", port, hosting_port, pidfile)
