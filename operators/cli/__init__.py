@@ -63,12 +63,20 @@ class LazyGroup(click.Group):
 
 
 COMMANDS = {
+    "alarms": LazyCommand(
+        "operators.cli.alarms:alarms_group",
+        "CloudWatch alarms: states and history, and the notifications they sent.",
+    ),
     "batch": LazyCommand(
         "operators.cli.batch:batch_group", "Batch scoring of S3 CSVs (the job AWS Batch runs)."
     ),
     "deploy": LazyCommand(
         "operators.cli.deploy:deploy_cmd",
         "Serve approved model VERSION as VARIANT (other variants and data capture are kept).",
+    ),
+    "events": LazyCommand(
+        "operators.cli.events:events_group",
+        "EventBridge rules: list them, or fire one now (the scheduled monitor, ...).",
     ),
     "ground-truth": LazyCommand(
         "operators.cli.ground_truth:ground_truth_group",
