@@ -1,16 +1,118 @@
-"""`byo batch run`: the Batch job's entry point, run here instead of in a container."""
+"""Batch scoring: `byo batch submit` (the platform's own flow: upload input/<name>.csv, the S3
+trigger submits the Batch job, wait for its record) and `byo batch run` (the Batch job's entry
+point, run here instead of in a container)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from batch_processor.job import Job, JobFailed, Settings
+from batch_processor.trigger import InputObject
 from operators.aws import Clients
 from operators.errors import ByoError, ConfigError
+from operators.layout import Layout
 from operators.s3 import split_uri
+
+POLL_S = 0.5
+JOB_TERMINAL = ("SUCCEEDED", "FAILED")
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """An input object and the job record (FileName) its S3 event creates."""
+
+    uri: str
+    record_key: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    record_status: str | None  # the job record's Status; None until the trigger wrote it
+    job_id: str | None
+    job_status: str | None  # the Batch job's (DescribeJobs)
+    elapsed_s: float
+
+    def describe(self) -> str:
+        if self.record_status is None:
+            return f"waiting for the S3 trigger to submit a job ({self.elapsed_s:.0f} s)"
+        job = f", Batch job {self.job_id} {self.job_status}" if self.job_id else ""
+        return f"job record {self.record_status}{job} ({self.elapsed_s:.0f} s)"
+
+
+def upload_input(clients: Clients, layout: Layout, path: Path, name: str | None = None) -> Uploaded:
+    """Put a local CSV at input/<name>.csv, where the platform's S3 trigger picks it up."""
+    name = name or path.name
+    if not name.endswith(".csv") or "/" in name:
+        raise ConfigError(f"input name {name!r}: expected NAME.csv (the trigger's input suffix)")
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
+    key = f"{layout.input}{name}"
+    clients.s3.upload_file(str(path), layout.bucket, key)
+    head = clients.s3.head_object(Bucket=layout.bucket, Key=key)
+    obj = InputObject(
+        layout.bucket,
+        key,
+        head["ContentLength"],
+        head["ETag"].strip('"'),
+        head.get("VersionId"),
+    )
+    return Uploaded(layout.uri(key), obj.record_key, obj.size)
+
+
+def wait_for_job(
+    clients: Clients,
+    job_table: str,
+    record_key: str,
+    *,
+    timeout_s: float = 600.0,
+    on_progress: Callable[[Progress], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Wait until the job record `record_key` and its Batch job both SUCCEEDED; return the record
+    (plain values) with the job's description under "Job". ByoError if either FAILED, or if
+    nothing finished within `timeout_s`."""
+    dynamodb, batch = clients.client("dynamodb"), clients.client("batch")
+    started = clock()
+    while True:
+        item = dynamodb.get_item(
+            TableName=job_table, Key={"FileName": {"S": record_key}}, ConsistentRead=True
+        ).get("Item")
+        record = {k: next(iter(v.values())) for k, v in (item or {}).items()}
+        job = None
+        if record.get("JobId"):
+            jobs = batch.describe_jobs(jobs=[record["JobId"]])["jobs"]
+            job = jobs[0] if jobs else None
+        progress = Progress(
+            record.get("Status"),
+            record.get("JobId"),
+            job["status"] if job else None,
+            clock() - started,
+        )
+        if on_progress is not None:
+            on_progress(progress)
+        if progress.record_status == "FAILED" or progress.job_status == "FAILED":
+            reason = (job or {}).get("statusReason") or record.get("Reason") or "no reason given"
+            raise ByoError(f"the batch job for {record_key} FAILED: {reason}")
+        if progress.record_status == "SUCCEEDED" and progress.job_status == "SUCCEEDED":
+            return {**record, "Job": job}
+        if progress.elapsed_s >= timeout_s:
+            raise ByoError(
+                f"{record_key}: {progress.describe()} after {timeout_s:.0f} s; "
+                + (
+                    "is the bucket's notification to the trigger on the input prefix?"
+                    if progress.record_status is None
+                    else "see the job's log group"
+                )
+            )
+        sleep(POLL_S)
 
 
 def run_local(

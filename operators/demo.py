@@ -26,12 +26,8 @@ import numpy as np
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
-from batch_processor.job import Settings as JobSettings
-from batch_processor.trigger import Settings as TriggerSettings
-from batch_processor.trigger import Trigger
-from operators import ground_truth, invoke, status, traffic
+from operators import batch, ground_truth, invoke, status, traffic
 from operators.aws import Clients
-from operators.batch import run_shards
 from operators.cli.options import console, guarded, table, variants_table
 from operators.config import Settings
 from operators.errors import ByoError, ConfigError
@@ -45,6 +41,7 @@ from operators.stack import StackOutputs
 from serving.artifact import load_booster
 
 DEMO_BUCKET = "byo-demo-artifacts"
+BATCH_TIMEOUT_S = 600.0
 
 
 def ensure_bucket(clients: Clients, bucket: str) -> None:
@@ -115,69 +112,27 @@ def invoke_rows(clients: Clients, endpoint: str, rows_csv: Path) -> list[Scored]
 def batch_flow(
     clients: Clients, outputs: StackOutputs, layout: Layout, rows_csv: Path
 ) -> dict[str, Any]:
-    """The ml-byo flow on the stack: put input/<name>.csv, deliver the S3 event to the trigger
-    (the emulator runs no Lambda, so the demo hands the event over as S3 would), then run the
-    Batch job it submitted with exactly that job's parameters (the emulator runs no container).
-    """
-    key = f"{layout.input}{rows_csv.stem}.csv"
-    body = rows_csv.read_bytes()
-    put = clients.s3.put_object(Bucket=layout.bucket, Key=key, Body=body)
-    event = {
-        "Records": [
-            {
-                "eventSource": "aws:s3",
-                "eventName": "ObjectCreated:Put",
-                "s3": {
-                    "bucket": {"name": layout.bucket},
-                    "object": {
-                        "key": key,
-                        "size": len(body),
-                        "eTag": put["ETag"].strip('"'),
-                        "versionId": put.get("VersionId", ""),
-                    },
-                },
-            }
-        ]
-    }
-    trigger = Trigger(
-        TriggerSettings(
-            job_queue=outputs.job_queue,
-            job_definition=outputs.job_definition,
-            job_table=outputs.job_table,
-            input_prefix=layout.input,
-        ),
-        clients.client("batch"),
-        clients.client("dynamodb"),
-    )
-    (submitted,) = trigger.handle(event)["results"]
-    if submitted["status"] != "submitted":
-        raise ByoError(f"the trigger did not submit a job for {layout.uri(key)}: {submitted}")
-    job = clients.client("batch").describe_jobs(jobs=[submitted["jobId"]])["jobs"][0]
-    parameters = job["parameters"]
-    settings = JobSettings(
-        bucket=parameters["bucket"],
-        key=parameters["key"],
-        etag=parameters["etag"],
-        version_id=parameters["version"],
-        endpoint=outputs.endpoint_name,
-        job_table=outputs.job_table,
-        output_prefix=layout.output,
-        errors_prefix=layout.errors,
-        checkpoint_prefix=layout.checkpoints,
-        shards=int(parameters["shards"]),
-    )
-    summary = run_shards(clients, settings, f"batch job {submitted['jobId']}")
-    record = clients.client("dynamodb").get_item(
-        TableName=outputs.job_table,
-        Key={"FileName": {"S": settings.record_key}},
-        ConsistentRead=True,
-    )["Item"]
-    output = get_bytes(clients.s3, *split_uri(summary["output"])).decode()
+    """The ml-byo flow on the stack, with nothing but the upload: put input/<name>.csv and wait
+    (a progress line) while S3 notifies the trigger Lambda, the trigger submits the Batch job and
+    the job scores every row into output/ and its record."""
+    uploaded = batch.upload_input(clients, layout, rows_csv)
+    console.print(f"uploaded {rows_csv} to {uploaded.uri}; the S3 trigger takes it from here")
+    with console.status("waiting for the batch job") as line:
+        record = batch.wait_for_job(
+            clients,
+            outputs.job_table,
+            uploaded.record_key,
+            timeout_s=BATCH_TIMEOUT_S,
+            on_progress=lambda progress: line.update(progress.describe()),
+        )
+    job = record.pop("Job")
+    output = get_bytes(clients.s3, *split_uri(record["OutputUri"])).decode()
     return {
-        "job_id": submitted["jobId"],
-        "output": summary["output"],
+        "job_id": job["jobId"],
+        "job": job,
+        "output": record["OutputUri"],
         "output_text": output,
-        "record": {k: next(iter(v.values())) for k, v in sorted(record.items())},
+        "record": dict(sorted(record.items())),
     }
 
 
@@ -333,7 +288,12 @@ def show_batch_flow(
     clients: Clients, stack: StackOutputs, layout: Layout, sample_csv: Path
 ) -> None:
     flow = batch_flow(clients, stack, layout, sample_csv)
-    console.print(f"batch job {flow['job_id']} wrote {flow['output']}:")
+    job = flow["job"]
+    ran = (job["stoppedAt"] - job["startedAt"]) / 1000 if job.get("startedAt") else 0.0
+    console.print(
+        f"batch job {job['jobName']} ({flow['job_id']}) {job['status']} after {ran:.1f} s "
+        f"running, {len(job.get('attempts', []))} attempt(s); it wrote {flow['output']}:"
+    )
     console.print(flow["output_text"].rstrip(), markup=False, highlight=False)
     console.print(
         table(

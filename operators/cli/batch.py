@@ -1,21 +1,77 @@
-"""`byo batch …`: score S3 CSVs here with the Batch job's own entry point."""
+"""`byo batch …`: submit a CSV to the platform's batch flow, or score S3 CSVs here with the Batch
+job's own entry point."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
 from operators import batch
 from operators.aws import Clients
-from operators.cli.options import console, json_option, print_json, table
+from operators.cli.options import console, err_console, json_option, print_json, table
+from operators.config import Settings
 from operators.errors import ConfigError
+from operators.layout import Layout
 from operators.s3 import split_uri
 
 
 @click.group("batch")
 def batch_group() -> None:
     """Batch scoring of S3 CSVs (the job AWS Batch runs)."""
+
+
+@batch_group.command("submit")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Input object name NAME.csv [default: the file's name].")
+@click.option("--job-table", help="DynamoDB job table [env BYO_JOB_TABLE; stack output job_table].")
+@click.option(
+    "--wait/--no-wait", default=True, show_default=True, help="Wait for the job's record."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=900,
+    show_default=True,
+    help="Seconds to wait for the job.",
+)
+@json_option("Print the job record as JSON.")
+@click.pass_obj
+def batch_submit_cmd(
+    settings: Settings,
+    path: Path,
+    name: str | None,
+    job_table: str | None,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Upload PATH to the data bucket's input/ prefix; the S3 trigger submits its Batch job."""
+    clients = Clients()
+    layout = Layout.from_settings(settings)
+    uploaded = batch.upload_input(clients, layout, path, name)
+    err_console.print(f"uploaded {path} to {uploaded.uri} ({uploaded.size:,} bytes)")
+    if not wait:
+        if as_json:
+            print_json({"uri": uploaded.uri, "record": uploaded.record_key})
+        return
+    job_table = settings.with_options(job_table=job_table).require("job_table", "--job-table")
+    with err_console.status("waiting for the batch job") as line:
+        record = batch.wait_for_job(
+            clients,
+            job_table,
+            uploaded.record_key,
+            timeout_s=timeout,
+            on_progress=lambda progress: line.update(progress.describe()),
+        )
+    if as_json:
+        print_json(record)
+        return
+    job = record.pop("Job") or {}
+    rows = [("batch job", f"{job.get('jobId')} {job.get('status')}")]
+    rows += [(k, str(v)) for k, v in sorted(record.items())]
+    console.print(table(f"job record: {uploaded.uri}", ["field", "value"], rows, show_header=False))
 
 
 @batch_group.command("run")

@@ -17,7 +17,8 @@ from operators.aws import Clients
 from operators.demo import DEMO_BUCKET, score_from_s3, upload_model
 from operators.layout import Layout
 from serving.artifact import load_booster
-from tests.helpers.aws import fargate_job_queue, make_endpoint
+from tests.helpers.aws import make_endpoint
+from tests.helpers.flow import build_flow
 from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.integration
@@ -84,28 +85,18 @@ def test_demo_scores_each_row_through_the_endpoint(emulator, trained_model):
 
 
 def test_demo_runs_the_batch_flow_on_the_stack_outputs(emulator, trained_model, tmp_path):
-    bucket = "byo-test-demo-stack"
-    s3 = emulator.client("s3")
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.upload_file(str(trained_model.model_path), bucket, "m/model.tar.gz")
-    endpoint = make_endpoint(emulator, f"s3://{bucket}/m/model.tar.gz", {"variant-a": 1})
-    queue, definition = fargate_job_queue(emulator, ["python", "-m", "batch_processor.job"])
-    emulator.client("dynamodb").create_table(
-        TableName="byo-test-demo-jobs",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "FileName", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "FileName", "KeyType": "HASH"}],
-    )
+    """The demo only uploads sample.csv: the trigger Lambda and the Batch job run by themselves."""
+    flow = build_flow(emulator, trained_model.model_path, tmp_path)
+    bucket = flow.bucket
     outputs = tmp_path / "outputs.json"
     outputs.write_text(
         json.dumps(
             {
                 "data_bucket": {"value": bucket},
-                "endpoint_name": {"value": endpoint},
-                "job_table": {"value": "byo-test-demo-jobs"},
-                "job_queue": {"value": queue},
-                "job_definition": {"value": definition},
+                "endpoint_name": {"value": flow.endpoint},
+                "job_table": {"value": flow.table},
+                "job_queue": {"value": flow.queue},
+                "job_definition": {"value": flow.definition},
                 "variant_names": {"value": ["variant-a"]},
             }
         )
