@@ -21,10 +21,8 @@ import pytest
 import xgboost as xgb
 
 from batch_processor.job import Job, JobFailed, Settings, clients
-from batch_processor.trigger import Settings as TriggerSettings
-from batch_processor.trigger import Trigger
 from serving.artifact import load_booster
-from tests.helpers.aws import fargate_job_queue, make_endpoint
+from tests.helpers.aws import make_endpoint
 from tests.helpers.paths import REPO
 from tests.helpers.processes import free_port
 
@@ -100,62 +98,6 @@ def record(emulator, platform, settings: Settings) -> dict:
         ConsistentRead=True,
     )["Item"]
     return {k: next(iter(v.values())) for k, v in item.items()}
-
-
-def test_trigger_then_job_scores_every_row(emulator, platform):
-    lines = platform["lines"][:2500]
-    obj = upload(emulator, platform, lines)
-    queue, definition = fargate_job_queue(emulator, ["python", "-m", "batch_processor.job"])
-    trigger = Trigger(
-        TriggerSettings(job_queue=queue, job_definition=definition, job_table=platform["table"]),
-        emulator.client("batch"),
-        emulator.client("dynamodb"),
-    )
-    event = {
-        "Records": [
-            {
-                "eventSource": "aws:s3",
-                "eventName": "ObjectCreated:Put",
-                "s3": {
-                    "bucket": {"name": platform["bucket"]},
-                    "object": {
-                        "key": obj["key"],
-                        "size": obj["size"],
-                        "eTag": obj["etag"],
-                        "versionId": obj["version"],
-                    },
-                },
-            }
-        ]
-    }
-    submitted = trigger.handle(event)["results"][0]
-    assert trigger.handle(event)["results"][0]["status"] == "duplicate"
-    job = emulator.client("batch").describe_jobs(jobs=[submitted["jobId"]])["jobs"][0]
-    parameters = job["parameters"]  # exactly what Batch would pass to the container
-
-    settings = Settings(
-        bucket=parameters["bucket"],
-        key=parameters["key"],
-        etag=parameters["etag"],
-        version_id=parameters["version"],
-        shards=int(parameters["shards"]),
-        endpoint=platform["endpoint"],
-        job_table=platform["table"],
-        batch_rows=300,
-    )
-    summary = run_job(settings)
-
-    scores = [float(x) for x in read(emulator, summary["output"]).splitlines()]
-    np.testing.assert_allclose(scores, platform["expected"][:2500], rtol=1e-6)
-    saved = record(emulator, platform, settings)
-    assert saved["Status"] == "SUCCEEDED"
-    assert (saved["RowsIn"], saved["RowsScored"], saved["RowsRejected"]) == ("2500", "2500", "0")
-    assert saved["OutputUri"] == summary["output"]
-    assert saved["JobId"] == submitted["jobId"]
-    assert set(json.loads(saved["Variants"])) == {"a", "b"}
-    assert saved["EndTime"] >= saved["StartTime"]
-    assert summary["output"].startswith(f"s3://{platform['bucket']}/output/")
-    assert summary["output"].endswith(f"-{obj['key'][6:-4]}.csv")
 
 
 def bad_rows(lines: list[str]) -> tuple[list[str | bytes], dict[int, str]]:
