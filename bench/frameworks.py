@@ -304,11 +304,11 @@ def section(table: pa.Table, machine: str, command: str) -> list[str]:
     return lines
 
 
-def replace_section(text: str, lines: list[str]) -> str:
-    """RESULTS.md with this section replaced (or appended), every other section kept."""
+def replace_section(text: str, lines: list[str], heading: str = HEADING) -> str:
+    """RESULTS.md with the section under `heading` replaced (or appended), every other kept."""
     kept = text.splitlines()
-    if HEADING in kept:
-        start = kept.index(HEADING)
+    if heading in kept:
+        start = kept.index(heading)
         end = next((i for i in range(start + 1, len(kept)) if kept[i].startswith("## ")), len(kept))
         kept = kept[:start] + kept[end:]
     while kept and not kept[-1].strip():
