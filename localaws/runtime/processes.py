@@ -66,9 +66,11 @@ class Processes:
         timeout_s: float | None = None,
         on_line: Callable[[str], None] | None = None,
         stdin: bytes | None = None,
+        on_start: Callable[[int], None] | None = None,
     ) -> Finished:
         """Run `argv` (stdout and stderr merged, read line by line into `on_line`) until it exits,
-        or kill its process group after `timeout_s`. Raises OSError if it cannot start."""
+        or kill its process group after `timeout_s`. `on_start` gets its PID (its process group)
+        once it runs, for `send_signal`. Raises OSError if it cannot start."""
         started = time.monotonic()
         with self._lock:
             if self._stopping:
@@ -96,6 +98,8 @@ class Processes:
             timer.daemon = True
             timer.start()
         try:
+            if on_start is not None:
+                on_start(proc.pid)
             if stdin is not None:
                 threading.Thread(target=_feed, args=(proc, stdin), daemon=True).start()
             assert proc.stdout is not None
@@ -120,6 +124,17 @@ class Processes:
             duration_s=time.monotonic() - started,
             pid=proc.pid,
         )
+
+    def send_signal(self, pid: int, signum: int) -> bool:
+        """Send `signum` to the process group of `pid`, one of `run`'s processes, if it is still
+        running (never to a reused PID: the process is not reaped while it is checked)."""
+        with self._lock:
+            proc = self._running.get(pid)
+            if proc is None or proc.poll() is not None:
+                return False
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signum)
+            return True
 
     def _kill(self, proc: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
