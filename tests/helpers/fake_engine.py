@@ -12,7 +12,8 @@ translated to the host:
 - `-e KEY=VALUE` → KEY=VALUE; of the host's environment only PATH, and PYTHONPATH=the repository.
 
 Commands, with docker's exit codes and messages where our code reads them:
-  info | image inspect IMAGE | run -d --name NAME [-p ..] [-v ..] [-e ..] IMAGE [ARGS...]
+  info | image inspect IMAGE | run [-d] [--rm] --name NAME [-p ..] [-v ..] [-e ..]
+  [--network host] IMAGE [ARGS...] (without -d: attached, as a Batch job's container runs)
   ps [-a] [--filter name=SUBSTRING] [--format {{.Names}}] | logs [--tail N] NAME | rm -f NAME...
 
 State (images, containers, logs) lives in a directory; `install` writes the `docker` wrapper
@@ -124,14 +125,19 @@ def _running(record: dict) -> bool:
 
 
 def _run(state: Path, config: dict, args: list[str]) -> int:
-    name, env, detached = None, {}, False
+    name, env, detached, remove = None, {}, False, False
     while args and args[0].startswith("-"):
         flag = args.pop(0)
         if flag == "-d":
             detached = True
-        elif flag in ("--name", "-p", "-v", "-e") and args:
+        elif flag == "--rm":
+            remove = True
+        elif flag in ("--name", "-p", "-v", "-e", "--network") and args:
             value = args.pop(0)
-            if flag == "--name":
+            if flag == "--network":
+                if value != "host":
+                    return _fail(f"fake engine: only --network host is known, not {value}", 125)
+            elif flag == "--name":
                 name = value
             elif flag == "-p":
                 host_ip, host_port, container_port = value.split(":")
@@ -148,8 +154,8 @@ def _run(state: Path, config: dict, args: list[str]) -> int:
                 env[key] = val
         else:
             return _fail(f"unknown flag: {flag}", 125)
-    if not detached or name is None or not args:
-        return _fail("fake engine: run needs -d, --name and an image", 125)
+    if name is None or not args:
+        return _fail("fake engine: run needs --name and an image", 125)
     image, command = args[0], args[1:]
     if image not in config["images"]:
         return _fail(f"Unable to find image '{image}' locally", 125)
@@ -165,7 +171,7 @@ def _run(state: Path, config: dict, args: list[str]) -> int:
         proc = subprocess.Popen(
             [*config["images"][image], *command],
             env=program_env,
-            stdout=out,
+            stdout=out if detached else subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=state,
@@ -173,8 +179,35 @@ def _run(state: Path, config: dict, args: list[str]) -> int:
         )
     record = {"argv": sys.argv[1:], "image": image, "env": env, "pid": proc.pid, "log": str(log)}
     _record_path(state, name).write_text(json.dumps(record))
-    print(f"{name}-{proc.pid}")
-    return 0
+    if detached:
+        print(f"{name}-{proc.pid}")
+        return 0
+    return _attached(state, name, proc, log, remove)
+
+
+def _attached(state: Path, name: str, proc: subprocess.Popen, log: Path, remove: bool) -> int:
+    """`run` without -d: the container's output on ours (and in its log), its exit code ours;
+    SIGTERM/SIGINT forwarded to it (docker's --sig-proxy). Killing this CLI leaves the container
+    running, as with docker: `rm -f` removes it."""
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    assert proc.stdout is not None
+    with log.open("ab") as out:
+        for line in proc.stdout:
+            sys.stdout.buffer.write(line)
+            sys.stdout.buffer.flush()
+            out.write(line)
+    code = proc.wait()
+    if remove:
+        _record_path(state, name).unlink(missing_ok=True)
+        log.unlink(missing_ok=True)
+    # docker run reports a container killed by signal N as 128 + N.
+    return code if code >= 0 else 128 - code
 
 
 def _ps(state: Path, args: list[str]) -> int:
