@@ -285,7 +285,7 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
     def byo(*args: str) -> dict:
         result = CliRunner().invoke(cli, [*args, "--json"])
         assert result.exit_code == 0, result.output
-        return json.loads(result.output)
+        return json.loads(result.stdout)
 
     registered = byo(
         "model",
@@ -307,6 +307,13 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
         "invoke", "--file", str(REPO / "sample" / "sample.csv"), "--inference-id-prefix", "e2e-"
     )
     assert sent["sent"] == 10 and not sent["errors"]
+    # The seed's story with nothing but the upload: S3 → the trigger Lambda (Terraform's zip) →
+    # the Batch job on the stack's queue, image and command → output/ and the job record.
+    scored = byo("batch", "submit", str(REPO / "sample" / "sample.csv"), "--name", "e2e.csv")
+    assert scored["Status"] == "SUCCEEDED" and scored["RowsScored"] == "10", scored
+    assert scored["Job"]["status"] == "SUCCEEDED"
+    assert scored["Job"]["jobQueue"] == outputs["job_queue"]
+    assert scored["OutputUri"].startswith(f"s3://{outputs['data_bucket']}/output/")
     urllib.request.urlopen(
         urllib.request.Request(f"{emulator.runtime_url}/localaws/flush", method="POST")
     ).close()
