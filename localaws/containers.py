@@ -1,5 +1,6 @@
 """A SageMaker model's own image, run with a container engine (Docker or Podman) as SageMaker runs
-it, for the local hosting's engine mode (LOCALAWS_CONTAINERS=engine).
+it, for the local hosting's engine mode (LOCALAWS_CONTAINERS=engine); the runtime's Batch jobs use
+the same engine (`local_image`, `run_argv`: `<engine> run --rm` in the foreground).
 
 SageMaker's contract for an inference image ("Custom Inference Code with Hosting Services"):
 - it runs `docker run <image> serve`: the `serve` argument replaces the image's CMD;
@@ -191,6 +192,42 @@ def _stage_model(model_dir: Path, target: Path) -> None:
             os.chmod(os.path.join(root, name), 0o644)
 
 
+def local_image(engine: Engine, image: str) -> str:
+    """The engine's local image for `image`: the emulator's ECR holds no images, so an ECR URI is
+    also looked up by its repository path, which is what `make images` tags (byo/serving:<tag>).
+    ContainerError when the engine has neither."""
+    candidates = [image]
+    stripped = _registry_less(image)
+    if stripped:
+        candidates.append(stripped)
+    for candidate in candidates:
+        if engine.has_image(candidate):
+            return candidate
+    raise ContainerError(
+        f"image {' nor '.join(candidates)} is not among {engine.name}'s local images; build it "
+        "(make images) or pull it first"
+    )
+
+
+def run_argv(
+    engine: Engine,
+    container: str,
+    image: str,
+    command: list[str],
+    environment: Mapping[str, str],
+) -> list[str]:
+    """`<engine> run` in the foreground for a job's container (as ECS runs a Batch job): removed
+    when it exits, on the host's network (the emulator answers on 127.0.0.1), the environment as
+    `-e KEY=VALUE`, `command` replacing the image's CMD. The engine forwards SIGTERM to the
+    container; `<engine> rm -f <container>` kills it."""
+    argv = [engine.path, "run", "--rm", "--name", container, "--network", "host"]
+    for key, value in environment.items():
+        if not key or "=" in key:
+            raise ContainerError(f"container {container}: {key!r} is not an environment name")
+        argv += ["-e", f"{key}={value}"]
+    return [*argv, image, *command]
+
+
 class Running:
     """One started container: its HTTP API on 127.0.0.1:<port> (the container's 8080)."""
 
@@ -337,19 +374,10 @@ class ContainerHost:
         return running
 
     def _local_image(self, name: str, image: str) -> str:
-        # The emulator's ECR holds no images: an ECR URI is looked up by its repository path,
-        # which is what `make images` tags (byo/serving:<tag>).
-        candidates = [image]
-        stripped = _registry_less(image)
-        if stripped:
-            candidates.append(stripped)
-        for candidate in candidates:
-            if self.engine.has_image(candidate):
-                return candidate
-        raise ContainerError(
-            f"model {name}: image {' nor '.join(candidates)} is not among {self.engine.name}'s "
-            f"local images; build it (make images) or pull it first"
-        )
+        try:
+            return local_image(self.engine, image)
+        except ContainerError as exc:
+            raise ContainerError(f"model {name}: {exc}") from None
 
     def _start(
         self, name: str, image: str, model_dir: Path, environment: Mapping[str, str]
