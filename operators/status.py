@@ -18,13 +18,15 @@ def endpoint_status(clients: Clients, endpoint: str) -> dict[str, Any]:
         raise ByoError(f"endpoint {endpoint}: {exc.response['Error'].get('Message')}") from None
     config = sagemaker.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
     models = {v["VariantName"]: v["ModelName"] for v in config["ProductionVariants"]}
-    scaling = {}
-    for target in clients.client("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="sagemaker"
-    )["ScalableTargets"]:
+    autoscaling = clients.client("application-autoscaling")
+    scaling, activities = {}, {}
+    for target in autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")[
+        "ScalableTargets"
+    ]:
         parts = target["ResourceId"].split("/")
         if len(parts) == 4 and parts[1] == endpoint:
             scaling[parts[3]] = (target["MinCapacity"], target["MaxCapacity"])
+            activities[parts[3]] = last_scaling_activity(autoscaling, target)
     live = described["ProductionVariants"]
     total = sum(float(v.get("CurrentWeight") or 0) for v in live) or 1.0
     variants = []
@@ -50,7 +52,9 @@ def endpoint_status(clients: Clients, endpoint: str) -> dict[str, Any]:
                 "weight": weight,
                 "traffic_share": weight / total,
                 "instances": variant.get("CurrentInstanceCount"),
+                "desired_instances": variant.get("DesiredInstanceCount"),
                 "autoscaling": scaling.get(name),
+                "last_scaling_activity": activities.get(name),
                 "model": model,
                 "model_version": version,
                 "containers": containers,
@@ -63,6 +67,29 @@ def endpoint_status(clients: Clients, endpoint: str) -> dict[str, Any]:
         "config": described["EndpointConfigName"],
         "data_capture": bool((described.get("DataCaptureConfig") or {}).get("EnableCapture")),
         "variants": variants,
+    }
+
+
+def last_scaling_activity(autoscaling: Any, target: dict[str, Any]) -> dict[str, Any] | None:
+    """The newest scaling activity of a scalable target (time, description, status), or None
+    when it has none or the activities cannot be read."""
+    try:
+        found = autoscaling.describe_scaling_activities(
+            ServiceNamespace=target["ServiceNamespace"],
+            ResourceId=target["ResourceId"],
+            ScalableDimension=target["ScalableDimension"],
+            MaxResults=1,
+        )["ScalingActivities"]
+    except ClientError:
+        return None
+    if not found:
+        return None
+    activity = found[0]
+    return {
+        "time": activity["StartTime"].isoformat(timespec="seconds"),
+        "description": activity.get("Description"),
+        "cause": activity.get("Cause"),
+        "status": activity.get("StatusCode"),
     }
 
 

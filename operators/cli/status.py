@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from rich.table import Table
 
 from operators import status
 from operators.aws import Clients
@@ -43,6 +44,9 @@ def status_cmd(settings: Settings, endpoint: str | None, as_json: bool) -> None:
         f"{'on' if report['data_capture'] else 'off'})"
     )
     console.print(variants_table("variants", report["variants"]))
+    scaled = [v for v in report["variants"] if v.get("autoscaling")]
+    if scaled:
+        console.print(autoscaling_table(scaled))
     console.print(
         table(
             "recent batch jobs",
@@ -62,4 +66,29 @@ def status_cmd(settings: Settings, endpoint: str | None, as_json: bool) -> None:
             ["version", "status"],
             [(str(p["version"]), p["status"]) for p in report["registry"]],
         )
+    )
+
+
+def autoscaling_table(variants: list[dict[str, Any]]) -> Table:
+    """Each autoscaled variant's desired and current instance count, its bounds and its last
+    scaling activity."""
+    rows = []
+    for v in variants:
+        activity = v.get("last_scaling_activity") or {}
+        low, high = v["autoscaling"]
+        rows.append(
+            (
+                v["variant"],
+                str(v.get("desired_instances") if v.get("desired_instances") is not None else "-"),
+                str(v.get("instances") if v.get("instances") is not None else "-"),
+                f"{low}-{high}",
+                activity["time"].replace("T", " ").removesuffix("+00:00") if activity else "-",
+                activity.get("description") or "-",
+            )
+        )
+    return table(
+        "autoscaling",
+        ["variant", "desired", "current", "min-max", "last activity (UTC)", "description"],
+        rows,
+        right=["desired", "current", "min-max"],
     )

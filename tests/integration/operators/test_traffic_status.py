@@ -117,6 +117,9 @@ def test_status_explains_the_live_state(endpoint):
     variants = {v["variant"]: v for v in report["variants"]}
     assert set(variants) == {"variant-a", "variant-b"}
     assert variants["variant-a"]["autoscaling"] == [1, 4]
+    assert variants["variant-a"]["desired_instances"] == variants["variant-a"]["instances"] == 1
+    assert variants["variant-a"]["last_scaling_activity"] is None  # no policy, no activity
+    assert variants["variant-b"]["autoscaling"] is None
     assert variants["variant-a"]["artifact"].endswith("/m/model.tar.gz")
     assert sum(v["traffic_share"] for v in variants.values()) == pytest.approx(1.0)
     assert report["recent_jobs"][0]["Key"] == "input/x.csv"
@@ -124,6 +127,7 @@ def test_status_explains_the_live_state(endpoint):
 
     human = byo("--outputs", str(endpoint["outputs"]), "status")
     assert "variant-a" in human.output and "recent batch jobs" in human.output
+    assert "last activity" in human.output  # the autoscaling table of variant-a
 
 
 def test_invoke_sends_each_row_with_inference_ids(emulator, endpoint, tmp_path):
