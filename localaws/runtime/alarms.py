@@ -626,7 +626,7 @@ def state_change_event(alarm: Alarm, before: StateSnapshot) -> dict[str, Any]:
             alarm.state_updated_timestamp,
         ),
         "previousState": state(before.value, before.reason, before.reason_data, before.timestamp),
-        "configuration": {"description": alarm.description, "metrics": metrics},
+        "configuration": _without_none({"description": alarm.description, "metrics": metrics}),
     }
 
 
@@ -957,20 +957,37 @@ class AlarmsRuntime:
     def evaluate_all(self) -> None:
         """One evaluation of every metric alarm of the account and region."""
         backend = self._cloudwatch()
-        alarms = [a for a in list(backend.alarms.values()) if a.rule is None]
-        if not alarms:
-            return
-        by_metric: dict[tuple[str, str], list[MetricDatumBase]] = defaultdict(list)
-        for datum in backend.get_all_metrics():
-            by_metric[(datum.namespace, datum.name)].append(datum)
         now = self.ctx.clock.time()
-        for alarm in alarms:
+        watched: list[tuple[Alarm, MetricQuery, Rule, datetime, int]] = []
+        for alarm in [a for a in list(backend.alarms.values()) if a.rule is None]:
             try:
-                self._evaluate(backend, alarm, by_metric, now)
+                query, rule = MetricQuery.of_alarm(alarm), Rule.of_alarm(alarm)
             except Unsupported as exc:
                 if (alarm.name, str(exc)) not in self._unsupported:
                     self._unsupported.add((alarm.name, str(exc)))
                     log.warning("alarm %s is not evaluated: %s", alarm.name, exc)
+                continue
+            end = period_end(now, query.period)
+            watched.append((alarm, query, rule, end, evaluation_range(rule.evaluation_periods)))
+        # One pass over moto's (ever growing) metric data: only the watched metrics' datums
+        # recent enough for some alarm's evaluation range.
+        horizons: dict[tuple[str, str], datetime] = {}
+        for _, query, _, end, count in watched:
+            key = (query.namespace, query.metric_name)
+            start = end - timedelta(seconds=query.period * count)
+            horizons[key] = min(start, horizons.get(key, start))
+        by_metric: dict[tuple[str, str], list[MetricDatumBase]] = defaultdict(list)
+        if horizons:
+            for datum in backend.get_all_metrics():
+                horizon = horizons.get((datum.namespace, datum.name))
+                if horizon is not None and datum.timestamp >= horizon:
+                    by_metric[(datum.namespace, datum.name)].append(datum)
+        for alarm, query, rule, end, count in watched:
+            try:
+                points = datapoints(
+                    by_metric[(query.namespace, query.metric_name)], query, end, count
+                )
+                self._evaluate(backend, alarm, query, rule, points)
             except CloudWatchException as exc:  # deleted or changed while being evaluated
                 log.info("alarm %s: %s", alarm.name, exc)
             except Exception:
@@ -980,17 +997,11 @@ class AlarmsRuntime:
         self,
         backend: CloudWatchBackend,
         alarm: Alarm,
-        by_metric: dict[tuple[str, str], list[MetricDatumBase]],
-        now: float,
+        query: MetricQuery,
+        rule: Rule,
+        points: list[Datapoint | None],
     ) -> None:
-        query = MetricQuery.of_alarm(alarm)
-        rule = Rule.of_alarm(alarm)
-        points = datapoints(
-            by_metric.get((query.namespace, query.metric_name), ()),
-            query,
-            period_end(now, query.period),
-            evaluation_range(rule.evaluation_periods),
-        )
+        """Set the alarm's state (as SetAlarmState does) if its datapoints say it changed."""
         verdict = evaluate([p.value if p else None for p in points], rule)
         if verdict.state is None or verdict.state == alarm.state_value:
             return

@@ -1,8 +1,9 @@
 """CloudWatch alarms evaluated by the embedded AWS, their SNS notifications and the SQS metrics,
 through boto3 and the runtime's HTTP routes only.
 
-An own emulator (its clock is advanced) evaluates every second; every metric datapoint is put
-at the runtime clock's time, since alarm periods follow that clock.
+An own emulator (its clock is advanced) evaluates every second, with EventBridge on for the
+alarms' state change events; every metric datapoint is put at the runtime clock's time, since
+alarm periods follow that clock.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def emu(tmp_path_factory: pytest.TempPathFactory):
         tmp_path_factory.mktemp("alarms"),
         env={
             "LOCALAWS_ALARM_INTERVAL_S": "1",
-            "LOCALAWS_RUNTIME_OFF": "events,lambda,batch,scaling,stepfunctions",
+            "LOCALAWS_RUNTIME_OFF": "lambda,batch,scaling,stepfunctions",
         },
     )
     try:
@@ -450,3 +451,45 @@ def test_sqs_queue_metrics_and_the_platform_dlq_alarm(emu):
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     emu.advance_clock(60)
     wait_state(cw, name, "OK")
+
+
+def test_a_state_change_is_an_eventbridge_event(emu):
+    events, sqs, cw = emu.client("events"), emu.client("sqs"), emu.client("cloudwatch")
+    url = sqs.create_queue(QueueName=unique("alarm-events"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    name = unique("evented")
+    rule = unique("alarm-changes")
+    pattern = {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {"alarmName": [name], "state": {"value": ["ALARM"]}},
+    }
+    events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=rule, Targets=[{"Id": "queue", "Arn": arn["QueueArn"]}])
+    cw.put_metric_alarm(
+        AlarmName=name,
+        Namespace=unique("Evented"),
+        MetricName="Errors",
+        Dimensions=[{"Name": "Service", "Value": "api"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0.0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="breaching",
+    )
+    event = json.loads(receive(emu, url))
+    assert (event["source"], event["detail-type"]) == (
+        "aws.cloudwatch",
+        "CloudWatch Alarm State Change",
+    )
+    assert event["resources"] == [alarm_of(cw, name)["AlarmArn"]]
+    detail = event["detail"]
+    assert (detail["previousState"]["value"], detail["state"]["value"]) == (
+        "INSUFFICIENT_DATA",
+        "ALARM",
+    )
+    assert detail["state"]["reason"] == alarm_of(cw, name)["StateReason"]
+    assert detail["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] == {
+        "Service": "api"
+    }
