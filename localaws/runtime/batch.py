@@ -6,7 +6,8 @@ moto keeps compute environments, queues, definitions and jobs, and its `Job` is 
 
 - `BatchSimpleBackend.submit_job` → moto's real `BatchBackend.submit_job` (the Job threads), whose
   jobs are then admitted here (with SubmitJob's retryStrategy, which moto drops: read in
-  `BatchResponse.submitjob`, which also rejects a malformed one);
+  `BatchResponse.submitjob`, which also rejects a malformed one); its job-name pattern is AWS's
+  (moto's wants two characters at least);
 - `Job.run` → the executor below; `Job.status` → a plain attribute: the `batch::job` managed
   state's own progression is off, the executor moves the states;
 - `Job.describe` / `describe_short` (DescribeJobs, ListJobs) report what ran: timestamps in ms,
@@ -39,6 +40,7 @@ import copy
 import logging
 import os
 import queue
+import re
 import shutil
 import signal
 import threading
@@ -48,6 +50,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from moto.batch import models as batch_models
 from moto.batch.exceptions import ClientException
 from moto.batch.models import BatchBackend, Job
 from moto.batch.responses import BatchResponse
@@ -132,7 +135,7 @@ class BatchRuntime:
         self._submission = threading.local()  # SubmitJob's retryStrategy, for the backend hook
         self._events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self._publisher: threading.Thread | None = None
-        self._originals: dict[tuple[type, str], Any] = {}
+        self._originals: dict[tuple[Any, str], Any] = {}
         self.engine: Engine | None = None
 
     # -----------------------------------------------------------------------------------------
@@ -185,6 +188,11 @@ class BatchRuntime:
         def describe_short(job: Job) -> dict[str, Any]:
             return runtime._describe_short(job, original_short)
 
+        # AWS: a job name's first character is alphanumeric, then up to 127 of [A-Za-z0-9_-];
+        # moto's pattern wants two characters at least (its simple backend checks none).
+        self._patch(
+            batch_models, "JOB_NAME_REGEX", re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+        )
         self._patch(BatchBackend, "submit_job", submit_job)
         self._patch(BatchSimpleBackend, "submit_job", simple_submit_job)
         self._patch(BatchResponse, "submitjob", submitjob)
@@ -197,9 +205,10 @@ class BatchRuntime:
         self._publisher.daemon = True
         self._publisher.start()
 
-    def _patch(self, cls: type, name: str, value: Any) -> None:
-        self._originals[(cls, name)] = cls.__dict__.get(name)
-        setattr(cls, name, value)
+    def _patch(self, owner: Any, name: str, value: Any) -> None:
+        """Replace `owner.name` (a class's or a module's) until stop()."""
+        self._originals[(owner, name)] = owner.__dict__.get(name)
+        setattr(owner, name, value)
 
     def stop(self) -> None:
         self.ctx.stopping.set()
@@ -213,11 +222,11 @@ class BatchRuntime:
                 run.job.join(timeout=5)
         if self._publisher is not None:
             self._publisher.join(timeout=5)
-        for (cls, name), original in self._originals.items():
+        for (owner, name), original in self._originals.items():
             if original is None:
-                delattr(cls, name)
+                delattr(owner, name)
             else:
-                setattr(cls, name, original)
+                setattr(owner, name, original)
         self._originals.clear()
 
     # -----------------------------------------------------------------------------------------

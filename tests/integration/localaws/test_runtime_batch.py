@@ -367,6 +367,15 @@ def test_state_changes_are_published_as_batch_job_state_change_events(emu, queue
     assert last["detail"]["jobQueue"] == queue and last["detail"]["container"]["exitCode"] == 1
 
 
+def test_job_names_follow_aws_rules(emu, queue):
+    batch = emu.client("batch")
+    definition = define(emu, ["exit", "0"])
+    job_id = batch.submit_job(jobName="j", jobQueue=queue, jobDefinition=definition)["jobId"]
+    assert wait_done(emu, job_id)["status"] == "SUCCEEDED"
+    with pytest.raises(ClientError, match="Job name should match valid pattern"):
+        batch.submit_job(jobName="-j", jobQueue=queue, jobDefinition=definition)
+
+
 # ---------------------------------------------------------------------------------------------
 # Retries and timeouts
 # ---------------------------------------------------------------------------------------------
