@@ -276,17 +276,19 @@ def test_localstack_client_and_env_endpoint_reach_the_emulator(emulator, monkeyp
 
 
 def test_container_execution_is_disabled(emulator):
-    """A Batch job finishes without Docker: the emulator never starts containers."""
+    """moto starts no Docker container for a Batch job: the runtime runs it, and an image that
+    no Dockerfile of the repository maps (scorer:1) fails as an image AWS cannot pull."""
     queue, definition = fargate_job_queue(emulator, ["true"])
     batch = emulator.client("batch")
     job = batch.submit_job(jobName="j", jobQueue=queue, jobDefinition=definition)["jobId"]
 
     for _ in range(100):
-        status = batch.describe_jobs(jobs=[job])["jobs"][0]["status"]
-        if status in ("SUCCEEDED", "FAILED"):
+        described = batch.describe_jobs(jobs=[job])["jobs"][0]
+        if described["status"] in ("SUCCEEDED", "FAILED"):
             break
         time.sleep(0.1)
-    assert status == "SUCCEEDED"
+    assert described["status"] == "FAILED"
+    assert described["statusReason"].startswith("CannotPullContainerError: image scorer:1")
 
 
 def test_security_group_rule_descriptions_survive_for_prefix_lists_and_groups(emulator):
