@@ -648,11 +648,15 @@ class EventsRuntime:
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
                     raise
-            logs.put_log_events(
+            answer = logs.put_log_events(
                 logGroupName=group,
                 logStreamName=stream,
                 logEvents=[{"timestamp": int(self.ctx.clock.time() * 1000), "message": payload}],
             )
+            if answer.get("rejectedLogEventsInfo"):  # e.g. a clock advanced 2 h past the wall's
+                raise ValueError(
+                    f"CloudWatch Logs rejected the event: {answer['rejectedLogEventsInfo']}"
+                )
             return {"logGroup": group, "logStream": stream}
         raise ValueError(
             f"target {arn}: the embedded EventBridge delivers to Batch job queues, Lambda, SNS, "

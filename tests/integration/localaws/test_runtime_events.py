@@ -9,9 +9,11 @@ Functions services are off in it: not under test here, they only slow its start 
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.error
 import uuid
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -70,57 +72,6 @@ def clock_now(emu: Emulator) -> datetime:
 
 def rules(emu: Emulator) -> dict[str, dict]:
     return {r["name"]: r for r in emu.localaws("GET", "/localaws/events/rules")["rules"]}
-
-
-def test_a_rate_rule_fires_one_period_after_it_was_created_and_not_before(emu):
-    url, arn = queue(emu)
-    events = emu.client("events")
-    name = unique("hourly")
-    created = clock_now(emu)
-    rule_arn = events.put_rule(Name=name, ScheduleExpression="rate(1 hour)")["RuleArn"]
-    events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": arn}])
-    next_run = datetime.fromisoformat(rules(emu)[name]["next"])
-    assert timedelta(minutes=59) < next_run - created < timedelta(minutes=61)
-
-    emu.advance_clock(50 * 60)
-    assert receive(emu, url, wait_s=1) == [], "fired 50 minutes into a rate(1 hour)"
-    emu.advance_clock(11 * 60)
-    event = json.loads(one_message(emu, url, "the scheduled event an hour after creation"))
-    assert event["detail-type"] == "Scheduled Event"
-    assert event["source"] == "aws.events"
-    assert event["resources"] == [rule_arn]
-    assert event["detail"] == {}
-    assert (event["account"], event["region"], event["version"]) == (ACCOUNT, "us-east-1", "0")
-    assert datetime.fromisoformat(event["time"]) == next_run  # the scheduled time
-    assert datetime.fromisoformat(rules(emu)[name]["next"]) == next_run + timedelta(hours=1)
-
-    events.disable_rule(Name=name)
-    emu.advance_clock(3 * 3600)
-    assert receive(emu, url, wait_s=1) == [], "a DISABLED rule fired"
-    assert rules(emu)[name]["next"] is None
-
-
-def test_a_cron_rule_fires_at_its_next_time(emu):
-    url, arn = queue(emu)
-    events = emu.client("events")
-    # A minute past a half hour, so that the next half hour is the rule's next time.
-    now = clock_now(emu)
-    half_hour = now.replace(minute=30 if now.minute >= 30 else 0, second=0, microsecond=0)
-    emu.advance_clock((half_hour + timedelta(minutes=31) - now).total_seconds())
-    name = unique("cron")
-    # every 30 minutes, any day: AWS's `?` and day-of-week names
-    events.put_rule(Name=name, ScheduleExpression="cron(0/30 * ? * SUN-SAT *)")
-    events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": arn}])
-    next_run = datetime.fromisoformat(rules(emu)[name]["next"])
-    assert next_run == half_hour + timedelta(hours=1)
-    now = clock_now(emu)
-
-    emu.advance_clock((next_run - now).total_seconds() - 5)
-    assert receive(emu, url, wait_s=1) == [], "fired before its time"
-    emu.advance_clock(10)
-    event = json.loads(one_message(emu, url, "the cron rule's event"))
-    assert datetime.fromisoformat(event["time"]) == next_run
-    assert datetime.fromisoformat(rules(emu)[name]["next"]) == next_run + timedelta(minutes=30)
 
 
 def test_a_schedule_the_runtime_cannot_run_is_reported_with_the_rule(emu):
@@ -237,6 +188,76 @@ def test_a_pattern_rule_fires_through_the_route_with_the_event_given(emu):
     assert json.loads(one_message(emu, url, "the fired event's detail")) == {"a": 1}
 
 
+def test_every_kind_of_target_gets_the_event(emu):
+    url, queue_arn = queue(emu)
+    events, logs, sns = emu.client("events"), emu.client("logs"), emu.client("sns")
+    group = unique("/aws/events/test")
+    logs.create_log_group(logGroupName=group)
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    role = emu.client("iam").create_role(
+        RoleName=unique("events"),
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    function = emu.client("lambda").create_function(
+        FunctionName=unique("handler"),
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+    )["FunctionArn"]
+    machine = emu.client("stepfunctions").create_state_machine(
+        name=unique("machine"),
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn=role,
+    )["stateMachineArn"]
+    bus = unique("bus")
+    bus_arn = events.create_event_bus(Name=bus)["EventBusArn"]
+    forwarded_url, forwarded_arn = queue(emu)
+    events.put_rule(Name="on-bus", EventBusName=bus, EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="on-bus", EventBusName=bus, Targets=[{"Id": "q", "Arn": forwarded_arn}])
+    name = unique("fanout")
+    events.put_rule(Name=name, EventPattern='{"source": ["my.app"]}')
+    events.put_targets(
+        Rule=name,
+        Targets=[
+            {"Id": "logs", "Arn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}:*"},
+            {"Id": "sns", "Arn": topic, "InputPath": "$.detail"},
+            {"Id": "states", "Arn": machine, "Input": '{"fixed": true}'},
+            {"Id": "bus", "Arn": bus_arn},
+            {"Id": "lambda", "Arn": function},
+            {"Id": "unsupported", "Arn": f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/s"},
+        ],
+    )
+    fired = emu.localaws(
+        "POST",
+        f"/localaws/events/rules/{name}/fire",
+        {"source": "my.app", "detail-type": "x", "detail": {"n": 1}},
+    )
+    results = {t["id"]: t["result"] for t in fired["targets"]}
+    stream = results["logs"]["logStream"]
+    logged = logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]
+    assert json.loads(logged[0]["message"])["detail"] == {"n": 1}
+    assert json.loads(one_message(emu, url, "the SNS topic's message")) == {"n": 1}
+    execution = emu.client("stepfunctions").describe_execution(
+        executionArn=results["states"]["executionArn"]
+    )
+    assert json.loads(execution["input"]) == {"fixed": True}
+    assert results["bus"]["EventId"]
+    forwarded = json.loads(one_message(emu, forwarded_url, "the event on the other bus"))
+    assert forwarded["detail"] == {"n": 1}
+    assert results["lambda"] == {"StatusCode": 202}  # an asynchronous Invoke
+    assert "error" in results["unsupported"]
+
+
 def test_s3_eventbridge_notifications_reach_a_rule_on_object_created(emu):
     url, arn = queue(emu)
     s3, events = emu.client("s3"), emu.client("events")
@@ -338,3 +359,62 @@ def test_triggered_rules_and_failed_invocations_are_aws_events_metrics(emu):
     wait_for("two TriggeredRules", lambda: total("TriggeredRules") == 2, timeout_s=30)
     assert total("Invocations") == 2
     wait_for("two FailedInvocations", lambda: total("FailedInvocations") == 2, timeout_s=30)
+
+
+# The tests that advance the clock by hours come last: moto's CloudWatch Logs refuses events
+# more than 2 hours ahead of the wall clock, and a logs target writes at the runtime's clock.
+
+
+def test_a_rate_rule_fires_one_period_after_it_was_created_and_not_before(emu):
+    url, arn = queue(emu)
+    events = emu.client("events")
+    name = unique("hourly")
+    created = clock_now(emu)
+    rule_arn = events.put_rule(Name=name, ScheduleExpression="rate(1 hour)")["RuleArn"]
+    events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": arn}])
+    next_run = datetime.fromisoformat(rules(emu)[name]["next"])
+    assert timedelta(minutes=59) < next_run - created < timedelta(minutes=61)
+
+    emu.advance_clock(50 * 60)
+    assert receive(emu, url, wait_s=1) == [], "fired 50 minutes into a rate(1 hour)"
+    emu.advance_clock(11 * 60)
+    event = json.loads(one_message(emu, url, "the scheduled event an hour after creation"))
+    assert event["detail-type"] == "Scheduled Event"
+    assert event["source"] == "aws.events"
+    assert event["resources"] == [rule_arn]
+    assert event["detail"] == {}
+    assert (event["account"], event["region"], event["version"]) == (ACCOUNT, "us-east-1", "0")
+    assert datetime.fromisoformat(event["time"]) == next_run  # the scheduled time
+    assert datetime.fromisoformat(rules(emu)[name]["next"]) == next_run + timedelta(hours=1)
+
+    events.disable_rule(Name=name)
+    emu.advance_clock(3 * 3600)
+    assert receive(emu, url, wait_s=1) == [], "a DISABLED rule fired"
+    assert rules(emu)[name]["next"] is None
+    enabled = clock_now(emu)
+    events.enable_rule(Name=name)  # a rate counts again from when the rule is enabled
+    next_run = datetime.fromisoformat(rules(emu)[name]["next"])
+    assert timedelta(minutes=59) < next_run - enabled < timedelta(minutes=61)
+
+
+def test_a_cron_rule_fires_at_its_next_time(emu):
+    url, arn = queue(emu)
+    events = emu.client("events")
+    # A minute past a half hour, so that the next half hour is the rule's next time.
+    now = clock_now(emu)
+    half_hour = now.replace(minute=30 if now.minute >= 30 else 0, second=0, microsecond=0)
+    emu.advance_clock((half_hour + timedelta(minutes=31) - now).total_seconds())
+    name = unique("cron")
+    # every 30 minutes, any day: AWS's `?` and day-of-week names
+    events.put_rule(Name=name, ScheduleExpression="cron(0/30 * ? * SUN-SAT *)")
+    events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": arn}])
+    next_run = datetime.fromisoformat(rules(emu)[name]["next"])
+    assert next_run == half_hour + timedelta(hours=1)
+    now = clock_now(emu)
+
+    emu.advance_clock((next_run - now).total_seconds() - 5)
+    assert receive(emu, url, wait_s=1) == [], "fired before its time"
+    emu.advance_clock(10)
+    event = json.loads(one_message(emu, url, "the cron rule's event"))
+    assert datetime.fromisoformat(event["time"]) == next_run
+    assert datetime.fromisoformat(rules(emu)[name]["next"]) == next_run + timedelta(minutes=30)
