@@ -323,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         serve(args.host, args.port, args.pidfile, hosting_port, services)
+    except SettingError as exc:  # a runtime service's setting (LOCALAWS_*) is wrong
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(
             f"error: cannot serve on {args.host}:{args.port}/{hosting_port}: {exc}", file=sys.stderr
