@@ -81,6 +81,11 @@ COMPARISONS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "LessThanThreshold": (operator.lt, "less than"),
     "LessThanOrEqualToThreshold": (operator.le, "less than or equal to"),
 }
+BAND_COMPARISONS = (
+    "LessThanLowerOrGreaterThanUpperThreshold",
+    "LessThanLowerThreshold",
+    "GreaterThanUpperThreshold",
+)
 TREAT_MISSING_DATA = ("missing", "ignore", "breaching", "notBreaching")
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 PERCENTILE = re.compile(r"p(\d+(?:\.\d+)?)")
@@ -102,10 +107,12 @@ class Rule:
     treat_missing_data: str = "missing"
 
     def __post_init__(self) -> None:
-        if self.comparison not in COMPARISONS:
+        if self.comparison in BAND_COMPARISONS:
             raise Unsupported(
-                f"ComparisonOperator {self.comparison} (anomaly-detection bands) is not evaluated"
+                f"ComparisonOperator {self.comparison}: anomaly-detection bands are not evaluated"
             )
+        if self.comparison not in COMPARISONS:
+            raise Unsupported(f"ComparisonOperator {self.comparison!r} is not one of AWS's")
         if self.treat_missing_data not in TREAT_MISSING_DATA:
             raise Unsupported(f"TreatMissingData {self.treat_missing_data!r} is not one of AWS's")
         if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
@@ -116,6 +123,8 @@ class Rule:
 
     @classmethod
     def of_alarm(cls, alarm: Alarm) -> Rule:
+        if alarm.threshold is None:  # ThresholdMetricId: the band of an anomaly detector
+            raise Unsupported("no Threshold: anomaly-detection bands are not evaluated")
         periods = int(alarm.evaluation_periods)
         return cls(
             comparison=alarm.comparison_operator,
@@ -202,7 +211,7 @@ class MetricQuery:
     unit: str | None = None
 
     def __post_init__(self) -> None:
-        if self.statistic not in STATISTICS and not _percentile(self.statistic):
+        if self.statistic not in STATISTICS and _percentile(self.statistic) is None:
             raise Unsupported(f"statistic {self.statistic!r} is not evaluated")
         if self.period <= 0:
             raise Unsupported(f"Period {self.period} is not positive")
@@ -245,8 +254,9 @@ class MetricQuery:
         )
 
 
-def _percentile(statistic: str) -> float | None:
-    match = PERCENTILE.fullmatch(statistic)
+def _percentile(statistic: str | None) -> float | None:
+    """NN of a pNN statistic (0 to 100); None for any other statistic."""
+    match = PERCENTILE.fullmatch(statistic or "")
     if match is None or not 0 <= float(match.group(1)) <= 100:
         return None
     return float(match.group(1))
@@ -285,7 +295,7 @@ def datapoints(
     start = end - timedelta(seconds=query.period * count)
     buckets: list[list[MetricDatumBase]] = [[] for _ in range(count)]
     for datum in metric_data:
-        if query.matches(datum) and start <= datum.timestamp < end:
+        if start <= datum.timestamp < end and query.matches(datum):
             buckets[int((datum.timestamp - start).total_seconds() // query.period)].append(datum)
     return [
         aggregate(bucket, query.statistic, start + timedelta(seconds=query.period * index))
@@ -335,9 +345,11 @@ def _was(n: int) -> str:
 def state_reason(
     verdict: Verdict, rule: Rule, points: Sequence[Datapoint | None], old_state: str
 ) -> str:
-    """The StateReason CloudWatch gives a state it evaluated, e.g. "Threshold Crossed: 1 out of
-    the last 1 datapoints [5.0 (02/12/26 05:40:00)] was greater than the threshold (0.0)
-    (minimum 1 datapoint for OK -> ALARM transition)."."""
+    """The StateReason CloudWatch gives a state it evaluated, such as
+
+    Threshold Crossed: 1 out of the last 1 datapoints [5.0 (02/12/26 05:40:00)] was greater
+    than the threshold (0.0) (minimum 1 datapoint for OK -> ALARM transition).
+    """
     n = rule.evaluation_periods
     if verdict.state == INSUFFICIENT_DATA:
         unknown = n - len(verdict.evaluated)
@@ -387,7 +399,8 @@ def state_reason_data(
     data: dict[str, Any] = {"version": "1.0", "queryDate": aws_time(query_date)}
     if evaluated:
         data["startDate"] = aws_time(evaluated[0].start)
-    data["extendedStatistic" if _percentile(query.statistic) else "statistic"] = query.statistic
+    kind = "statistic" if _percentile(query.statistic) is None else "extendedStatistic"
+    data[kind] = query.statistic
     if query.unit:
         data["unit"] = query.unit
     data["period"] = query.period
@@ -485,7 +498,7 @@ def _without_none(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _metrics_json(alarm: Alarm) -> list[dict[str, Any]]:
-    """The alarm's Metrics list as PutMetricAlarm takes it."""
+    """The alarm's Metrics list, for the Trigger of its notifications."""
     metrics = []
     for q in alarm.metric_data_queries:
         entry = _without_none(
@@ -966,6 +979,9 @@ class AlarmsRuntime:
                 if (alarm.name, str(exc)) not in self._unsupported:
                     self._unsupported.add((alarm.name, str(exc)))
                     log.warning("alarm %s is not evaluated: %s", alarm.name, exc)
+                continue
+            except Exception:
+                log.exception("alarm %s: cannot read its definition", alarm.name)
                 continue
             end = period_end(now, query.period)
             watched.append((alarm, query, rule, end, evaluation_range(rule.evaluation_periods)))

@@ -105,7 +105,7 @@ def test_each_comparison(comparison, value, breaches):
     ],
 )
 def test_anomaly_band_comparisons_are_not_evaluated(comparison):
-    with pytest.raises(Unsupported, match="anomaly-detection"):
+    with pytest.raises(Unsupported, match="anomaly-detection bands are not evaluated"):
         rule(1, 1, comparison=comparison)
 
 
