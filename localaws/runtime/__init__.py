@@ -110,7 +110,7 @@ class Context:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.logs = Logs(self.client("logs"), self.clock)
+        self.logs = Logs(self.client("logs"))
 
     def client(self, service: str) -> Any:
         """A boto3 client of the emulator itself (or of the hosting, for sagemaker-runtime)."""

@@ -1,15 +1,18 @@
 """CloudWatch Logs as AWS's runtimes write them: one stream per invocation/attempt, lines in
-order, timestamps from the runtime's clock, put through the emulator's own Logs API."""
+order, put through the emulator's own Logs API.
+
+Log events carry the wall clock's time, not the runtime's (which tests advance): CloudWatch Logs
+(moto too) rejects events more than two hours in the future, and a log line is a record of when
+it was really written."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from localaws.runtime.clock import Clock
 
 log = logging.getLogger("localaws.runtime.logs")
 
@@ -18,9 +21,8 @@ MAX_EVENT_BYTES = 256 * 1024 - 26  # a log event's limit (its 26 bytes of overhe
 
 
 class Logs:
-    def __init__(self, client: Any, clock: Clock) -> None:
+    def __init__(self, client: Any) -> None:
         self.client = client
-        self.clock = clock
 
     def stream(self, group: str, stream: str, create_group: bool = True) -> LogStream:
         """A new stream in `group` (created first if missing and `create_group`, as Lambda does
@@ -65,9 +67,7 @@ class LogStream:
     def write(self, line: str) -> None:
         message = line.rstrip("\n")[:MAX_EVENT_BYTES]
         with self._lock:
-            self._pending.append(
-                {"timestamp": int(self.logs.clock.time() * 1000), "message": message or " "}
-            )
+            self._pending.append({"timestamp": int(time.time() * 1000), "message": message or " "})
             full = len(self._pending) >= BATCH_LINES
         if full:
             self.flush()
@@ -82,7 +82,9 @@ class LogStream:
                 logGroupName=self.group, logStreamName=self.name, logEvents=pending
             )
         except ClientError as exc:
-            log.warning("cannot write %d lines to %s/%s: %s", len(pending), self.group, self.name, exc)
+            log.warning(
+                "cannot write %d lines to %s/%s: %s", len(pending), self.group, self.name, exc
+            )
 
     def close(self) -> None:
         self.flush()
