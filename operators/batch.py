@@ -164,3 +164,50 @@ def run_shards(clients: Clients, base: Settings, label: str) -> dict[str, Any]:
     if summary is None:
         raise ByoError(f"{label}: no shard assembled the output (see the job record)")
     return summary
+
+
+def wait_for_batch_job(
+    clients: Clients,
+    job_id: str,
+    *,
+    timeout_s: float = 600.0,
+    on_progress: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Wait until Batch job `job_id` SUCCEEDED or FAILED; return its description."""
+    batch = clients.client("batch")
+    started = clock()
+    while True:
+        jobs = batch.describe_jobs(jobs=[job_id])["jobs"]
+        if not jobs:
+            raise ByoError(f"no Batch job {job_id}")
+        job = jobs[0]
+        if on_progress is not None:
+            on_progress(f"Batch job {job['jobName']} {job['status']} ({clock() - started:.0f} s)")
+        if job["status"] in JOB_TERMINAL:
+            return job
+        if clock() - started >= timeout_s:
+            raise ByoError(f"Batch job {job_id} still {job['status']} after {timeout_s:.0f} s")
+        sleep(POLL_S)
+
+
+def job_log(clients: Clients, job: dict[str, Any], limit: int = 100) -> list[str]:
+    """The last lines of a Batch job's log: its stream in the job definition's awslogs group."""
+    stream = (job.get("container") or {}).get("logStreamName")
+    if not stream:
+        return []
+    (definition,) = clients.client("batch").describe_job_definitions(
+        jobDefinitions=[job["jobDefinition"]]
+    )["jobDefinitions"]
+    options = (definition.get("containerProperties", {}).get("logConfiguration") or {}).get(
+        "options", {}
+    )
+    group = options.get("awslogs-group", "/aws/batch/job")
+    try:
+        events = clients.client("logs").get_log_events(
+            logGroupName=group, logStreamName=stream, limit=limit, startFromHead=False
+        )["events"]
+    except ClientError:
+        return []
+    return [event["message"] for event in events]

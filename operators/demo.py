@@ -3,11 +3,12 @@
     python -m operators.demo --model-dir build/model --outputs build/outputs-local.json
 
 Puts the trained model into S3 and scores sample.csv with the copy read back; with the stack's
-outputs, sends each sample row to the endpoint, runs the batch flow (input/ → trigger → Batch
-job → output/), rolls out model v2 through the pipeline with a gated traffic shift, runs the
-monitoring scenarios, and deploys a second model kind (a scikit-learn preprocessor in front of
-XGBoost, one two-container version) as a variant next to the XGBoost one. A leaf: it imports
-what it shows, nothing imports it.
+outputs, sends each sample row to the endpoint, runs the batch flow (it uploads input/sample.csv
+and waits: S3, the trigger Lambda and the Batch job do the rest), rolls out model v2 through the
+pipeline with a gated traffic shift, runs the monitoring scenarios, fires the hourly monitoring
+rule now and shows the job it ran, and deploys a second model kind (a scikit-learn preprocessor
+in front of XGBoost, one two-container version) as a variant next to the XGBoost one. A leaf: it
+imports what it shows, nothing imports it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
-from operators import batch, ground_truth, invoke, status, traffic
+from operators import batch, events, ground_truth, invoke, status, traffic
 from operators.aws import Clients
 from operators.cli.options import console, guarded, table, variants_table
 from operators.config import Settings
@@ -342,6 +343,34 @@ def show_rollout_and_monitoring(
     )
 
 
+def scheduled_monitor_story(clients: Clients, settings: Settings) -> dict[str, Any]:
+    """The hourly monitoring rule fired now (`byo events fire`): EventBridge submits
+    `byo monitor run --window 1h` to the Batch queue, which runs it from the operators image."""
+    rule = settings.require("monitoring_rule")
+    fired = events.fire_rule(clients, rule)
+    jobs = [t["result"] for t in fired["targets"] if "jobId" in t.get("result", {})]
+    if not jobs:
+        raise ByoError(f"rule {rule} submitted no Batch job: {fired['targets']}")
+    with console.status(f"rule {rule} fired") as line:
+        job = batch.wait_for_batch_job(
+            clients, jobs[0]["jobId"], timeout_s=BATCH_TIMEOUT_S, on_progress=line.update
+        )
+    return {"rule": rule, "job": job, "log": batch.job_log(clients, job)}
+
+
+def show_scheduled_monitor(clients: Clients, settings: Settings) -> None:
+    run = scheduled_monitor_story(clients, settings)
+    job = run["job"]
+    ran = (job["stoppedAt"] - job["startedAt"]) / 1000 if job.get("startedAt") else 0.0
+    console.print(
+        f"scheduled monitoring (byo events fire {run['rule']}): Batch job {job['jobName']} "
+        f"{job['status']} after {ran:.1f} s; the end of its log:"
+    )
+    console.print("\n".join(run["log"][-20:]), markup=False, highlight=False)
+    if job["status"] != "SUCCEEDED":
+        raise ByoError(f"the monitoring job FAILED: {job.get('statusReason')}")
+
+
 PIPELINE_VARIANT = "variant-pipeline"
 
 
@@ -443,6 +472,8 @@ def run(
         show_rollout_and_monitoring(
             clients, settings, layout, data_csv, sample_csv, model_dir.parent
         )
+        if settings.get("monitoring_rule"):
+            show_scheduled_monitor(clients, settings)
         show_second_model(clients, settings, data_csv, sample_csv, model_dir.parent)
 
 
