@@ -746,7 +746,7 @@ class _Watch:
             if now >= next_flush:
                 self.stream.flush()
                 next_flush = now + FLUSH_S
-            clock.sleep(POLL_S, self._done)
+            self._done.wait(POLL_S)  # a poll: the deadline is read from the clock above
 
 
 # ---------------------------------------------------------------------------------------------
