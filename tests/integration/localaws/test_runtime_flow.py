@@ -181,7 +181,7 @@ def test_a_step_functions_execution_submits_a_batch_job_and_waits_for_it(
     assert record["Status"] == "SUCCEEDED" and record["RowsScored"] == "10"
 
 
-def test_a_failing_trigger_is_retried_then_its_event_lands_in_the_dlq(aws, trained_model, tmp_path):
+def test_a_failing_trigger_is_retried_then_dead_lettered_and_alarmed(aws, trained_model, tmp_path):
     flow = build_flow(aws, trained_model.model_path, tmp_path)
     lambdas = aws.client("lambda")
     # A job queue that does not exist: the trigger cannot submit, and says so by raising.
@@ -190,18 +190,57 @@ def test_a_failing_trigger_is_retried_then_its_event_lands_in_the_dlq(aws, train
     lambdas.update_function_configuration(
         FunctionName=flow.function, Environment={"Variables": variables}
     )
+    # The platform's DLQ alarm (terraform/modules/observability), notifying a topic an SQS
+    # queue subscribes to.
+    sqs, sns = aws.client("sqs"), aws.client("sns")
+    topic = sns.create_topic(Name=f"alarms-{flow.function}")["TopicArn"]
+    inbox = sqs.create_queue(QueueName=f"inbox-{flow.function}")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
+    alarm = f"{flow.function}-dlq-not-empty"
+    aws.client("cloudwatch").put_metric_alarm(
+        AlarmName=alarm,
+        Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[{"Name": "QueueName", "Value": flow.dlq_url.rsplit("/", 1)[1]}],
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+        AlarmActions=[topic],
+    )
     upload(aws, flow.bucket, "input/broken.csv", SAMPLE.read_bytes())
-    sqs = aws.client("sqs")
 
     def in_dlq():
         # Lambda waits about 1 and then 2 minutes between attempts: move the clock on.
         aws.advance_clock(70)
-        got = sqs.receive_message(
-            QueueUrl=flow.dlq_url, MessageAttributeNames=["All"], WaitTimeSeconds=1
-        )
-        return got.get("Messages")
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=flow.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
 
-    (message,) = wait_for("the event in the trigger's DLQ", in_dlq, timeout_s=120, poll_s=1)
+    wait_for("the event in the trigger's DLQ", in_dlq, timeout_s=120, poll_s=1)
+
+    def alarmed():
+        aws.advance_clock(30)  # SQS's metrics come once a minute
+        (state,) = aws.client("cloudwatch").describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+        return state["StateValue"] == "ALARM"
+
+    wait_for(f"{alarm} in ALARM", alarmed, timeout_s=120, poll_s=1)
+    notified = wait_for(
+        "the alarm's notification",
+        lambda: sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=1).get("Messages"),
+    )
+    assert json.loads(json.loads(notified[0]["Body"])["Message"])["NewStateValue"] == "ALARM"
+
+    got = sqs.receive_message(
+        QueueUrl=flow.dlq_url, MessageAttributeNames=["All"], WaitTimeSeconds=1
+    )
+    (message,) = got["Messages"]
     event = json.loads(message["Body"])
     assert event["Records"][0]["s3"]["object"]["key"] == "input/broken.csv"
     assert "ErrorMessage" in message["MessageAttributes"]
