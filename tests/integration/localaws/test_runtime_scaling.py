@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from operators.cli import cli
+from operators.cli import cli, options
 from tests.helpers import models
 from tests.helpers.aws import make_endpoint
 from tests.helpers.emulator import start_emulator
@@ -248,7 +248,8 @@ def test_byo_status_shows_the_instances_bounds_and_last_activity(aws, load, tmp_
     assert variant["last_scaling_activity"]["description"] == "Setting desired instance count to 3."
     assert variant["last_scaling_activity"]["status"] == "Successful"
 
-    monkeypatch.setenv("COLUMNS", "200")  # one line per table row
+    # One line per table row: the console's width was fixed when it was made (COLUMNS then).
+    monkeypatch.setattr(options.console, "_width", 200)
     human = CliRunner().invoke(cli, ["--outputs", str(outputs), "status"])
     assert human.exit_code == 0, human.output
     assert "last activity" in human.output
