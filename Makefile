@@ -171,7 +171,7 @@ destroy: $(NEEDS_EMULATOR) tf-init lambda-package ## terraform destroy of the pl
 	  $(TF_FILE_VARS)
 
 # The emulator keeps its state in memory: a new one makes the local Terraform state meaningless.
-emulator-up: setup ## Start the embedded AWS (127.0.0.1:4566) + SageMaker runtime (:4567) in the background
+emulator-up: setup ## Start the embedded AWS (127.0.0.1:4566; its runtime: Lambda, Batch, EventBridge, alarms, scaling) + SageMaker runtime (:4567) in the background (LOCALAWS_RUNTIME_OFF=svc,... switches services off)
 	@$(PY) -m localaws.emulator --pidfile $(EMULATOR_PIDFILE) --status >/dev/null || rm -rf .state/local
 	@$(PY) -m localaws.emulator --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) \
 	  --hosting-port $(HOSTING_PORT) --pidfile $(EMULATOR_PIDFILE) --detach
