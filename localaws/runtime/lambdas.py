@@ -25,7 +25,7 @@ invocation with an error that says so. Each invocation — each retry too — is
 (`lambda_bootstrap.py`, cwd the function's zip unpacked once per code SHA-256): a cold start
 every time, so each gets its own log stream `YYYY/MM/DD/[$LATEST]<32 hex>` in
 `/aws/lambda/<name>`, framed with START/END/REPORT (Duration, Billed Duration, Memory Size, Max
-Memory Used from the process's rusage, Init Duration) as a new execution environment's is. The
+Memory Used: the process's peak RSS, Init Duration) as a new execution environment's is. The
 function's Timeout kills its process group (`Task timed out after N.00 seconds`); its memory
 size is reported, not enforced. Reserved concurrency is: an invocation past it is throttled
 (429 TooManyRequestsException, or an asynchronous event waits and tries again).
