@@ -287,6 +287,7 @@ def test_the_runtime_leaves_no_process_when_the_emulator_stops(tmp_path: Path):
     dockerfile = tmp_path / "sleeper" / "Dockerfile"
     dockerfile.parent.mkdir()
     dockerfile.write_text('FROM python:3.12-slim\nENTRYPOINT ["sleep"]\nCMD ["300"]\n')
+    (tmp_path / "short-lived").mkdir()
     emu = start_emulator(tmp_path / "short-lived", env={"LOCALAWS_IMAGES": f"sleeper={dockerfile}"})
     try:
         queue, _ = fargate_job_queue(emu, ["true"])
