@@ -16,6 +16,8 @@ import xgboost as xgb
 from click.testing import CliRunner
 
 from batch_processor.package import build_trigger_zip
+from operators.aws import Clients
+from operators.batch import wait_for_batch_job
 from operators.cli import cli
 from operators.terraform import write_cli_config
 from serving.artifact import load_booster
@@ -330,6 +332,13 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
     checks = byo("monitor", "run", "--window", "1h")
     assert [c["check"] for c in checks] == ["data-quality", "model-quality", "attribution-drift"]
     assert checks[0]["summary"]["rows"] >= 10
+    # The hourly schedule fired now: EventBridge submits the monitoring job, Batch runs it from
+    # the operators image (operators/Dockerfile: ENTRYPOINT byo) with the definition's command.
+    fired = byo("events", "fire", outputs["monitoring_rule"])
+    (target,) = fired["targets"]
+    job = wait_for_batch_job(Clients(), target["result"]["jobId"], timeout_s=300)
+    assert job["status"] == "SUCCEEDED", job
+    assert job["container"]["command"] == ["monitor", "run", "--window", "1h"]
     scenarios = byo("monitor", "scenarios", "--only", "mean_shift", "--rows", "2000")
     assert [(s["name"], s["as_expected"]) for s in scenarios["scenarios"]] == [
         ("clean", True),
