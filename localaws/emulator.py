@@ -108,9 +108,7 @@ def serve(
         )
         runtime.start()
         app = runtime.wsgi(app)
-    servers = [
-        make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-    ]
+    servers = [make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)]
     hosting = None
     if hosting_port is not None:
         from localaws.hosting import Hosting, create_app

@@ -83,7 +83,7 @@ class Processes:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
+                preexec_fn=_die_with_parent,  # only prctl between fork and exec: no locks taken
             )
             self._running[proc.pid] = proc
         timed_out = threading.Event()
