@@ -43,16 +43,22 @@ def _operation(service: str, action: str) -> OperationModel | None:
     return None
 
 
+def _task_operation(
+    task: StateTaskService, boto_service_name: str | None, service_action_name: str | None
+) -> OperationModel | None:
+    return _operation(
+        task._get_boto_service_name(boto_service_name),
+        task._get_boto_service_action(service_action_name),
+    )
+
+
 def _normalise_parameters(
     self: StateTaskService,
     parameters: dict,
     boto_service_name: str | None = None,
     service_action_name: str | None = None,
 ) -> None:
-    operation = _operation(
-        self._get_boto_service_name(boto_service_name),
-        self._get_boto_service_action(service_action_name),
-    )
+    operation = _task_operation(self, boto_service_name, service_action_name)
     if operation is not None and operation.input_shape is not None:
         self._to_boto_request(parameters, operation.input_shape)
 
@@ -63,10 +69,7 @@ def _normalise_response(
     boto_service_name: str | None = None,
     service_action_name: str | None = None,
 ) -> None:
-    operation = _operation(
-        self._get_boto_service_name(boto_service_name),
-        self._get_boto_service_action(service_action_name),
-    )
+    operation = _task_operation(self, boto_service_name, service_action_name)
     if operation is not None and operation.output_shape is not None:
         self._from_boto_response(response, operation.output_shape)
 
