@@ -60,6 +60,7 @@ SERVICES: dict[str, str] = {
     "batch": "localaws.runtime.batch:BatchRuntime",
     "alarms": "localaws.runtime.alarms:AlarmsRuntime",
     "scaling": "localaws.runtime.scaling:ScalingRuntime",
+    "deployments": "localaws.runtime.deployments:DeploymentsRuntime",
     "stepfunctions": "localaws.runtime.stepfunctions:StepFunctionsRuntime",
 }
 
