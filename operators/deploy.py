@@ -174,7 +174,7 @@ def deploy(
     if deployment_config:
         update["DeploymentConfig"] = deployment_config
     sagemaker.update_endpoint(**update)
-    wait_in_service(clients, endpoint, sleep, timeout_s=1800)
+    wait_deployed(clients, endpoint, config_name, live["EndpointConfigName"], sleep)
     if not existing:
         copy_autoscaling(clients, endpoint, template["VariantName"], variant, instances or 1)
     return {
@@ -186,6 +186,39 @@ def deploy(
         "endpoint_config": config_name,
         "previous_config": live["EndpointConfigName"],
     }
+
+
+def wait_deployed(
+    clients: Clients,
+    endpoint: str,
+    config_name: str,
+    previous_config: str,
+    sleep: Callable[[float], None],
+) -> dict[str, Any]:
+    """Wait until the endpoint is InService on `config_name`. A blue/green deployment that
+    SageMaker rolled back (an auto-rollback alarm tripped) ends InService on the previous config,
+    or is seen RollingBack on the way: either is a ByoError that says so and why."""
+
+    def rolled_back(described: dict[str, Any]) -> bool:
+        status = described["EndpointStatus"]
+        return status == "RollingBack" or (
+            status == "InService" and described["EndpointConfigName"] != config_name
+        )
+
+    try:
+        described = wait_in_service(clients, endpoint, sleep, timeout_s=1800)
+    except ByoError:  # RollingBack is a failed status to wait_in_service
+        described = clients.client("sagemaker").describe_endpoint(EndpointName=endpoint)
+        if not rolled_back(described):
+            raise
+    if rolled_back(described):
+        reason = described.get("FailureReason") or "no FailureReason given"
+        raise ByoError(
+            f"the blue/green deployment of {config_name} to {endpoint} was rolled back by "
+            f"SageMaker: {reason} (the endpoint was on {previous_config}; it is "
+            f"{described['EndpointStatus']} on {described['EndpointConfigName']})"
+        )
+    return described
 
 
 def copy_autoscaling(

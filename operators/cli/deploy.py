@@ -23,8 +23,8 @@ from operators.config import Settings
 @click.option(
     "--blue-green",
     is_flag=True,
-    help="On AWS: let SageMaker move the endpoint "
-    "blue/green (canary first) and roll back on the alarms.",
+    help="Let SageMaker move the endpoint blue/green (canary first) and roll back on the "
+    "alarms (the embedded AWS runs the deployment too); fails if it was rolled back.",
 )
 @click.option("--canary-percent", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option(

@@ -201,8 +201,20 @@ def test_deploy_an_approved_version_as_a_new_variant(emulator, registry, trained
         }
     }
     (tmp_path / "o.json").write_text(json.dumps(outputs))
+    # The embedded AWS runs the deployment (canary bake, then the final baking period): no
+    # waits here, so it ends at once; the rollback itself is tested in test_deploy_blue_green.
     blue_green = run(
-        "deploy", "1", "--variant", "variant-b", "--blue-green", "--canary-percent", "20"
+        "deploy",
+        "1",
+        "--variant",
+        "variant-b",
+        "--blue-green",
+        "--canary-percent",
+        "20",
+        "--canary-wait",
+        "0",
+        "--termination-wait",
+        "0",
     )
     assert blue_green.exit_code == 0, blue_green.output
     config = sm.describe_endpoint(EndpointName=endpoint)["LastDeploymentConfig"]
