@@ -15,6 +15,7 @@ does the work as local processes, driven only by the ordinary AWS APIs and event
     alarms         CloudWatch metric alarms evaluated on the emulator's metrics; SNS delivery to
                    SQS and Lambda, email/http(s) recorded in an outbox  (alarms.py, sns.py)
     scaling        Application Auto Scaling target tracking of SageMaker variants  (scaling.py)
+    deployments    SageMaker blue/green deployments that roll back on their alarms (deployments.py)
     stepfunctions  executions run by moto's own state-machine engine (a moto setting)
 
 All services are on by default; `LOCALAWS_RUNTIME_OFF=alarms,scaling` (or the emulator's
