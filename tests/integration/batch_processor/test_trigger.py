@@ -118,7 +118,15 @@ def test_redelivered_event_yields_one_job(emulator, make_trigger):
     queue = make_trigger().settings.job_queue
     submitted = [
         job["jobName"]
-        for status in ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED")
+        for status in (
+            "SUBMITTED",
+            "PENDING",
+            "RUNNABLE",
+            "STARTING",
+            "RUNNING",
+            "SUCCEEDED",
+            "FAILED",
+        )
         for job in batch.list_jobs(jobQueue=queue, jobStatus=status)["jobSummaryList"]
     ]
     assert submitted.count(job_name) == 1
