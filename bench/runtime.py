@@ -103,6 +103,7 @@ def section(model_tarball: Path, machine: str, command: str) -> list[str]:
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-runtime-") as tmp:
         work = Path(tmp)
+        (work / "emulator").mkdir()
         emulator = start_emulator(work / "emulator")
         saved = {
             n: os.environ.get(n) for n in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
