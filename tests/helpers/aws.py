@@ -10,8 +10,8 @@ from tests.helpers.emulator import Emulator
 SAGEMAKER_ROLE = "arn:aws:iam::123456789012:role/sagemaker"
 
 
-def fargate_job_queue(emulator: Emulator, command: list[str]) -> tuple[str, str]:
-    """A Fargate compute environment, job queue and job definition; returns (queue, definition)."""
+def fargate_network(emulator: Emulator) -> dict[str, str]:
+    """What a Fargate compute environment needs: a subnet, a security group, a service role."""
     suffix = uuid.uuid4().hex[:8]
     ec2 = emulator.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
@@ -21,6 +21,14 @@ def fargate_job_queue(emulator: Emulator, command: list[str]) -> tuple[str, str]
         RoleName=f"batch-{suffix}",
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
     )["Role"]["Arn"]
+    return {"subnet": subnet, "group": group["GroupId"], "role": role}
+
+
+def fargate_queue(
+    emulator: Emulator, network: dict[str, str], max_vcpus: int = 4, state: str = "ENABLED"
+) -> tuple[str, str]:
+    """A Fargate compute environment of `max_vcpus` and a queue on it: (queue ARN, its name)."""
+    suffix = uuid.uuid4().hex[:8]
     batch = emulator.client("batch")
     compute = batch.create_compute_environment(
         computeEnvironmentName=f"ce-{suffix}",
@@ -28,20 +36,28 @@ def fargate_job_queue(emulator: Emulator, command: list[str]) -> tuple[str, str]
         state="ENABLED",
         computeResources={
             "type": "FARGATE",
-            "maxvCpus": 4,
-            "subnets": [subnet],
-            "securityGroupIds": [group["GroupId"]],
+            "maxvCpus": max_vcpus,
+            "subnets": [network["subnet"]],
+            "securityGroupIds": [network["group"]],
         },
-        serviceRole=role,
+        serviceRole=network["role"],
     )["computeEnvironmentArn"]
+    name = f"q-{suffix}"
     queue = batch.create_job_queue(
-        jobQueueName=f"q-{suffix}",
-        state="ENABLED",
+        jobQueueName=name,
+        state=state,
         priority=1,
         computeEnvironmentOrder=[{"order": 1, "computeEnvironment": compute}],
     )["jobQueueArn"]
-    definition = batch.register_job_definition(
-        jobDefinitionName=f"jd-{suffix}",
+    return queue, name
+
+
+def fargate_job_queue(emulator: Emulator, command: list[str]) -> tuple[str, str]:
+    """A Fargate compute environment, job queue and job definition; returns (queue, definition)."""
+    network = fargate_network(emulator)
+    queue, _ = fargate_queue(emulator, network)
+    definition = emulator.client("batch").register_job_definition(
+        jobDefinitionName=f"jd-{uuid.uuid4().hex[:8]}",
         type="container",
         platformCapabilities=["FARGATE"],
         containerProperties={
@@ -51,7 +67,7 @@ def fargate_job_queue(emulator: Emulator, command: list[str]) -> tuple[str, str]
                 {"type": "VCPU", "value": "1"},
                 {"type": "MEMORY", "value": "2048"},
             ],
-            "executionRoleArn": role,
+            "executionRoleArn": network["role"],
         },
     )["jobDefinitionArn"]
     return queue, definition

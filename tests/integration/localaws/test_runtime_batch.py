@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers.aws import fargate_network, fargate_queue
 from tests.helpers.emulator import Emulator, start_emulator
 from tests.helpers.fake_engine import FakeEngine, process_running
 from tests.helpers.flow import wait_for
@@ -111,54 +112,14 @@ def emu(tmp_path_factory, probe_dir) -> Iterator[Emulator]:
         stop_process(emulator.proc)
 
 
-def make_network(emu) -> dict[str, str]:
-    """What a Fargate compute environment needs: a subnet, a security group, a service role."""
-    suffix = uuid.uuid4().hex[:8]
-    ec2 = emu.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName=f"batch-{suffix}", Description="b", VpcId=vpc)
-    role = emu.client("iam").create_role(
-        RoleName=f"batch-{suffix}",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-    )["Role"]["Arn"]
-    return {"subnet": subnet, "group": group["GroupId"], "role": role}
-
-
 @pytest.fixture(scope="module")
 def network(emu) -> dict[str, str]:
-    return make_network(emu)
-
-
-def make_queue(emu, network, max_vcpus: int = 4, state: str = "ENABLED") -> tuple[str, str]:
-    """A Fargate compute environment of `max_vcpus` and a queue on it: (queue ARN, its name)."""
-    suffix = uuid.uuid4().hex[:8]
-    batch = emu.client("batch")
-    compute = batch.create_compute_environment(
-        computeEnvironmentName=f"ce-{suffix}",
-        type="MANAGED",
-        state="ENABLED",
-        computeResources={
-            "type": "FARGATE",
-            "maxvCpus": max_vcpus,
-            "subnets": [network["subnet"]],
-            "securityGroupIds": [network["group"]],
-        },
-        serviceRole=network["role"],
-    )["computeEnvironmentArn"]
-    name = f"q-{suffix}"
-    queue = batch.create_job_queue(
-        jobQueueName=name,
-        state=state,
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": compute}],
-    )["jobQueueArn"]
-    return queue, name
+    return fargate_network(emu)
 
 
 @pytest.fixture(scope="module")
 def queue(emu, network) -> str:
-    return make_queue(emu, network)[0]
+    return fargate_queue(emu, network)[0]
 
 
 def define(emu, command: list[str], image: str = PROBE_IMAGE, **extra) -> str:
@@ -463,7 +424,7 @@ def test_terminate_kills_a_running_job_and_records_the_reason(emu, queue):
 # Scheduling
 # ---------------------------------------------------------------------------------------------
 def test_a_disabled_queue_keeps_jobs_runnable_and_a_cancelled_one_fails(emu, network):
-    queue, name = make_queue(emu, network, state="DISABLED")
+    queue, name = fargate_queue(emu, network, state="DISABLED")
     definition = define(emu, ["exit", "0"])
     cancelled, waiting = submit(emu, queue, definition), submit(emu, queue, definition)
     wait_status(emu, cancelled, "RUNNABLE")
@@ -482,7 +443,7 @@ def test_a_disabled_queue_keeps_jobs_runnable_and_a_cancelled_one_fails(emu, net
 
 
 def test_max_vcpus_bounds_how_many_jobs_run_at_once(emu, network):
-    queue, _ = make_queue(emu, network, max_vcpus=1)
+    queue, _ = fargate_queue(emu, network, max_vcpus=1)
     definition = define(emu, ["sleep", "0.8"])
     jobs = [submit(emu, queue, definition) for _ in range(2)]
     snapshots = watch(emu, jobs)
@@ -638,7 +599,7 @@ def fake_engine_emu(tmp_path_factory) -> Iterator[tuple[Emulator, FakeEngine]]:
 
 def test_engine_mode_runs_the_image_with_the_engine(fake_engine_emu):
     emulator, engine = fake_engine_emu
-    queue, _ = make_queue(emulator, make_network(emulator))
+    queue, _ = fargate_queue(emulator, fargate_network(emulator))
     succeeds = submit(
         emulator, queue, define(emulator, ["note", "Ref::word"]), parameters={"word": "hi"}
     )
@@ -682,7 +643,7 @@ def test_engine_mode_runs_the_real_batch_processor_image(tmp_path):
         pytest.skip(reason)
     emulator = start_emulator(tmp_path, env={**OTHERS_OFF, "LOCALAWS_CONTAINERS": "engine"})
     try:
-        queue, _ = make_queue(emulator, make_network(emulator))
+        queue, _ = fargate_queue(emulator, fargate_network(emulator))
         image = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/byo/batch-processor:local"
         job = wait_done(
             emulator, submit(emulator, queue, define(emulator, ["--help"], image=image))
