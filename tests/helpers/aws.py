@@ -73,7 +73,8 @@ def fargate_job_queue(emulator: Emulator, command: list[str]) -> tuple[str, str]
     return queue, definition
 
 
-def _unique(prefix: str) -> str:
+def unique(prefix: str) -> str:
+    """A name no other test uses: prefix-<8 hex>."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
@@ -88,7 +89,7 @@ def make_endpoint(
     sm = emulator.client("sagemaker")
     variants = []
     for name, weight in weights.items():
-        model = _unique(f"model-{name}")
+        model = unique(f"model-{name}")
         sm.create_model(
             ModelName=model,
             ExecutionRoleArn=SAGEMAKER_ROLE,
@@ -103,7 +104,7 @@ def make_endpoint(
                 "InitialVariantWeight": weight,
             }
         )
-    config = _unique("config")
+    config = unique("config")
     extra = {}
     if capture_bucket:
         extra["DataCaptureConfig"] = {
@@ -117,7 +118,7 @@ def make_endpoint(
             },
         }
     sm.create_endpoint_config(EndpointConfigName=config, ProductionVariants=variants, **extra)
-    endpoint = _unique("endpoint")
+    endpoint = unique("endpoint")
     sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
     return endpoint
 
@@ -125,9 +126,9 @@ def make_endpoint(
 def minimal_stack(emulator, tmp_path) -> dict:
     """A bucket, a model package group and an endpoint (one variant, variant-a), written as the
     stack outputs `byo --outputs` reads: what register, deploy and invoke need."""
-    bucket = _unique("stack")
+    bucket = unique("stack")
     emulator.client("s3").create_bucket(Bucket=bucket)
-    group = _unique("models")
+    group = unique("models")
     emulator.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
     endpoint = make_endpoint(emulator, f"s3://{bucket}/initial/model.tar.gz", {"variant-a": 1})
     outputs = tmp_path / "outputs.json"

@@ -7,7 +7,8 @@ import os
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -74,3 +75,16 @@ def start_emulator(tmp: Path, env: Mapping[str, str] | None = None) -> Emulator:
     )
     wait_ready(endpoint_url("127.0.0.1", port), proc=proc)
     return Emulator(proc, "127.0.0.1", port, hosting_port, pidfile)
+
+
+@contextmanager
+def own_emulator(tmp: Path, env: Mapping[str, str] | None = None) -> Iterator[Emulator]:
+    """An emulator of a test module's own (its clock may be moved, its settings differ),
+    stopped by PID when the block ends."""
+    from tests.helpers.processes import stop_process
+
+    emulator = start_emulator(tmp, env)
+    try:
+        yield emulator
+    finally:
+        stop_process(emulator.proc)

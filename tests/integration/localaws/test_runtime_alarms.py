@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.helpers.emulator import Emulator, start_emulator
-from tests.helpers.processes import stop_process
+from tests.helpers.aws import unique
+from tests.helpers.emulator import Emulator, own_emulator
 
 pytestmark = pytest.mark.integration
 
@@ -28,21 +27,14 @@ REGION = "US East (N. Virginia)"
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory):
-    emulator = start_emulator(
+    with own_emulator(
         tmp_path_factory.mktemp("alarms"),
         env={
             "LOCALAWS_ALARM_INTERVAL_S": "1",
             "LOCALAWS_RUNTIME_OFF": "lambda,batch,scaling,stepfunctions",
         },
-    )
-    try:
+    ) as emulator:
         yield emulator
-    finally:
-        stop_process(emulator.proc)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def clock_now(emu: Emulator) -> datetime:

@@ -27,7 +27,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers.aws import fargate_network, fargate_queue
-from tests.helpers.emulator import Emulator, start_emulator
+from tests.helpers.emulator import Emulator, own_emulator, start_emulator
 from tests.helpers.fake_engine import FakeEngine, process_running
 from tests.helpers.flow import wait_for
 from tests.helpers.processes import stop_process
@@ -102,14 +102,11 @@ def probe_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory, probe_dir) -> Iterator[Emulator]:
-    emulator = start_emulator(
+    with own_emulator(
         tmp_path_factory.mktemp("batch-emulator"),
         env={**OTHERS_OFF, "LOCALAWS_IMAGES": f"probe={probe_dir / 'Dockerfile'}"},
-    )
-    try:
+    ) as emulator:
         yield emulator
-    finally:
-        stop_process(emulator.proc)
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,15 @@ refuses it; the state changes arrive as EventBridge events."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers import models
-from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint
-from tests.helpers.emulator import start_emulator
+from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint, unique
+from tests.helpers.emulator import own_emulator
 from tests.helpers.flow import wait_for
-from tests.helpers.processes import stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -27,25 +25,18 @@ CANARY_WAIT_S = 600
 TERMINATION_WAIT_S = 300
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory):
     """An own emulator (its clock is advanced) evaluating alarms every second; the services a
     deployment needs: events (its state changes), alarms and deployments."""
-    emu = start_emulator(
+    with own_emulator(
         tmp_path_factory.mktemp("deployments-emulator"),
         env={
             "LOCALAWS_ALARM_INTERVAL_S": "1",
             "LOCALAWS_RUNTIME_OFF": "lambda,batch,scaling,stepfunctions",
         },
-    )
-    try:
+    ) as emu:
         yield emu
-    finally:
-        stop_process(emu.proc)
 
 
 @pytest.fixture(scope="module")

@@ -12,17 +12,15 @@ from __future__ import annotations
 import io
 import json
 import urllib.error
-import uuid
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 
-from tests.helpers.aws import fargate_job_queue
-from tests.helpers.emulator import Emulator, start_emulator
+from tests.helpers.aws import fargate_job_queue, unique
+from tests.helpers.emulator import Emulator, own_emulator
 from tests.helpers.flow import wait_for
-from tests.helpers.processes import stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -33,15 +31,8 @@ OTHERS_OFF = {"LOCALAWS_RUNTIME_OFF": "lambda,alarms,scaling,stepfunctions"}
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    emulator = start_emulator(tmp_path_factory.mktemp("events"), env=OTHERS_OFF)
-    try:
+    with own_emulator(tmp_path_factory.mktemp("events"), env=OTHERS_OFF) as emulator:
         yield emulator
-    finally:
-        stop_process(emulator.proc)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def queue(emu: Emulator) -> tuple[str, str]:

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.aws import fargate_job_queue
-from tests.helpers.emulator import start_emulator
+from tests.helpers.emulator import own_emulator
 from tests.helpers.flow import ACCOUNT, build_flow, wait_for
 from tests.helpers.paths import REPO
-from tests.helpers.processes import stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +25,8 @@ SAMPLE = REPO / "sample" / "sample.csv"
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory):
     """An own emulator: the DLQ test moves its clock past Lambda's retry delays."""
-    emu = start_emulator(tmp_path_factory.mktemp("flow-emulator"))
-    try:
+    with own_emulator(tmp_path_factory.mktemp("flow-emulator")) as emu:
         yield emu
-    finally:
-        stop_process(emu.proc)
 
 
 def upload(aws, bucket: str, key: str, body: bytes) -> str:
@@ -288,8 +284,9 @@ def test_the_runtime_leaves_no_process_when_the_emulator_stops(tmp_path: Path):
     dockerfile.parent.mkdir()
     dockerfile.write_text('FROM python:3.12-slim\nENTRYPOINT ["sleep"]\nCMD ["300"]\n')
     (tmp_path / "short-lived").mkdir()
-    emu = start_emulator(tmp_path / "short-lived", env={"LOCALAWS_IMAGES": f"sleeper={dockerfile}"})
-    try:
+    with own_emulator(
+        tmp_path / "short-lived", env={"LOCALAWS_IMAGES": f"sleeper={dockerfile}"}
+    ) as emu:
         queue, _ = fargate_job_queue(emu, ["true"])
         batch = emu.client("batch")
         definition = batch.register_job_definition(
@@ -311,7 +308,5 @@ def test_the_runtime_leaves_no_process_when_the_emulator_stops(tmp_path: Path):
         )
         running = descendants(emu.proc.pid)
         assert running, "the RUNNING job has no process"
-    finally:
-        stop_process(emu.proc)
     left = [pid for pid in running if alive(pid)]
     assert not left, f"processes left after the emulator stopped: {left}"

@@ -17,9 +17,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.helpers.emulator import Emulator, start_emulator
+from tests.helpers.emulator import Emulator, own_emulator
 from tests.helpers.flow import wait_for
-from tests.helpers.processes import stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -486,11 +485,8 @@ def test_sns_delivers_to_a_subscribed_function_asynchronously_with_awss_sns_even
 # -------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def own_aws(tmp_path_factory):
-    emu = start_emulator(tmp_path_factory.mktemp("lambda-emulator"))
-    try:
+    with own_emulator(tmp_path_factory.mktemp("lambda-emulator")) as emu:
         yield emu
-    finally:
-        stop_process(emu.proc)
 
 
 def test_a_failing_async_event_is_retried_twice_on_awss_delays_then_sent_to_the_dlq(own_aws):

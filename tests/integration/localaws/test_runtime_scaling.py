@@ -15,9 +15,8 @@ from click.testing import CliRunner
 from operators.cli import cli, options
 from tests.helpers import models
 from tests.helpers.aws import make_endpoint
-from tests.helpers.emulator import start_emulator
+from tests.helpers.emulator import own_emulator
 from tests.helpers.flow import wait_for
-from tests.helpers.processes import stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -32,17 +31,14 @@ SCALE_IN_COOLDOWN_S = 60
 def aws(tmp_path_factory):
     """An own emulator (its clock is advanced), evaluating every half second, with only the
     scaling service of the runtime on."""
-    emu = start_emulator(
+    with own_emulator(
         tmp_path_factory.mktemp("scaling-emulator"),
         env={
             "LOCALAWS_SCALING_INTERVAL_S": "0.5",
             "LOCALAWS_RUNTIME_OFF": "lambda,batch,events,alarms,stepfunctions",
         },
-    )
-    try:
+    ) as emu:
         yield emu
-    finally:
-        stop_process(emu.proc)
 
 
 def resource(endpoint: str) -> str:

@@ -12,9 +12,8 @@ from click.testing import CliRunner
 from operators.cli import cli
 from operators.errors import ByoError
 from tests.helpers.aws import minimal_stack
-from tests.helpers.emulator import start_emulator
+from tests.helpers.emulator import own_emulator
 from tests.helpers.flow import wait_for
-from tests.helpers.processes import stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -22,17 +21,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory):
     """An own emulator evaluating alarms every second (alarms, deployments and events on)."""
-    emu = start_emulator(
+    with own_emulator(
         tmp_path_factory.mktemp("blue-green-emulator"),
         env={
             "LOCALAWS_ALARM_INTERVAL_S": "1",
             "LOCALAWS_RUNTIME_OFF": "lambda,batch,scaling,stepfunctions",
         },
-    )
-    try:
+    ) as emu:
         yield emu
-    finally:
-        stop_process(emu.proc)
 
 
 def test_blue_green_deploy_fails_when_the_rollback_alarm_trips(
