@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -68,6 +69,21 @@ SERVICES: dict[str, str] = {
 
 class SettingError(RuntimeError):
     """A runtime setting is wrong (names the setting)."""
+
+
+def seconds_setting(name: str, default: float, env: Mapping[str, str] | None = None) -> float:
+    """A positive number of seconds from the environment variable `name` (default if unset);
+    anything else is a SettingError naming the variable."""
+    raw = (os.environ if env is None else env).get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not value > 0:
+        raise SettingError(f"{name}={raw!r}: expected a positive number of seconds")
+    return value
 
 
 class Service(Protocol):

@@ -32,7 +32,6 @@ import json
 import logging
 import math
 import operator
-import os
 import queue
 import re
 import threading
@@ -59,7 +58,7 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult
 from moto.sqs.models import Queue, SQSBackend, sqs_backends
 
-from localaws.runtime import Context, SettingError
+from localaws.runtime import Context, seconds_setting
 from localaws.runtime.hooks import Hooks
 from localaws.runtime.sns import SnsDelivery
 
@@ -681,17 +680,6 @@ class InvalidNextToken(CloudWatchException):
     code = "InvalidNextToken"
 
 
-def _interval_s() -> float:
-    raw = os.environ.get(INTERVAL_VAR, "")
-    try:
-        interval = float(raw) if raw else DEFAULT_INTERVAL_S
-    except ValueError:
-        interval = math.nan
-    if not interval > 0:
-        raise SettingError(f"{INTERVAL_VAR}={raw!r}: expected a positive number of seconds")
-    return interval
-
-
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
@@ -711,7 +699,7 @@ def _is_scaling_policy(arn: str) -> bool:
 class AlarmsRuntime:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.interval_s = _interval_s()
+        self.interval_s = seconds_setting(INTERVAL_VAR, DEFAULT_INTERVAL_S)
         self.sns = SnsDelivery(ctx)
         self._hooks = Hooks()
         self._history: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(

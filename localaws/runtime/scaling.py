@@ -43,7 +43,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import threading
 import time
 import uuid
@@ -61,7 +60,7 @@ from moto.applicationautoscaling.models import (
 )
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 
-from localaws.runtime import Context, SettingError
+from localaws.runtime import Context, seconds_setting
 
 log = logging.getLogger("localaws.runtime.scaling")
 
@@ -367,16 +366,7 @@ def combine(decisions: Iterable[Decision]) -> Decision | None:
 
 
 def interval_from_env(env: dict[str, str] | None = None) -> float:
-    raw = (os.environ if env is None else env).get(INTERVAL_VAR, "")
-    if not raw:
-        return DEFAULT_INTERVAL_S
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise SettingError(f"{INTERVAL_VAR} must be a positive number of seconds, got {raw!r}")
-    return value
+    return seconds_setting(INTERVAL_VAR, DEFAULT_INTERVAL_S, env)
 
 
 # ---------------------------------------------------------------------------------------------
