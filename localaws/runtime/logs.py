@@ -29,15 +29,6 @@ class Logs:
         and Batch's awslogs driver does with awslogs-create-group)."""
         return LogStream(self, group, stream, create_group)
 
-    def tail(self, group: str, stream: str, limit: int = 50) -> list[str]:
-        try:
-            events = self.client.get_log_events(
-                logGroupName=group, logStreamName=stream, limit=limit, startFromHead=False
-            )["events"]
-        except ClientError:
-            return []
-        return [e["message"] for e in events]
-
 
 class LogStream:
     def __init__(self, logs: Logs, group: str, stream: str, create_group: bool) -> None:

@@ -53,10 +53,6 @@ class Processes:
         self._lock = threading.Lock()
         self._stopping = False
 
-    def running(self) -> list[int]:
-        with self._lock:
-            return [pid for pid, proc in self._running.items() if proc.poll() is None]
-
     def run(
         self,
         argv: Sequence[str],
