@@ -177,8 +177,18 @@ def test_a_breaching_metric_alarms_notifies_the_topic_and_recovers(emu):
         alarm["AlarmDescription"] + " (p100)",
     )
 
+    # The recovering datapoint is put two minutes ahead before the clock gets there: put after
+    # the advance, an evaluation in between would rightly find no data and go to
+    # INSUFFICIENT_DATA first (TreatMissingData=missing).
+    put(
+        emu,
+        namespace,
+        "Latency",
+        1.0,
+        Dimensions=dimensions,
+        Timestamp=clock_now(emu) + timedelta(seconds=120),
+    )
     emu.advance_clock(120)
-    put(emu, namespace, "Latency", 1.0, Dimensions=dimensions)
     wait_state(cw, name, "OK")
     message = json.loads(json.loads(receive(emu, envelopes))["Message"])
     assert (message["OldStateValue"], message["NewStateValue"]) == ("ALARM", "OK")
