@@ -100,6 +100,10 @@ COMMANDS = {
         "Train, evaluate, gate, register and deploy a model version: process → train → evaluate "
         "→ condition (AUC) → register → deploy, locally or as a SageMaker pipeline.",
     ),
+    "shadow": LazyCommand(
+        "operators.cli.shadow:shadow_group",
+        "Shadow variants: compare a shadow with production on the captured requests, promote it.",
+    ),
     "status": LazyCommand(
         "operators.cli.status:status_cmd",
         "The live state: endpoint, variants (weight, instances, autoscaling, model), recent "
@@ -108,6 +112,10 @@ COMMANDS = {
     "teardown": LazyCommand(
         "operators.cli.teardown:teardown_cmd",
         "Remove what the operators created, then the Terraform stack, in dependency order.",
+    ),
+    "transform": LazyCommand(
+        "operators.cli.transform:transform_cmd",
+        "Score every object under an S3 prefix with a SageMaker Batch Transform job.",
     ),
     "traffic": LazyCommand(
         "operators.cli.traffic:traffic_group", "Variant weights: set by hand, or shift gradually."
