@@ -495,6 +495,96 @@ def _patch_batch_service_linked_role() -> None:
     BatchBackend.create_compute_environment = create_compute_environment
 
 
+def _shadow_summaries(
+    endpoint: FakeEndpoint, shadows: list[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    """DescribeEndpoint's ShadowProductionVariants: ProductionVariantSummary objects, made as
+    moto makes the production variants' (CurrentWeight, DesiredWeight, instance counts, …)."""
+    return endpoint._process_production_variants(shadows) if shadows else None
+
+
+def _patch_shadow_production_variants() -> None:
+    """ShadowProductionVariants are kept, validated as AWS does, and described.
+
+    moto drops the field: CreateEndpointConfig forgets it, so DescribeEndpointConfig and
+    DescribeEndpoint never return it (`aws_sagemaker_endpoint_configuration` with
+    `shadow_production_variants` re-plans forever, and the hosting has no shadow to mirror to).
+    As the API reference says, a config with a shadow has exactly one production variant and one
+    shadow variant; variant names are unique across both lists; the shadow is a ProductionVariant
+    checked like the production ones (its model exists, InstanceType or ServerlessConfig).
+    CreateEndpoint and UpdateEndpoint give the endpoint its config's shadow variants (with
+    RetainAllVariantProperties, a shadow present before keeps its live weight and count).
+    """
+    original_create_config = SageMakerResponse.create_endpoint_config
+    original_create_endpoint = SageMakerModelBackend.create_endpoint
+    original_update = SageMakerResponse.update_endpoint  # the UpdateEndpoint shim's
+
+    def create_endpoint_config(self: SageMakerResponse) -> ActionResult:
+        shadows = self._get_param("ShadowProductionVariants")
+        if shadows is None:
+            return original_create_config(self)
+        production = self._get_param("ProductionVariants") or []
+        if len(shadows) != 1 or len(production) != 1:
+            raise ValidationError(
+                "An endpoint configuration with ShadowProductionVariants must have exactly one "
+                f"variant in ProductionVariants and one in ShadowProductionVariants (got "
+                f"{len(production)} and {len(shadows)})."
+            )
+        names = [v.get("VariantName") for v in production + shadows]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValidationError(
+                f"Variant names must be unique across ProductionVariants and "
+                f"ShadowProductionVariants: {', '.join(repeated)} is used more than once."
+            )
+        backend = self.sagemaker_backend
+        backend.validate_production_variants(shadows)
+        result = original_create_config(self)
+        config = backend.endpoint_configs[self._get_param("EndpointConfigName")]
+        try:
+            config.validate_production_variants(shadows)
+        except ValidationError:
+            del backend.endpoint_configs[config.endpoint_config_name]
+            raise
+        config.shadow_production_variants = copy.deepcopy(shadows)
+        return result
+
+    def create_endpoint(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> FakeEndpoint:
+        endpoint = original_create_endpoint(self, *args, **kwargs)
+        config = self.endpoint_configs[endpoint.endpoint_config_name]
+        shadows = getattr(config, "shadow_production_variants", None)
+        endpoint.shadow_production_variants = _shadow_summaries(endpoint, shadows)
+        return endpoint
+
+    def update_endpoint(self: SageMakerResponse) -> ActionResult:
+        result = original_update(self)
+        backend = self.sagemaker_backend
+        endpoint = backend.endpoints[self._get_param("EndpointName")]
+        config = backend.endpoint_configs[endpoint.endpoint_config_name]
+        summaries = _shadow_summaries(endpoint, getattr(config, "shadow_production_variants", None))
+        if summaries and self._get_param("RetainAllVariantProperties"):
+            excluded = {
+                p["VariantPropertyType"]
+                for p in self._get_param("ExcludeRetainedVariantProperties") or []
+            }
+            before = getattr(endpoint, "shadow_production_variants", None) or []
+            live = {v["VariantName"]: v for v in before}
+            for summary in summaries:
+                old = live.get(summary["VariantName"], {})
+                for prop, keys in (
+                    ("DesiredWeight", ("CurrentWeight", "DesiredWeight")),
+                    ("DesiredInstanceCount", ("CurrentInstanceCount", "DesiredInstanceCount")),
+                ):
+                    if prop not in excluded:
+                        summary.update({k: old[k] for k in keys if k in old})
+        endpoint.shadow_production_variants = summaries
+        return result
+
+    SageMakerResponse.create_endpoint_config = create_endpoint_config
+    SageMakerModelBackend.create_endpoint = create_endpoint
+    SageMakerResponse.update_endpoint = update_endpoint
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -510,4 +600,5 @@ def apply() -> None:
     _patch_describe_model()
     _patch_lambda_dead_letter_config()
     _patch_batch_service_linked_role()
+    _patch_shadow_production_variants()  # after _patch_update_endpoint: it wraps that shim
     _applied = True

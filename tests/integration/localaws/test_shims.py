@@ -443,3 +443,65 @@ def test_aws_managed_policies_can_be_attached(emulator):
     iam.attach_role_policy(RoleName=role, PolicyArn=arn)
     attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [arn]
+
+
+def test_shadow_production_variants_are_kept_validated_and_described(sagemaker):
+    model = unique("model")
+    sagemaker.create_model(
+        ModelName=model,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "xgb:1", "ModelDataUrl": "s3://b/model.tar.gz"},
+    )
+
+    def variant(name: str, weight: float = 1.0, **fields) -> dict:
+        base = {"VariantName": name, "ModelName": model, "InitialVariantWeight": weight}
+        return {**base, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large", **fields}
+
+    def rejected(production: list[dict], shadows: list[dict]) -> str:
+        name = unique("config")
+        with pytest.raises(ClientError) as err:
+            sagemaker.create_endpoint_config(
+                EndpointConfigName=name,
+                ProductionVariants=production,
+                ShadowProductionVariants=shadows,
+            )
+        assert err.value.response["Error"]["Code"] == "ValidationException"
+        with pytest.raises(ClientError):  # nothing was stored
+            sagemaker.describe_endpoint_config(EndpointConfigName=name)
+        return err.value.response["Error"]["Message"]
+
+    assert "exactly one" in rejected([variant("A")], [variant("S1"), variant("S2")])
+    assert "exactly one" in rejected([variant("A"), variant("B")], [variant("S")])
+    assert "A is used more than once" in rejected([variant("A")], [variant("A")])
+    no_instances = {"VariantName": "S", "ModelName": model}
+    assert "InstanceType" in rejected([variant("A")], [no_instances])
+    assert "Could not find model" in rejected([variant("A")], [variant("S", ModelName="nope")])
+
+    with_shadow = unique("config")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=with_shadow,
+        ProductionVariants=[variant("A")],
+        ShadowProductionVariants=[variant("S", 0.5, InitialInstanceCount=2)],
+    )
+    described = sagemaker.describe_endpoint_config(EndpointConfigName=with_shadow)
+    assert described["ShadowProductionVariants"] == [variant("S", 0.5, InitialInstanceCount=2)]
+
+    endpoint = unique("endpoint")
+    sagemaker.create_endpoint(EndpointName=endpoint, EndpointConfigName=with_shadow)
+    (shadow,) = sagemaker.describe_endpoint(EndpointName=endpoint)["ShadowProductionVariants"]
+    assert shadow["VariantName"] == "S"
+    assert (shadow["CurrentWeight"], shadow["DesiredWeight"]) == (0.5, 0.5)
+    assert (shadow["CurrentInstanceCount"], shadow["DesiredInstanceCount"]) == (2, 2)
+
+    without_shadow = unique("config")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=without_shadow, ProductionVariants=[variant("A")]
+    )
+    assert "ShadowProductionVariants" not in sagemaker.describe_endpoint_config(
+        EndpointConfigName=without_shadow
+    )
+    sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=without_shadow)
+    assert "ShadowProductionVariants" not in sagemaker.describe_endpoint(EndpointName=endpoint)
+    sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=with_shadow)
+    (shadow,) = sagemaker.describe_endpoint(EndpointName=endpoint)["ShadowProductionVariants"]
+    assert (shadow["VariantName"], shadow["CurrentWeight"]) == ("S", 0.5)
