@@ -63,6 +63,7 @@ SERVICES: dict[str, str] = {
     "alarms": "localaws.runtime.alarms:AlarmsRuntime",
     "scaling": "localaws.runtime.scaling:ScalingRuntime",
     "deployments": "localaws.runtime.deployments:DeploymentsRuntime",
+    "transform": "localaws.runtime.transform:TransformRuntime",
     "stepfunctions": "localaws.runtime.stepfunctions:StepFunctionsRuntime",
 }
 
