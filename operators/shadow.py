@@ -186,10 +186,9 @@ def report(
     shadow_name = found.shadow["VariantName"]
     production = [c for c in captures if c.variant == production_name]
     shadow = [c for c in captures if c.variant == shadow_name]
-    if not production or not shadow:
-        missing = production_name if not production else shadow_name
+    if not production:  # without them nothing can be compared; a shadow without is reported
         raise ByoError(
-            f"endpoint {endpoint}: no captures of {missing} under {destination} since "
+            f"endpoint {endpoint}: no captures of {production_name} under {destination} since "
             f"{until - since:%Y-%m-%d %H:%M} UTC; send requests (and flush the capture) or "
             "widen --since"
         )

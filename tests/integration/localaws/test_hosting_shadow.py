@@ -5,6 +5,7 @@ and only the production answer is returned."""
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import urllib.request
@@ -253,8 +254,6 @@ class _BlockedHosting:
     """A hosting whose shadow requests wait until released: the mirror's queue fills."""
 
     def __init__(self) -> None:
-        import random
-
         self.rng = random.Random(0)
         self.release = threading.Event()
         self.observed: list[tuple] = []

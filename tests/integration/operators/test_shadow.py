@@ -201,5 +201,13 @@ def test_a_failing_shadow_is_not_promoted(emulator, built, model_names, bucket):
         EndpointName=endpoint, ContentType="text/csv", Body=body
     )
     assert response["InvokedProductionVariant"] == "production"
+
+    # The report of the failed shadow: nothing to pair (it never answered), its 500s counted.
+    flush(emulator)
+    found = json.loads(byo("shadow", "report", "--endpoint", endpoint, "--json").output)
+    assert found["pairs"] == 0 and found["captures"]["shadow"] == 0
+    assert found["captures"]["production"] > 0
+    shadow_metrics = found["metrics"]["shadow"]
+    assert shadow_metrics["errors_5xx"] == shadow_metrics["invocations"] > 0
     served = np.array([float(v) for v in response["Body"].read().decode().split()])
     np.testing.assert_allclose(served, in_process(built["xgboost"], body), rtol=1e-6)
