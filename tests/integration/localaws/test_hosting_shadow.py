@@ -235,9 +235,11 @@ def test_the_shadow_weight_sets_its_share_of_requests(emulator, built, model_nam
     body = csv_body(built["logistic"].X[:1])
     for _ in range(80):
         runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
-    records = wait_for_captures(emulator, bucket, endpoint, {"production": 80}, timeout_s=5)
-    time.sleep(0.3)  # the last mirrored requests
-    records = wait_for_captures(emulator, bucket, endpoint, {"production": 80}, timeout_s=5)
+    wait_for_captures(emulator, bucket, endpoint, {"production": 80})
+    time.sleep(0.3)  # the last mirrored requests finish
+    flush(emulator)
+    records = captured(emulator, bucket, endpoint)
+    assert len(records["production"]) == 80
     mirrored = len(records.get("shadow", []))
     assert 5 <= mirrored <= 40, mirrored  # binomial(80, 0.25): 20 expected, outside is < 1e-4
 
