@@ -207,8 +207,8 @@ def transform(
     poll_s: float = 1.0,
 ) -> dict[str, Any]:
     """Model from `version`, the job over `input_uri`, then (with wait_for_it) its end: the
-    summary with the outputs and their rows. A Failed or Stopped job is a ByoError with its
-    FailureReason."""
+    summary with the outputs and their rows, the model deleted. A Failed or Stopped job is a
+    ByoError with its FailureReason."""
     bucket, _ = split_uri(input_uri)
     if not bucket:
         raise ConfigError(f"{input_uri}: expected s3://BUCKET/PREFIX")
@@ -227,15 +227,26 @@ def transform(
     }
     if not wait_for_it:
         return summary
-    described = wait(
-        clients,
-        name,
-        output_uri,
-        timeout_s=timeout_s,
-        on_progress=on_progress,
-        sleep=sleep,
-        poll_s=poll_s,
-    )
+    try:
+        described = wait(
+            clients,
+            name,
+            output_uri,
+            timeout_s=timeout_s,
+            on_progress=on_progress,
+            sleep=sleep,
+            poll_s=poll_s,
+        )
+    finally:
+        # The model exists for this job only (teardown knows the endpoint's models, not these);
+        # a job that is still running keeps it.
+        if (
+            clients.client("sagemaker").describe_transform_job(TransformJobName=name)[
+                "TransformJobStatus"
+            ]
+            not in RUNNING
+        ):
+            clients.client("sagemaker").delete_model(ModelName=model)
     summary["status"] = described["TransformJobStatus"]
     if summary["status"] != "Completed":
         reason = described.get("FailureReason") or "no reason given"

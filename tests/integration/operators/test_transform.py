@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pytest
 import xgboost as xgb
+from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
 from operators.cli import cli
@@ -76,6 +77,8 @@ def test_transform_joins_each_prediction_to_its_id(emulator, stack):
     assert summary["status"] == "Completed"
     assert summary["rows"] == 2 * len(lines)
     assert [o["uri"].rsplit("/", 1)[1] for o in summary["outputs"]] == ["a.csv.out", "b.csv.out"]
+    with pytest.raises(ClientError):  # the job's own model is gone with the job
+        emulator.client("sagemaker").describe_model(ModelName=summary["model"])
     key = summary["outputs"][0]["uri"].removeprefix(f"s3://{bucket}/")
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     rows = list(csv.reader(io.StringIO(body)))
