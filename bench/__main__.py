@@ -9,6 +9,7 @@ serves, predict alone vs the core vs `serve` (no target: reported).
     python -m bench              # every section (make bench)
     python -m bench frameworks   # only the frameworks section, the rest of RESULTS.md kept
     python -m bench runtime      # only the batch flow on the embedded AWS's runtime
+    python -m bench transform    # only Batch Transform vs the Batch scorer (1M rows)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
-from bench import batch, frameworks, free_port, monitoring, pipeline, runtime, serving
+from bench import batch, frameworks, free_port, monitoring, pipeline, runtime, serving, transform
 from localaws.emulator import endpoint_url, wait_ready
 from operators.pipeline.training import train
 from sample.generate import DEFAULT_ROWS, generate, write_csv
@@ -100,9 +101,20 @@ def main(argv: list[str] | None = None) -> None:
         )
         print("\n".join(section))
         return
+    if args == ["transform"]:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "creditcard.csv"
+            write_csv(generate(50_000), data)  # any model will do: the two paths are measured
+            model = train(data, Path(tmp) / "model").model_path
+            section = transform.section(model, machine(), "python -m bench transform")
+        RESULTS.write_text(
+            frameworks.replace_section(RESULTS.read_text(), section, transform.HEADING)
+        )
+        print("\n".join(section))
+        return
     if args:
         print(
-            f"usage: python -m bench [frameworks|runtime]  (got {' '.join(args)!r})",
+            f"usage: python -m bench [frameworks|runtime|transform]  (got {' '.join(args)!r})",
             file=sys.stderr,
         )
         sys.exit(2)
