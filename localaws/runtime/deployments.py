@@ -226,6 +226,7 @@ class Deployment:
     blue_config: str
     blue_variants: list[dict[str, Any]]
     blue_capture: dict[str, Any] | None
+    blue_shadows: list[dict[str, Any]] | None  # ShadowProductionVariants (the shadow shim)
     green_config: str
     started: datetime
 
@@ -289,6 +290,7 @@ class DeploymentsRuntime:
                 endpoint.endpoint_config_name,
                 copy.deepcopy(endpoint.production_variants),
                 copy.deepcopy(endpoint.data_capture_config),
+                copy.deepcopy(getattr(endpoint, "shadow_production_variants", None)),
             )
             green = backend.endpoint_configs.get(response._get_param("EndpointConfigName"))
             instances = sum(
@@ -307,6 +309,7 @@ class DeploymentsRuntime:
                 blue_config=blue[0],
                 blue_variants=blue[1],
                 blue_capture=blue[2],
+                blue_shadows=blue[3],
                 green_config=endpoint.endpoint_config_name,
                 started=utcnow(),
             )
@@ -407,6 +410,7 @@ class DeploymentsRuntime:
             endpoint.endpoint_config_name = deployment.blue_config
             endpoint.production_variants = copy.deepcopy(deployment.blue_variants)
             endpoint.data_capture_config = copy.deepcopy(deployment.blue_capture)
+            endpoint.shadow_production_variants = copy.deepcopy(deployment.blue_shadows)
             endpoint.pending_deployment_summary = None
             endpoint.endpoint_status = "InService"
             endpoint.last_modified_time = utcnow()
