@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         "--runtime-off",
         metavar="SERVICES",
         help="comma-separated runtime services not to run (lambda, batch, events, alarms, "
-        "scaling, deployments, stepfunctions, or all; default: $LOCALAWS_RUNTIME_OFF)",
+        "scaling, deployments, stepfunctions, transform, or all; default: $LOCALAWS_RUNTIME_OFF)",
     )
     parser.add_argument(
         "--no-runtime", action="store_true", help="run no runtime service (moto alone)"

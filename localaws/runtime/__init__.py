@@ -17,6 +17,7 @@ does the work as local processes, driven only by the ordinary AWS APIs and event
     scaling        Application Auto Scaling target tracking of SageMaker variants  (scaling.py)
     deployments    SageMaker blue/green deployments that roll back on their alarms (deployments.py)
     stepfunctions  executions run by moto's own state-machine engine (a moto setting)
+    transform      SageMaker Batch Transform jobs, run with the hosting's model loading
 
 All services are on by default; `LOCALAWS_RUNTIME_OFF=alarms,scaling` (or the emulator's
 `--runtime-off`) switches some off, `--no-runtime` all of them. Every process a service starts
