@@ -585,6 +585,243 @@ def _patch_shadow_production_variants() -> None:
     SageMakerResponse.update_endpoint = update_endpoint
 
 
+# Fields of a ProductionVariant that size instances: a serverless variant has none of them.
+_INSTANCE_FIELDS = (
+    "InstanceType",
+    "InitialInstanceCount",
+    "AcceleratorType",
+    "VolumeSizeInGB",
+    "ManagedInstanceScaling",
+)
+_SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
+_PROVISIONED_CONCURRENCY_DIMENSION = "sagemaker:variant:DesiredProvisionedConcurrency"
+
+
+def _serverless_range_errors(where: str, config: dict[str, Any]) -> list[str]:
+    """AWS's member constraints of a ServerlessConfig / ServerlessUpdateConfig, in its wording."""
+    errors = []
+    for name, low, high in (
+        ("MemorySizeInMB", 1024, 6144),
+        ("MaxConcurrency", 1, 200),
+        ("ProvisionedConcurrency", 1, 200),
+    ):
+        value = config.get(name)
+        if value is None:
+            continue
+        member = f"{where}.{name[0].lower()}{name[1:]}"
+        if value < low:
+            errors.append(
+                f"Value '{value}' at '{member}' failed to satisfy constraint: Member must have "
+                f"value greater than or equal to {low}"
+            )
+        elif value > high:
+            errors.append(
+                f"Value '{value}' at '{member}' failed to satisfy constraint: Member must have "
+                f"value less than or equal to {high}"
+            )
+    return errors
+
+
+def _validation_errors(errors: list[str]) -> ValidationError:
+    noun = "error" if len(errors) == 1 else "errors"
+    return ValidationError(f"{len(errors)} validation {noun} detected: {'; '.join(errors)}")
+
+
+def _check_serverless_variants(
+    production: list[dict[str, Any]],
+    shadows: list[dict[str, Any]],
+    data_capture: Any,
+    async_inference: Any,
+) -> None:
+    """What CreateEndpointConfig refuses about serverless variants (moto checks only that
+    MemorySizeInMB is one of the six sizes, and fails with HTTP 500 when it is missing)."""
+    errors = []
+    serverless = []
+    for field, variants in (
+        ("productionVariants", production),
+        ("shadowProductionVariants", shadows),
+    ):
+        for index, variant in enumerate(variants, start=1):
+            config = variant.get("ServerlessConfig")
+            if config is None:
+                continue
+            serverless.append(variant.get("VariantName"))
+            where = f"{field}.{index}.member.serverlessConfig"
+            for name in ("MemorySizeInMB", "MaxConcurrency"):
+                if config.get(name) is None:
+                    member = f"{where}.{name[0].lower()}{name[1:]}"
+                    errors.append(
+                        f"Value null at '{member}' failed to satisfy constraint: Member must not "
+                        "be null"
+                    )
+            errors.extend(_serverless_range_errors(where, config))
+    if errors:
+        raise _validation_errors(errors)
+    for variant in production + shadows:
+        config = variant.get("ServerlessConfig")
+        if config is None:
+            continue
+        name = variant.get("VariantName")
+        present = [f for f in _INSTANCE_FIELDS if variant.get(f) is not None]
+        if present:
+            raise ValidationError(
+                f"Variant {name} has a ServerlessConfig and {', '.join(present)}: a serverless "
+                f"variant is not sized by instances; remove {', '.join(present)} or the "
+                "ServerlessConfig."
+            )
+        memory = config["MemorySizeInMB"]
+        if memory not in _SERVERLESS_MEMORY_SIZES:
+            raise ValidationError(
+                f"Variant {name}: MemorySizeInMB {memory} is not valid; serverless memory comes "
+                f"in 1 GB increments: {', '.join(map(str, _SERVERLESS_MEMORY_SIZES))}."
+            )
+        provisioned = config.get("ProvisionedConcurrency")
+        if provisioned is not None and provisioned > config["MaxConcurrency"]:
+            raise ValidationError(
+                f"Variant {name}: ProvisionedConcurrency ({provisioned}) must be less than or "
+                f"equal to MaxConcurrency ({config['MaxConcurrency']})."
+            )
+    if not serverless:
+        return
+    instance = [v.get("VariantName") for v in production if v.get("ServerlessConfig") is None]
+    if instance:
+        raise ValidationError(
+            f"An endpoint configuration cannot mix serverless variants ({', '.join(serverless)}) "
+            f"with instance-based variants ({', '.join(instance)})."
+        )
+    if data_capture:
+        raise ValidationError(
+            "DataCaptureConfig is not supported for endpoint configurations with serverless "
+            f"variants ({', '.join(serverless)}): Serverless Inference does not capture data."
+        )
+    if async_inference:
+        raise ValidationError(
+            "AsyncInferenceConfig is not supported for endpoint configurations with serverless "
+            f"variants ({', '.join(serverless)}): asynchronous endpoints run on instances."
+        )
+
+
+def _patch_serverless_variants() -> None:
+    """Serverless variants: CreateEndpointConfig's checks, ServerlessUpdateConfig, and
+    Application Auto Scaling of their provisioned concurrency.
+
+    - CreateEndpointConfig refuses, as AWS does: a ServerlessConfig without MemorySizeInMB or
+      MaxConcurrency, values out of the members' ranges (memory 1024-6144 in 1 GB steps,
+      MaxConcurrency and ProvisionedConcurrency 1-200), ProvisionedConcurrency above
+      MaxConcurrency, instance fields beside a ServerlessConfig, serverless and instance variants
+      mixed, DataCaptureConfig or AsyncInferenceConfig with serverless variants.
+    - The endpoint's CurrentServerlessConfig/DesiredServerlessConfig are its own copies (moto
+      shares the config's dict); a variant without InitialVariantWeight (as serverless ones
+      usually are) weighs the API's default 1.0 (moto leaves it without weight); and
+      UpdateEndpointWeightsAndCapacities applies a variant's ServerlessUpdateConfig
+      (MaxConcurrency, ProvisionedConcurrency; moto ignores it), which is how Application Auto
+      Scaling sets a serverless variant's provisioned concurrency.
+    - RegisterScalableTarget and the other Application Auto Scaling calls accept the scalable
+      dimension sagemaker:variant:DesiredProvisionedConcurrency (moto's list lacks it).
+    """
+    import enum
+
+    from moto.applicationautoscaling import models as scaling_models
+    from moto.applicationautoscaling import responses as scaling_responses
+
+    original_create_config = SageMakerResponse.create_endpoint_config
+    original_process = FakeEndpoint._process_production_variants
+    original_update_weights = SageMakerModelBackend.update_endpoint_weights_and_capacities
+
+    def create_endpoint_config(self: SageMakerResponse) -> ActionResult:
+        _check_serverless_variants(
+            self._get_param("ProductionVariants") or [],
+            self._get_param("ShadowProductionVariants") or [],
+            self._get_param("DataCaptureConfig"),
+            self._get_param("AsyncInferenceConfig"),
+        )
+        return original_create_config(self)
+
+    def process_production_variants(
+        self: FakeEndpoint, production_variants: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        processed = original_process(self, production_variants)
+        for given, variant in zip(production_variants, processed, strict=True):
+            for key in ("CurrentServerlessConfig", "DesiredServerlessConfig"):
+                if key in variant:
+                    variant[key] = copy.deepcopy(variant[key])
+            if given.get("InitialVariantWeight") is None:  # the API's default weight: 1.0
+                variant.setdefault("CurrentWeight", 1.0)
+                variant.setdefault("DesiredWeight", 1.0)
+        return processed
+
+    def update_endpoint_weights_and_capacities(
+        self: SageMakerModelBackend,
+        endpoint_name: str,
+        desired_weights_and_capacities: list[dict[str, Any]],
+    ) -> str:
+        endpoint = self.endpoints.get(endpoint_name)
+        updates: dict[str, dict[str, Any]] = {}
+        if endpoint is not None:
+            live = {v["VariantName"]: v for v in endpoint.production_variants}
+            errors = []
+            for index, desired in enumerate(desired_weights_and_capacities, start=1):
+                update = desired.get("ServerlessUpdateConfig")
+                if not update:
+                    continue
+                errors.extend(
+                    _serverless_range_errors(
+                        f"desiredWeightsAndCapacities.{index}.member.serverlessUpdateConfig",
+                        update,
+                    )
+                )
+                name = desired.get("VariantName")
+                current = (live.get(name) or {}).get("CurrentServerlessConfig")
+                if name in live and current is None:
+                    raise ValidationError(
+                        f"Variant {name} of endpoint {endpoint_name} is not serverless: "
+                        "ServerlessUpdateConfig applies to serverless variants only."
+                    )
+                if current is not None:
+                    updates[name] = {**current, **{k: v for k, v in update.items() if v}}
+            if errors:
+                raise _validation_errors(errors)
+            for name, new in updates.items():
+                provisioned = new.get("ProvisionedConcurrency")
+                if provisioned is not None and provisioned > new["MaxConcurrency"]:
+                    raise ValidationError(
+                        f"Variant {name}: ProvisionedConcurrency ({provisioned}) must be less "
+                        f"than or equal to MaxConcurrency ({new['MaxConcurrency']})."
+                    )
+        arn = original_update_weights(self, endpoint_name, desired_weights_and_capacities)
+        for variant in endpoint.production_variants if endpoint is not None else []:
+            if "CurrentServerlessConfig" not in variant:
+                continue
+            for key in ("CurrentInstanceCount", "DesiredInstanceCount"):
+                if variant.get(key) is None:  # moto sets them to None: serverless has none
+                    variant.pop(key, None)
+            new = updates.get(variant["VariantName"])
+            if new is not None:
+                variant["CurrentServerlessConfig"] = dict(new)
+                variant["DesiredServerlessConfig"] = dict(new)
+        return arn
+
+    dimensions = scaling_models.ScalableDimensionValueSet
+    if _PROVISIONED_CONCURRENCY_DIMENSION not in {d.value for d in dimensions}:
+        extended = enum.Enum(  # type: ignore[misc]
+            "ScalableDimensionValueSet",
+            {
+                **{d.name: d.value for d in dimensions},
+                "SAGEMAKER_VARIANT_DESIRED_PROVISIONED_CONCURRENCY": (
+                    _PROVISIONED_CONCURRENCY_DIMENSION
+                ),
+            },
+        )
+        scaling_models.ScalableDimensionValueSet = extended
+        scaling_responses.ScalableDimensionValueSet = extended
+
+    SageMakerResponse.create_endpoint_config = create_endpoint_config
+    FakeEndpoint._process_production_variants = process_production_variants
+    SageMakerModelBackend.update_endpoint_weights_and_capacities = (
+        update_endpoint_weights_and_capacities
+    )
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -601,4 +838,5 @@ def apply() -> None:
     _patch_lambda_dead_letter_config()
     _patch_batch_service_linked_role()
     _patch_shadow_production_variants()  # after _patch_update_endpoint: it wraps that shim
+    _patch_serverless_variants()  # after the shadow and weights shims: it wraps both
     _applied = True
