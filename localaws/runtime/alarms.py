@@ -17,8 +17,8 @@ Left out, and left alone: alarms on anomaly-detection bands (the three band comp
 metric math (moto's GetMetricData evaluates no expression; an alarm whose Metrics list returns
 one plain MetricStat is evaluated), trimmed/winsorized extended statistics, composite alarms,
 EvaluateLowSampleCountPercentile=ignore (always evaluated), and actions other than SNS topics
-(recorded in the history as not executed; Application Auto Scaling policies, whose alarms the
-scaling service evaluates on its own, are left out of it).
+(recorded in the history as not executed). A scaling policy as an action goes to the scaling
+service (scaling.py: a step-scaling policy applies its step adjustment).
 
 AWS publishes the SQS metrics the platform's DLQ alarm reads; moto publishes none. So once a
 minute (runtime clock) the AWS/SQS metrics of every queue go in with PutMetricData:
@@ -688,6 +688,11 @@ def _is_sns_topic(arn: str) -> bool:
     return arn.startswith("arn:") and arn.split(":")[2:3] == ["sns"]
 
 
+# Application Auto Scaling's side of an alarm action naming a scaling policy: set by the scaling
+# service (scaling.py) while it runs; called with (policy ARN, alarm name); an error or None.
+scaling_policy_executor: Callable[[str, str], str | None] | None = None
+
+
 def _is_scaling_policy(arn: str) -> bool:
     return (
         arn.startswith("arn:")
@@ -862,8 +867,11 @@ class AlarmsRuntime:
     ) -> None:
         message_id = error = None
         if _is_scaling_policy(action):
-            return  # Application Auto Scaling watches its policies' metrics itself (scaling.py)
-        if not _is_sns_topic(action):
+            executor = scaling_policy_executor
+            if executor is None:
+                return  # the scaling service is off: nothing runs Application Auto Scaling
+            error = executor(action, alarm_name)
+        elif not _is_sns_topic(action):
             error = "the embedded AWS runs SNS topic actions only"
         else:
             try:

@@ -60,7 +60,7 @@ from moto.applicationautoscaling.models import (
 )
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 
-from localaws.runtime import Context, seconds_setting
+from localaws.runtime import Context, alarms, seconds_setting
 
 log = logging.getLogger("localaws.runtime.scaling")
 
@@ -68,7 +68,19 @@ INTERVAL_VAR = "LOCALAWS_SCALING_INTERVAL_S"
 DEFAULT_INTERVAL_S = 10.0
 SERVICE_NAMESPACE = "sagemaker"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+PROVISIONED_CONCURRENCY = "sagemaker:variant:DesiredProvisionedConcurrency"
+DIMENSIONS = (SCALABLE_DIMENSION, PROVISIONED_CONCURRENCY)
 PREDEFINED_METRIC = "SageMakerVariantInvocationsPerInstance"
+PROVISIONED_CONCURRENCY_METRIC = "SageMakerVariantProvisionedConcurrencyUtilization"
+# PredefinedMetricType -> (its scalable dimension, the AWS/SageMaker metric, the statistic).
+PREDEFINED_METRICS = {
+    PREDEFINED_METRIC: (SCALABLE_DIMENSION, "InvocationsPerInstance", "Sum"),
+    PROVISIONED_CONCURRENCY_METRIC: (
+        PROVISIONED_CONCURRENCY,
+        "ServerlessProvisionedConcurrencyUtilization",
+        "Average",
+    ),
+}
 METRICS_NAMESPACE = "AWS/SageMaker"
 PERIOD_S = 60  # the alarms' period: one-minute datapoints
 HIGH_PERIODS = 3  # AlarmHigh: metric > target for 3 of 3 minutes
@@ -153,23 +165,30 @@ def parse_resource_id(resource_id: str) -> tuple[str, str]:
     return parts[1], parts[3]
 
 
-def metric_spec(config: dict[str, Any], resource_id: str) -> MetricSpec:
+def metric_spec(
+    config: dict[str, Any], resource_id: str, dimension: str = SCALABLE_DIMENSION
+) -> MetricSpec:
     """The metric a target-tracking configuration tracks for the variant `resource_id`."""
     predefined = config.get("PredefinedMetricSpecification")
     customized = config.get("CustomizedMetricSpecification")
     if predefined:
         kind = predefined.get("PredefinedMetricType")
-        if kind != PREDEFINED_METRIC:
+        if kind not in PREDEFINED_METRICS:
             raise UnsupportedPolicy(
-                f"PredefinedMetricType {kind} is not evaluated locally (only {PREDEFINED_METRIC} "
-                "and a CustomizedMetricSpecification)"
+                f"PredefinedMetricType {kind} is not evaluated locally (only "
+                f"{', '.join(PREDEFINED_METRICS)} and a CustomizedMetricSpecification)"
+            )
+        kind_dimension, name, statistic = PREDEFINED_METRICS[kind]
+        if dimension != kind_dimension:
+            raise UnsupportedPolicy(
+                f"PredefinedMetricType {kind} tracks {kind_dimension}, not {dimension}"
             )
         endpoint, variant = parse_resource_id(resource_id)
         return MetricSpec(
             METRICS_NAMESPACE,
-            "InvocationsPerInstance",
+            name,
             (("EndpointName", endpoint), ("VariantName", variant)),
-            "Sum",
+            statistic,
         )
     if customized:
         if customized.get("Metrics"):
@@ -212,6 +231,7 @@ def parse_policy(policy: dict[str, Any]) -> TrackingPolicy:
     config = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
     alarms = [a.get("AlarmName", "") for a in policy.get("Alarms") or []]
     resource_id = policy["ResourceId"]
+    dimension = policy.get("ScalableDimension", SCALABLE_DIMENSION)
     common = {
         "name": policy["PolicyName"],
         "scale_out_cooldown_s": float(config.get("ScaleOutCooldown", DEFAULT_COOLDOWN_S)),
@@ -226,7 +246,9 @@ def parse_policy(policy: dict[str, Any]) -> TrackingPolicy:
     }
     try:
         return TrackingPolicy(
-            target_value=target_value(config), metric=metric_spec(config, resource_id), **common
+            target_value=target_value(config),
+            metric=metric_spec(config, resource_id, dimension),
+            **common,
         )
     except UnsupportedPolicy as exc:
         return TrackingPolicy(target_value=0.0, metric=None, unsupported=str(exc), **common)
@@ -365,6 +387,168 @@ def combine(decisions: Iterable[Decision]) -> Decision | None:
     return None
 
 
+@dataclass(frozen=True)
+class Step:
+    lower: float | None  # MetricIntervalLowerBound (None: minus infinity)
+    upper: float | None  # MetricIntervalUpperBound (None: plus infinity)
+    adjustment: int
+
+
+@dataclass(frozen=True)
+class StepPolicy:
+    name: str
+    arn: str
+    adjustment_type: str
+    steps: tuple[Step, ...]
+    min_adjustment_magnitude: int | None = None
+    cooldown_s: float = DEFAULT_COOLDOWN_S
+    aggregation: str = "Average"
+
+
+ADJUSTMENT_TYPES = ("ChangeInCapacity", "PercentChangeInCapacity", "ExactCapacity")
+AGGREGATIONS = ("Average", "Minimum", "Maximum")
+
+
+def parse_step_policy(policy: dict[str, Any]) -> StepPolicy:
+    """A DescribeScalingPolicies entry (StepScaling) as the rules read it, with AWS's defaults
+    (Cooldown 300 s, MetricAggregationType Average)."""
+    config = policy.get("StepScalingPolicyConfiguration") or {}
+    kind = config.get("AdjustmentType")
+    if kind not in ADJUSTMENT_TYPES:
+        raise UnsupportedPolicy(
+            f"AdjustmentType {kind!r} must be one of {', '.join(ADJUSTMENT_TYPES)}"
+        )
+    aggregation = config.get("MetricAggregationType") or "Average"
+    if aggregation not in AGGREGATIONS:
+        raise UnsupportedPolicy(
+            f"MetricAggregationType {aggregation!r} must be one of {', '.join(AGGREGATIONS)}"
+        )
+    steps = tuple(
+        Step(
+            lower=None
+            if s.get("MetricIntervalLowerBound") is None
+            else float(s["MetricIntervalLowerBound"]),
+            upper=None
+            if s.get("MetricIntervalUpperBound") is None
+            else float(s["MetricIntervalUpperBound"]),
+            adjustment=int(s["ScalingAdjustment"]),
+        )
+        for s in config.get("StepAdjustments") or []
+    )
+    if not steps:
+        raise UnsupportedPolicy("StepAdjustments must have at least one step adjustment")
+    magnitude = config.get("MinAdjustmentMagnitude")
+    return StepPolicy(
+        name=policy["PolicyName"],
+        arn=policy["PolicyARN"],
+        adjustment_type=kind,
+        steps=steps,
+        min_adjustment_magnitude=None if magnitude is None else int(magnitude),
+        cooldown_s=float(config.get("Cooldown", DEFAULT_COOLDOWN_S)),
+        aggregation=aggregation,
+    )
+
+
+def choose_step(steps: Sequence[Step], metric: float, threshold: float) -> Step | None:
+    """The step whose interval holds metric - threshold. Above the breach threshold the lower
+    bound is inclusive and the upper exclusive; below it, the other way round (as the API
+    reference defines MetricIntervalLowerBound/UpperBound)."""
+    difference = metric - threshold
+    above = difference >= 0
+    for step in steps:
+        low_ok = step.lower is None or (
+            difference >= step.lower if above else difference > step.lower
+        )
+        high_ok = step.upper is None or (
+            difference < step.upper if above else difference <= step.upper
+        )
+        if low_ok and high_ok:
+            return step
+    return None
+
+
+def stepped_capacity(policy: StepPolicy, step: Step, current: int) -> int:
+    """The capacity a step asks for from `current`. PercentChangeInCapacity rounds as
+    Application Auto Scaling does (a change between -1 and 1 is -1 or 1, a larger one goes
+    towards 0) and is at least MinAdjustmentMagnitude."""
+    if policy.adjustment_type == "ExactCapacity":
+        return step.adjustment
+    if policy.adjustment_type == "ChangeInCapacity":
+        return current + step.adjustment
+    change = current * step.adjustment / 100
+    if 0 < abs(change) < 1:
+        change = math.copysign(1, change)
+    change = float(math.trunc(round(change, 9)))
+    magnitude = policy.min_adjustment_magnitude
+    if magnitude is not None and change and abs(change) < magnitude:
+        change = math.copysign(magnitude, change)
+    return current + int(change)
+
+
+def aggregate_metric(values: Sequence[float], aggregation: str) -> float:
+    if aggregation == "Minimum":
+        return min(values)
+    if aggregation == "Maximum":
+        return max(values)
+    return sum(values) / len(values)
+
+
+@dataclass
+class StepHistory:
+    """A target's last step-scaling activities (runtime clock) and the capacity the last
+    scale-out started from (its cooldown counts the capacity it added towards the next)."""
+
+    last_scale_out_at: float | None = None
+    scale_out_from: int | None = None
+    last_scale_in_at: float | None = None
+
+
+def step_decision(
+    policy: StepPolicy,
+    current: int,
+    bounds: Bounds,
+    metric: float,
+    threshold: float,
+    history: StepHistory,
+    now: float,
+) -> tuple[str | None, int | None, str]:
+    """(direction "out" | "in" | None, new capacity, why) for one execution of the policy.
+    While a scale-out's cooldown runs, the next scale-out starts from the capacity before it,
+    so it happens only when it asks for more; a scale-in waits out the cooldown of the last
+    scale-in unless a scale-out came after it (Application Auto Scaling's cooldown rules)."""
+    step = choose_step(policy.steps, metric, threshold)
+    if step is None:
+        return None, None, f"no step adjustment for the metric {metric:g} (threshold {threshold:g})"
+    out_at = history.last_scale_out_at
+    in_cooldown = out_at is not None and now < out_at + policy.cooldown_s
+    base = history.scale_out_from if in_cooldown and history.scale_out_from is not None else current
+    capacity = clamp(stepped_capacity(policy, step, base), bounds)
+    if capacity > current:
+        if bounds.scale_out_suspended:
+            return None, None, "scale-out suspended (DynamicScalingOutSuspended)"
+        return "out", capacity, f"step adjustment {step.adjustment:+d} ({policy.adjustment_type})"
+    if in_cooldown and stepped_capacity(policy, step, base) > base:
+        return None, None, f"a scale-out's cooldown runs until {_iso(out_at + policy.cooldown_s)}"
+    capacity = clamp(stepped_capacity(policy, step, current), bounds)
+    if capacity < current:
+        if bounds.scale_in_suspended:
+            return None, None, "scale-in suspended (DynamicScalingInSuspended)"
+        in_at = history.last_scale_in_at
+        if (
+            in_at is not None
+            and (out_at is None or in_at > out_at)
+            and now < in_at + policy.cooldown_s
+        ):
+            until = _iso(in_at + policy.cooldown_s)
+            return None, None, f"scale-in blocked by the scale-in cooldown until {until}"
+        return "in", capacity, f"step adjustment {step.adjustment:+d} ({policy.adjustment_type})"
+    return (
+        None,
+        None,
+        f"already at capacity {current} (min {bounds.min_capacity}, max {bounds.max_capacity})",
+    )
+
+
 def interval_from_env(env: dict[str, str] | None = None) -> float:
     return seconds_setting(INTERVAL_VAR, DEFAULT_INTERVAL_S, env)
 
@@ -388,7 +572,7 @@ def _sagemaker_alarms(policy: FakeApplicationAutoscalingPolicy) -> list[Any]:
     from moto.cloudwatch.models import cloudwatch_backends
 
     config = policy.target_tracking_scaling_policy_configuration or {}
-    metric = metric_spec(config, policy.resource_id)
+    metric = metric_spec(config, policy.resource_id, policy.scalable_dimension)
     target = target_value(config)
     cloudwatch = cloudwatch_backends[policy.account_id][policy.region_name]
     action = f"{policy.policy_arn}:createdBy/{uuid.uuid4()}"
@@ -417,6 +601,15 @@ def _sagemaker_alarms(policy: FakeApplicationAutoscalingPolicy) -> list[Any]:
             )
         )
     return alarms
+
+
+def _state_actions(alarm: dict[str, Any]) -> list[str]:
+    """The actions of a DescribeAlarms alarm for the state it is in."""
+    return {
+        "ALARM": alarm.get("AlarmActions"),
+        "OK": alarm.get("OKActions"),
+        "INSUFFICIENT_DATA": alarm.get("InsufficientDataActions"),
+    }.get(alarm.get("StateValue", "")) or []
 
 
 def describe_scaling_activities(self: ApplicationAutoScalingResponse) -> str:
@@ -464,6 +657,7 @@ class _TargetView:
     """What GET /localaws/scaling shows of a target's last evaluation."""
 
     resource_id: str
+    dimension: str = SCALABLE_DIMENSION
     desired: int | None = None
     min_capacity: int | None = None
     max_capacity: int | None = None
@@ -479,9 +673,13 @@ class ScalingRuntime:
         self._thread: threading.Thread | None = None
         self._originals: dict[str, Any] = {}
         self._read_until: dict[tuple[str, str], int] = {}  # variant -> wall-clock second
-        self._history: dict[str, History] = {}
+        self._history: dict[tuple[str, str], History] = {}  # (resource, dimension)
+        self._step_history: dict[tuple[str, str], StepHistory] = {}
+        # (policy ARN, alarm) -> (the alarm state's StateUpdatedTimestamp, when executed)
+        self._step_runs: dict[tuple[str, str], tuple[str, float]] = {}
+        self._step_lock = threading.Lock()
         self._minutes: dict[tuple[MetricSpec, int], float | None] = {}
-        self._views: dict[str, _TargetView] = {}
+        self._views: dict[tuple[str, str], _TargetView] = {}
         self._view_lock = threading.Lock()
         self.ticks = 0
         self.last_tick: str | None = None
@@ -489,6 +687,7 @@ class ScalingRuntime:
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
         self._install_hooks()
+        alarms.scaling_policy_executor = self.execute_policy
         self._thread = threading.Thread(target=self._loop, name="runtime-scaling", daemon=True)
         self._thread.start()
 
@@ -496,6 +695,8 @@ class ScalingRuntime:
         self.ctx.stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if alarms.scaling_policy_executor == self.execute_policy:
+            alarms.scaling_policy_executor = None
         self._restore_hooks()
 
     def routes(self, app: Any) -> None:
@@ -599,17 +800,21 @@ class ScalingRuntime:
     # -- one evaluation ------------------------------------------------------------------------
     def tick(self) -> None:
         now = self.ctx.clock.time()
-        counts = self._instance_counts()
-        for (endpoint, variant), count in counts.items():
+        capacities = self._capacities()
+        for (endpoint, variant), count in capacities[SCALABLE_DIMENSION].items():
             self._publish_invocations_per_instance(endpoint, variant, count)
-        self._evaluate_targets(counts, now)
+        policies = self._policies()
+        self._evaluate_targets(policies, capacities, now)
+        self._repeat_step_policies(policies, now)
         self.ticks += 1
         self.last_tick = _iso(now)
 
-    def _instance_counts(self) -> dict[tuple[str, str], int]:
-        """Every instance-based variant's current desired instance count."""
+    def _capacities(self) -> dict[str, dict[tuple[str, str], int]]:
+        """By scalable dimension, every variant's current capacity: an instance-based variant's
+        desired instance count, a serverless variant's provisioned concurrency."""
         sagemaker = self.ctx.client("sagemaker")
         counts: dict[tuple[str, str], int] = {}
+        provisioned: dict[tuple[str, str], int] = {}
         for page in sagemaker.get_paginator("list_endpoints").paginate():
             for summary in page["Endpoints"]:
                 name = summary["EndpointName"]
@@ -619,15 +824,18 @@ class ScalingRuntime:
                     continue  # deleted in between
                 created = int(described["CreationTime"].timestamp())
                 for variant in described.get("ProductionVariants") or []:
+                    key = (name, variant["VariantName"])
+                    serverless = variant.get("CurrentServerlessConfig") or {}
+                    if serverless.get("ProvisionedConcurrency") is not None:
+                        provisioned[key] = int(serverless["ProvisionedConcurrency"])
                     count = variant.get("DesiredInstanceCount", variant.get("CurrentInstanceCount"))
                     if count is None:
                         continue  # serverless: no instances to scale
-                    key = (name, variant["VariantName"])
                     counts[key] = int(count)
                     self._read_until.setdefault(key, created)
         for gone in set(self._read_until) - set(counts):
             del self._read_until[gone]
-        return counts
+        return {SCALABLE_DIMENSION: counts, PROVISIONED_CONCURRENCY: provisioned}
 
     def _publish_invocations_per_instance(self, endpoint: str, variant: str, count: int) -> None:
         key = (endpoint, variant)
@@ -690,26 +898,43 @@ class ScalingRuntime:
             values.append(self._minutes[key])
         return values
 
-    def _evaluate_targets(self, counts: dict[tuple[str, str], int], now: float) -> None:
+    def _policies(self) -> list[dict[str, Any]]:
+        """The SageMaker variants' scaling policies (DescribeScalingPolicies)."""
         autoscaling = self.ctx.client("application-autoscaling")
-        policies: dict[str, list[dict[str, Any]]] = {}
-        for page in autoscaling.get_paginator("describe_scaling_policies").paginate(
-            ServiceNamespace=SERVICE_NAMESPACE
-        ):
-            for policy in page["ScalingPolicies"]:
+        return [
+            policy
+            for page in autoscaling.get_paginator("describe_scaling_policies").paginate(
+                ServiceNamespace=SERVICE_NAMESPACE
+            )
+            for policy in page["ScalingPolicies"]
+            if policy.get("ScalableDimension") in DIMENSIONS
+        ]
+
+    def _evaluate_targets(
+        self,
+        all_policies: list[dict[str, Any]],
+        capacities: dict[str, dict[tuple[str, str], int]],
+        now: float,
+    ) -> None:
+        autoscaling = self.ctx.client("application-autoscaling")
+        for dimension in DIMENSIONS:
+            policies: dict[str, list[dict[str, Any]]] = {}
+            for policy in all_policies:
                 if (
                     policy.get("PolicyType") == "TargetTrackingScaling"
-                    and policy.get("ScalableDimension") == SCALABLE_DIMENSION
+                    and policy["ScalableDimension"] == dimension
                 ):
                     policies.setdefault(policy["ResourceId"], []).append(policy)
-        if not policies:
-            return
-        for page in autoscaling.get_paginator("describe_scalable_targets").paginate(
-            ServiceNamespace=SERVICE_NAMESPACE, ScalableDimension=SCALABLE_DIMENSION
-        ):
-            for target in page["ScalableTargets"]:
-                if target["ResourceId"] in policies:
-                    self._evaluate(target, policies[target["ResourceId"]], counts, now)
+            if not policies:
+                continue
+            for page in autoscaling.get_paginator("describe_scalable_targets").paginate(
+                ServiceNamespace=SERVICE_NAMESPACE, ScalableDimension=dimension
+            ):
+                for target in page["ScalableTargets"]:
+                    if target["ResourceId"] in policies:
+                        self._evaluate(
+                            target, policies[target["ResourceId"]], capacities[dimension], now
+                        )
 
     def _evaluate(
         self,
@@ -718,8 +943,8 @@ class ScalingRuntime:
         counts: dict[tuple[str, str], int],
         now: float,
     ) -> None:
-        resource_id = target["ResourceId"]
-        view = _TargetView(resource_id, evaluated_at=_iso(now))
+        resource_id, dimension = target["ResourceId"], target["ScalableDimension"]
+        view = _TargetView(resource_id, dimension, evaluated_at=_iso(now))
         try:
             key = parse_resource_id(resource_id)
         except UnsupportedPolicy as exc:
@@ -728,11 +953,12 @@ class ScalingRuntime:
             return
         current = counts.get(key)
         if current is None:
-            view.action = f"no instance-based variant {key[1]} on endpoint {key[0]}"
+            kind = "instance-based" if dimension == SCALABLE_DIMENSION else "provisioned serverless"
+            view.action = f"no {kind} variant {key[1]} on endpoint {key[0]}"
             self._show(view)
             return
         bounds = bounds_of(target)
-        history = self._history.setdefault(resource_id, History())
+        history = self._history.setdefault((resource_id, dimension), History())
         newest_end = int(now // PERIOD_S) * PERIOD_S
         decisions = []
         for described in policies:
@@ -766,7 +992,7 @@ class ScalingRuntime:
 
     def _show(self, view: _TargetView) -> None:
         with self._view_lock:
-            self._views[view.resource_id] = view
+            self._views[(view.resource_id, view.dimension)] = view
 
     def _scale(
         self,
@@ -777,38 +1003,75 @@ class ScalingRuntime:
         bounds: Bounds,
         history: History,
     ) -> str:
-        """Set the variant's desired instance count and record the scaling activity."""
+        """Apply a target-tracking decision and record it as the target's history."""
+        policy = decision.policy
+        alarm = policy.alarm_high if decision.direction == "out" else policy.alarm_low
+        assert decision.capacity is not None and decision.direction is not None
+        ok, message = self._set_capacity(
+            target,
+            key,
+            current,
+            decision.capacity,
+            decision.direction,
+            bounds,
+            f"monitor alarm {alarm} in state ALARM triggered policy {policy.name}",
+            decision.reason,
+        )
+        if not ok:
+            return message
+        if decision.direction == "out":
+            history.last_scale_out_at = self.ctx.clock.time()
+        else:
+            history.last_scale_in_at = self.ctx.clock.time()
+        return f"scale-{decision.direction} to {decision.capacity}: {decision.reason}"
+
+    def _set_capacity(
+        self,
+        target: dict[str, Any],
+        key: tuple[str, str],
+        current: int,
+        capacity: int,
+        direction: str,
+        bounds: Bounds,
+        cause: str,
+        reason: str,
+    ) -> tuple[bool, str]:
+        """Set the variant's desired instance count or provisioned concurrency through the
+        SageMaker API, record the scaling activity and, on a scale-out to MaxCapacity, send the
+        state-change event. (succeeded, the activity's status message)."""
         endpoint, variant = key
-        capacity = decision.capacity
+        dimension = target["ScalableDimension"]
+        what = "instance count" if dimension == SCALABLE_DIMENSION else "provisioned concurrency"
+        change: dict[str, Any] = (
+            {"DesiredInstanceCount": capacity}
+            if dimension == SCALABLE_DIMENSION
+            else {"ServerlessUpdateConfig": {"ProvisionedConcurrency": capacity}}
+        )
         started = self.ctx.clock.now()
         try:
             self.ctx.client("sagemaker").update_endpoint_weights_and_capacities(
                 EndpointName=endpoint,
-                DesiredWeightsAndCapacities=[
-                    {"VariantName": variant, "DesiredInstanceCount": capacity}
-                ],
+                DesiredWeightsAndCapacities=[{"VariantName": variant, **change}],
             )
             status = "Successful"
             message = (
-                f"Successfully set desired instance count to {capacity}. "
+                f"Successfully set desired {what} to {capacity}. "
                 "Change successfully fulfilled by sagemaker."
             )
         except ClientError as exc:
             status = "Failed"
             message = (
-                f"Failed to set desired instance count to {capacity}. "
+                f"Failed to set desired {what} to {capacity}. "
                 f"Reason: {exc.response['Error'].get('Message')}"
             )
         ended = self.ctx.clock.now()
-        policy = decision.policy
-        alarm = policy.alarm_high if decision.direction == "out" else policy.alarm_low
         activity = {
             "ActivityId": str(uuid.uuid4()),
             "ServiceNamespace": SERVICE_NAMESPACE,
             "ResourceId": target["ResourceId"],
-            "ScalableDimension": SCALABLE_DIMENSION,
-            "Description": f"Setting desired instance count to {capacity}.",
-            "Cause": f"monitor alarm {alarm} in state ALARM triggered policy {policy.name}",
+            "ScalableDimension": dimension,
+            "Description": f"Setting desired {what} to {capacity}.",
+            "Cause": cause,
             "StartTime": started.timestamp(),
             "EndTime": ended.timestamp(),
             "StatusCode": status,
@@ -818,20 +1081,17 @@ class ScalingRuntime:
         with _activities_lock:
             _activities(backend).append(activity)
         log.info(
-            "scaling %s from %d to %d (%s): %s",
+            "scaling %s (%s) from %d to %d (%s): %s",
             target["ResourceId"],
+            dimension,
             current,
             capacity,
-            decision.reason,
+            reason,
             status,
         )
         if status != "Successful":
-            return message
-        if decision.direction == "out":
-            history.last_scale_out_at = ended.timestamp()
-        else:
-            history.last_scale_in_at = ended.timestamp()
-        if decision.direction == "out" and capacity == bounds.max_capacity:
+            return False, message
+        if direction == "out" and capacity == bounds.max_capacity:
             self.ctx.publish_event(
                 "aws.application-autoscaling",
                 STATE_CHANGE,
@@ -843,11 +1103,156 @@ class ScalingRuntime:
                     "minCapacity": bounds.min_capacity,
                     "maxCapacity": bounds.max_capacity,
                     "resourceId": target["ResourceId"],
-                    "scalableDimension": SCALABLE_DIMENSION,
+                    "scalableDimension": dimension,
                     "serviceNamespace": SERVICE_NAMESPACE,
                     "statusCode": status,
                     "scaledToMax": True,
                     "direction": "scale-out",
                 },
             )
-        return f"scale-{decision.direction} to {capacity}: {decision.reason}"
+        return True, message
+
+    # -- step scaling ----------------------------------------------------------------------------
+    def execute_policy(self, action: str, alarm_name: str) -> str | None:
+        """An alarm's action naming a scaling policy (the alarms service calls this on the
+        alarm's change of state): a step-scaling policy applies its step adjustment; a
+        target-tracking policy's alarms are this service's own evaluation, so nothing more
+        happens. None, or why the action failed."""
+        try:
+            return self._execute(action, alarm_name, repeat=False)
+        except (ClientError, BotoCoreError) as exc:
+            return str(exc)
+
+    def _repeat_step_policies(self, policies: list[dict[str, Any]], now: float) -> None:
+        """As CloudWatch does for Auto Scaling actions, an alarm that stays in the state whose
+        actions name a step-scaling policy invokes it again once a minute."""
+        steps = {p["PolicyARN"] for p in policies if p.get("PolicyType") == "StepScaling"}
+        if not steps:
+            return
+        for page in (
+            self.ctx.client("cloudwatch")
+            .get_paginator("describe_alarms")
+            .paginate(AlarmTypes=["MetricAlarm"])
+        ):
+            for alarm in page["MetricAlarms"]:
+                if not alarm.get("ActionsEnabled", True):
+                    continue
+                for action in set(_state_actions(alarm)) & steps:
+                    with self._step_lock:
+                        run = self._step_runs.get((action, alarm["AlarmName"]))
+                    state_at = str(alarm.get("StateUpdatedTimestamp"))
+                    if run is None or run[0] != state_at or now - run[1] >= PERIOD_S:
+                        self._execute(action, alarm["AlarmName"], repeat=True)
+
+    def _execute(self, action: str, alarm_name: str, repeat: bool) -> str | None:
+        policy = next(
+            (p for p in self._policies() if p["PolicyARN"] == action),
+            None,
+        )
+        if policy is None:
+            if any(action.startswith(f"{p['PolicyARN']}:createdBy/") for p in self._policies()):
+                return None  # a target-tracking alarm: evaluated by the tick
+            return f"no scaling policy {action}"
+        if policy.get("PolicyType") != "StepScaling":
+            return None
+        try:
+            step_policy = parse_step_policy(policy)
+        except UnsupportedPolicy as exc:
+            return f"policy {policy['PolicyName']}: {exc}"
+        found = self.ctx.client("cloudwatch").describe_alarms(AlarmNames=[alarm_name])
+        if not found["MetricAlarms"]:
+            return f"no metric alarm {alarm_name}"
+        alarm = found["MetricAlarms"][0]
+        if action not in _state_actions(alarm):
+            return None  # the alarm has left the state that invoked the policy
+        now = self.ctx.clock.time()
+        state_at = str(alarm.get("StateUpdatedTimestamp"))
+        run_key = (action, alarm_name)
+        with self._step_lock:
+            run = self._step_runs.get(run_key)
+            if run is not None and run[0] == state_at and (not repeat or now - run[1] < PERIOD_S):
+                return None  # this state change already invoked it (the tick came first)
+            self._step_runs[run_key] = (state_at, now)
+            return self._step(policy, step_policy, alarm, now)
+
+    def _step(
+        self,
+        policy: dict[str, Any],
+        step_policy: StepPolicy,
+        alarm: dict[str, Any],
+        now: float,
+    ) -> str | None:
+        resource_id, dimension = policy["ResourceId"], policy["ScalableDimension"]
+        targets = self.ctx.client("application-autoscaling").describe_scalable_targets(
+            ServiceNamespace=SERVICE_NAMESPACE,
+            ResourceIds=[resource_id],
+            ScalableDimension=dimension,
+        )["ScalableTargets"]
+        if not targets:
+            return f"no scalable target {resource_id} ({dimension})"
+        target = targets[0]
+        key = parse_resource_id(resource_id)
+        current = self._capacities()[dimension].get(key)
+        if current is None:
+            return f"no variant {key[1]} on endpoint {key[0]} with a {dimension}"
+        reason_data = alarm.get("StateReasonData")
+        try:
+            values = [
+                float(v)
+                for v in (json.loads(reason_data) if reason_data else {}).get(
+                    "recentDatapoints", []
+                )
+                if v is not None
+            ]
+        except (ValueError, TypeError, AttributeError):
+            values = []
+        if not values:
+            return (
+                f"alarm {alarm['AlarmName']} carries no datapoints (StateReasonData "
+                "recentDatapoints): the step adjustment needs the metric's value"
+            )
+        metric = aggregate_metric(values, step_policy.aggregation)
+        bounds = bounds_of(target)
+        history = self._step_history.setdefault((resource_id, dimension), StepHistory())
+        direction, capacity, reason = step_decision(
+            step_policy, current, bounds, metric, float(alarm["Threshold"]), history, now
+        )
+        view = _TargetView(
+            resource_id,
+            dimension,
+            desired=current,
+            min_capacity=bounds.min_capacity,
+            max_capacity=bounds.max_capacity,
+            evaluated_at=_iso(now),
+            policies=[{"policy": step_policy.name, "metric": metric, "decision": reason}],
+        )
+        if direction is None or capacity is None:
+            view.action = reason
+            self._show(view)
+            return None
+        ok, message = self._set_capacity(
+            target,
+            key,
+            current,
+            capacity,
+            direction,
+            bounds,
+            f"monitor alarm {alarm['AlarmName']} in state {alarm['StateValue']} triggered policy "
+            f"{step_policy.name}",
+            reason,
+        )
+        view.action = f"scale-{direction} to {capacity}: {reason}" if ok else message
+        view.desired = capacity if ok else current
+        self._show(view)
+        if not ok:
+            return message
+        ended = self.ctx.clock.time()
+        if direction == "out":
+            if history.last_scale_out_at is None or ended >= history.last_scale_out_at + (
+                step_policy.cooldown_s
+            ):
+                history.scale_out_from = current
+            history.last_scale_out_at = ended
+        else:
+            history.last_scale_in_at = ended
+        return None
