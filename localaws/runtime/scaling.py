@@ -1,8 +1,25 @@
-"""Application Auto Scaling target tracking of SageMaker endpoint variants, run locally.
+"""Application Auto Scaling of SageMaker endpoint variants, run locally.
 
 moto stores scalable targets and scaling policies but never scales. This service does what AWS's
-scaler does for a scalable target `endpoint/<endpoint>/variant/<variant>` (dimension
-`sagemaker:variant:DesiredInstanceCount`) with `TargetTrackingScaling` policies:
+scaler does for a scalable target `endpoint/<endpoint>/variant/<variant>`, of dimension
+`sagemaker:variant:DesiredInstanceCount` (MinCapacity may be 0: an asynchronous endpoint's scale
+to zero) or `sagemaker:variant:DesiredProvisionedConcurrency` (a serverless variant's
+provisioned concurrency, set with UpdateEndpointWeightsAndCapacities' ServerlessUpdateConfig;
+its predefined metric SageMakerVariantProvisionedConcurrencyUtilization is the Average of
+ServerlessProvisionedConcurrencyUtilization), with `TargetTrackingScaling` policies as below and
+`StepScaling` policies:
+
+- Step scaling. An alarm whose actions name the policy invokes it on its change of state (the
+  alarms service hands the action over: `alarms.scaling_policy_executor`) and again once a
+  minute while it stays in that state, as CloudWatch does for Auto Scaling actions. The metric
+  is the alarm's evaluated datapoints (StateReasonData) aggregated by MetricAggregationType
+  (default Average); the step whose interval holds metric - threshold applies (bounds as the API
+  reference defines their inclusiveness); AdjustmentType ChangeInCapacity, ExactCapacity or
+  PercentChangeInCapacity (rounded as AWS rounds, at least MinAdjustmentMagnitude); Cooldown
+  (default 300 s): a scale-out within a scale-out's cooldown counts from the capacity before it,
+  a scale-in waits for the last scale-in's cooldown unless a scale-out came after it.
+
+Target tracking:
 
 - Metric. SageMaker's `InvocationsPerInstance` is each request counted as 1/instances of its
   variant. The hosting publishes `AWS/SageMaker Invocations` per EndpointName/VariantName; every
