@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localaws.hosting.models import HostingError
+from localaws.runtime import SettingError
 
 log = logging.getLogger("localaws.hosting")
 
@@ -49,8 +50,9 @@ DEFAULT_COLD_START_MS = 0.0
 LIVE_CONFIG_TTL_S = 1.0  # how long a DescribeEndpoint's CurrentServerlessConfig is reused
 
 
-class ServerlessSettingError(ValueError):
-    """A LOCALAWS_SERVERLESS_* setting is not a number of the right sign (names it)."""
+class ServerlessSettingError(SettingError):
+    """A LOCALAWS_SERVERLESS_* setting is not a number of the right sign (names it); the
+    emulator reports it as it reports the runtime's settings (exit status 2)."""
 
 
 def number_setting(name: str, default: float, env: Mapping[str, str], positive: bool) -> float:
@@ -108,7 +110,7 @@ class ServerlessGate:
         self.hosting = hosting
         self.idle_s = number_setting(IDLE_VAR, DEFAULT_IDLE_S, env, positive=True)
         self.cold_start_s = number_setting(COLD_START_VAR, DEFAULT_COLD_START_MS, env, False) / 1e3
-        self._pools: dict[tuple[str, str], VariantPool] = {}
+        self._pools: dict[tuple[str, str, str], VariantPool] = {}
         self._live: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
         self._lock = threading.Lock()
 
@@ -123,7 +125,8 @@ class ServerlessGate:
             return
         entered = time.perf_counter()
         config = self.live_config(endpoint, variant, described)
-        pool = self._pool(endpoint, variant)
+        # A new model (UpdateEndpoint to another config) means new environments.
+        pool = self._pool(endpoint, variant, described["ModelName"])
         admission = self._take(pool, config, endpoint, variant)
         started = False  # an environment whose cold start failed is not kept warm
         try:
@@ -143,9 +146,9 @@ class ServerlessGate:
             self._release(pool, admission, keep_warm=started)
 
     # -- environments ---------------------------------------------------------------------------
-    def _pool(self, endpoint: str, variant: str) -> VariantPool:
+    def _pool(self, endpoint: str, variant: str, model_name: str) -> VariantPool:
         with self._lock:
-            return self._pools.setdefault((endpoint, variant), VariantPool())
+            return self._pools.setdefault((endpoint, variant, model_name), VariantPool())
 
     def _take(
         self, pool: VariantPool, config: ServerlessConfig, endpoint: str, variant: str
