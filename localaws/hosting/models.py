@@ -7,6 +7,7 @@ import fnmatch
 import logging
 import os
 import random
+import shutil
 import tarfile
 import tempfile
 import threading
@@ -112,6 +113,7 @@ class Stage:
     options: Options = field(default_factory=Options)
     running: Any = None  # localaws.containers.Running
     container_name: str = ""
+    directory: Path | None = None  # the unpacked artifact the inference core loaded
 
     def invoke(
         self,
@@ -366,7 +368,9 @@ class Endpoints:
                 OriginalStatusCode=500,
             ) from None
         log.info("loaded %s from %s", where, url)
-        return Stage(hostname, image, "core", predictor=predictor, options=options)
+        return Stage(
+            hostname, image, "core", predictor=predictor, options=options, directory=target
+        )
 
     def _download(self, where: str, url: str) -> Path:
         if not url.startswith("s3://") or not url.endswith(".tar.gz"):
@@ -395,6 +399,20 @@ class Endpoints:
     def _stop(self, stage: Stage) -> None:
         if stage.running is not None and self.engine is not None:
             self.engine.stop(stage.container_name)
+
+    def unload(self, model_name: str) -> bool:
+        """Forget a model served by the inference core and delete its unpacked artifacts, so the
+        next request loads it anew (a serverless cold start); a model whose containers run in an
+        engine stays (stopping them is the sweep's job). True if it was unloaded."""
+        with self._lock:
+            loaded = self._models.get(model_name)
+            if loaded is None or loaded.running:
+                return False
+            del self._models[model_name]
+        for stage in loaded.stages:
+            if stage.directory is not None:
+                shutil.rmtree(stage.directory, ignore_errors=True)
+        return True
 
     def retire(self, live_models: set[str]) -> list[str]:
         """Stop the containers of loaded models no live endpoint uses; returns their names."""

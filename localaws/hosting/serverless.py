@@ -184,23 +184,13 @@ class ServerlessGate:
         """A new environment: the container's start (the configured delay), then the model's
         real load; its time is the variant's ModelSetupTime."""
         started = time.perf_counter()
-        self._unload(model_name)
+        self.hosting.endpoints.unload(model_name)
         if self.cold_start_s:
             time.sleep(self.cold_start_s)
         self.hosting.endpoints.model(model_name, variant)
         setup_us = (time.perf_counter() - started) * 1e6
         log.info("serverless %s/%s: cold start, %.0f ms", endpoint, variant, setup_us / 1e3)
         self.hosting.metrics.observe(endpoint, variant, "ModelSetupTime", setup_us, "Microseconds")
-
-    def _unload(self, model_name: str) -> None:
-        """Drop the model the inference core holds, so the cold start loads it for real. The
-        hosting's Endpoints caches models by name and has no unload of its own; a model whose
-        containers run in an engine stays (stopping them is the sweep's job)."""
-        endpoints = self.hosting.endpoints
-        with endpoints._lock:
-            loaded = endpoints._models.get(model_name)
-            if loaded is not None and not loaded.running:
-                del endpoints._models[model_name]
 
     # -- live configuration and metrics ------------------------------------------------------------
     def live_config(
