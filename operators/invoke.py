@@ -1,8 +1,10 @@
-"""`byo invoke`: send CSV rows to the endpoint as traffic, one request per row."""
+"""`byo invoke`: send CSV rows to the endpoint as traffic, one request per row, or all of them as
+one asynchronous inference (InvokeEndpointAsync) whose answer is awaited in S3."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -11,6 +13,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from operators.aws import Clients
+from operators.errors import ByoError
+from operators.layout import Layout
+from operators.s3 import get_bytes_or_none, split_uri
 
 
 @dataclass
@@ -35,6 +40,7 @@ def send_rows(
     rows: Iterable[str],
     *,
     target_variant: str | None = None,
+    target_model: str | None = None,
     rate: float | None = None,
     inference_id_prefix: str | None = None,
     on_row: Callable[[], None] = lambda: None,
@@ -59,6 +65,8 @@ def send_rows(
         }
         if target_variant:
             request["TargetVariant"] = target_variant
+        if target_model:
+            request["TargetModel"] = target_model
         if inference_id_prefix:
             request["InferenceId"] = f"{inference_id_prefix}{index}"
         try:
@@ -71,3 +79,77 @@ def send_rows(
         on_row()
     summary.seconds = clock() - started
     return summary
+
+
+@dataclass(frozen=True)
+class AsyncAnswer:
+    inference_id: str
+    input_location: str
+    output_location: str
+    failure_location: str | None
+    body: bytes
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "inference_id": self.inference_id,
+            "input_location": self.input_location,
+            "output_location": self.output_location,
+            "failure_location": self.failure_location,
+            "output": self.body.decode("utf-8", "replace"),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def invoke_async(
+    clients: Clients,
+    endpoint: str,
+    body: bytes,
+    layout: Layout,
+    *,
+    content_type: str = "text/csv",
+    inference_id: str | None = None,
+    timeout_s: float = 300.0,
+    poll_s: float = 0.2,
+    on_wait: Callable[[float], None] = lambda elapsed: None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> AsyncAnswer:
+    """Upload `body` under the data bucket's async input prefix, InvokeEndpointAsync, and wait
+    for the output object (returned) or the failure object (a ByoError naming it)."""
+    s3 = clients.client("s3")
+    key = f"{layout.async_input}{uuid.uuid4()}.csv"
+    s3.put_object(Bucket=layout.bucket, Key=key, Body=body, ContentType=content_type)
+    input_location = layout.uri(key)
+    request: dict[str, Any] = {
+        "EndpointName": endpoint,
+        "InputLocation": input_location,
+        "ContentType": content_type,
+    }
+    if inference_id:
+        request["InferenceId"] = inference_id
+    started = clock()
+    answer = clients.client("sagemaker-runtime").invoke_endpoint_async(**request)
+    output, failure = answer["OutputLocation"], answer.get("FailureLocation")
+    while True:
+        result = get_bytes_or_none(s3, *split_uri(output, "OutputLocation"))
+        if result is not None:
+            return AsyncAnswer(
+                answer["InferenceId"], input_location, output, failure, result, clock() - started
+            )
+        if failure:
+            text = get_bytes_or_none(s3, *split_uri(failure, "FailureLocation"))
+            if text is not None:
+                raise ByoError(
+                    f"asynchronous inference {answer['InferenceId']} on {endpoint} failed: "
+                    f"{text.decode('utf-8', 'replace').strip()} (failure object {failure})"
+                )
+        elapsed = clock() - started
+        if elapsed >= timeout_s:
+            where = f"{output} or {failure}" if failure else output
+            raise ByoError(
+                f"asynchronous inference {answer['InferenceId']} on {endpoint}: no answer at "
+                f"{where} after {timeout_s:g} s (is the endpoint scaled to zero? raise --timeout)"
+            )
+        on_wait(elapsed)
+        sleep(poll_s)

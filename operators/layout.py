@@ -26,6 +26,7 @@ class Layout:
     models: str = "models/"  # model artifacts, content-addressed
     pipelines: str = "pipelines/"  # pipelines' step outputs and run records, <pipeline>/
     checkpoints: str = "checkpoints/"  # the Batch job's committed chunks
+    async_input: str = "async/input/"  # InvokeEndpointAsync inputs (byo invoke --async)
 
     @classmethod
     def from_prefixes(cls, bucket: str, prefixes: Any) -> Layout:
