@@ -10,6 +10,7 @@ serves, predict alone vs the core vs `serve` (no target: reported).
     python -m bench frameworks   # only the frameworks section, the rest of RESULTS.md kept
     python -m bench runtime      # only the batch flow on the embedded AWS's runtime
     python -m bench transform    # only Batch Transform vs the Batch scorer (1M rows)
+    python -m bench asynchronous # only async inference's added latency (printed)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
+import bench.asynchronous
 from bench import batch, frameworks, free_port, monitoring, pipeline, runtime, serving, transform
 from localaws.emulator import endpoint_url, wait_ready
 from operators.pipeline.training import train
@@ -112,9 +114,13 @@ def main(argv: list[str] | None = None) -> None:
         )
         print("\n".join(section))
         return
+    if args == ["asynchronous"]:  # printed only: async's added latency over real-time
+        print("\n".join(bench.asynchronous.run()))
+        return
     if args:
         print(
-            f"usage: python -m bench [frameworks|runtime|transform]  (got {' '.join(args)!r})",
+            "usage: python -m bench [frameworks|runtime|transform|asynchronous]  "
+            f"(got {' '.join(args)!r})",
             file=sys.stderr,
         )
         sys.exit(2)

@@ -99,6 +99,7 @@ class AsyncInvocations:
         self.region = self.s3.meta.region_name
         self._queues: dict[str, EndpointQueue] = {}
         self._changed = threading.Condition()
+        self._submitted = 0  # requests ever queued: the dispatcher never sleeps through one
         self._stop = threading.Event()
         self._dispatcher = threading.Thread(
             target=self._dispatch_loop, name="hosting-async", daemon=True
@@ -226,6 +227,7 @@ class AsyncInvocations:
         with self._changed:
             queue = self._queues.setdefault(endpoint, EndpointQueue())
             queue.waiting.append(queued)
+            self._submitted += 1
             self._changed.notify_all()
         return queued
 
@@ -245,6 +247,7 @@ class AsyncInvocations:
     def _dispatch_loop(self) -> None:
         while not self._stop.is_set():
             with self._changed:
+                seen = self._submitted
                 endpoints = [e for e, q in self._queues.items() if q.waiting or q.running]
             for endpoint in endpoints:
                 try:
@@ -253,7 +256,8 @@ class AsyncInvocations:
                     log.exception("dispatching the async queue of %s failed", endpoint)
             with self._changed:
                 busy = any(q.waiting or q.running for q in self._queues.values())
-                self._changed.wait(timeout=IDLE_POLL_S / 4 if busy else IDLE_POLL_S)
+                if self._submitted == seen:  # else a request came in meanwhile: no wait
+                    self._changed.wait(timeout=IDLE_POLL_S / 4 if busy else IDLE_POLL_S)
 
     def _dispatch(self, endpoint: str) -> None:
         with self._changed:
