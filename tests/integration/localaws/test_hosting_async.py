@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint, unique
+from tests.helpers.emulator import own_emulator
 from tests.helpers.models import xgboost_model
 
 pytestmark = pytest.mark.integration
@@ -220,3 +221,72 @@ def test_zero_instances_grow_the_backlog(emulator, model):
     for answer in answers:
         served = float(wait_object(emulator, answer["OutputLocation"]).decode())
         assert served == pytest.approx(built.expected[0], rel=1e-6)
+
+
+def test_step_scaling_on_has_backlog_without_capacity_scales_from_zero(tmp_path, model):
+    """End to end on an emulator of its own (alarms and scaling evaluated every half second):
+    the hosting's own HasBacklogWithoutCapacity drives the alarm → StepScaling → 1 instance →
+    the waiting request runs."""
+    built, _, _ = model
+    with own_emulator(
+        tmp_path,
+        env={
+            "LOCALAWS_SCALING_INTERVAL_S": "0.5",
+            "LOCALAWS_ALARM_INTERVAL_S": "0.5",
+            "LOCALAWS_RUNTIME_OFF": "lambda,batch,events,stepfunctions,deployments,transform",
+        },
+    ) as aws:
+        bucket = unique("async-zero")
+        aws.client("s3").create_bucket(Bucket=bucket)
+        aws.client("s3").upload_file(
+            str(built.tarball(tmp_path / "model.tar.gz")), bucket, "models/m/model.tar.gz"
+        )
+        endpoint = async_endpoint(aws, f"s3://{bucket}/models/m/model.tar.gz", bucket)
+        sm = aws.client("sagemaker")
+        sm.update_endpoint_weights_and_capacities(
+            EndpointName=endpoint,
+            DesiredWeightsAndCapacities=[{"VariantName": "only", "DesiredInstanceCount": 0}],
+        )
+        scaling = aws.client("application-autoscaling")
+        resource = f"endpoint/{endpoint}/variant/only"
+        dimension = "sagemaker:variant:DesiredInstanceCount"
+        scaling.register_scalable_target(
+            ServiceNamespace="sagemaker",
+            ResourceId=resource,
+            ScalableDimension=dimension,
+            MinCapacity=0,
+            MaxCapacity=1,
+        )
+        policy = scaling.put_scaling_policy(
+            PolicyName="from-zero",
+            ServiceNamespace="sagemaker",
+            ResourceId=resource,
+            ScalableDimension=dimension,
+            PolicyType="StepScaling",
+            StepScalingPolicyConfiguration={
+                "AdjustmentType": "ChangeInCapacity",
+                "MetricAggregationType": "Maximum",
+                "Cooldown": 300,
+                "StepAdjustments": [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}],
+            },
+        )
+        aws.client("cloudwatch").put_metric_alarm(
+            AlarmName=unique("backlog-without-capacity"),
+            Namespace="AWS/SageMaker",
+            MetricName="HasBacklogWithoutCapacity",
+            Dimensions=[{"Name": "EndpointName", "Value": endpoint}],
+            Statistic="Maximum",
+            Period=10,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+            AlarmActions=[policy["PolicyARN"]],
+        )
+        answer = aws.client("sagemaker-runtime").invoke_endpoint_async(
+            EndpointName=endpoint, Body=csv_rows(built.X[:1]).encode(), ContentType="text/csv"
+        )
+        served = float(wait_object(aws, answer["OutputLocation"], timeout=30).decode())
+        assert served == pytest.approx(built.expected[0], rel=1e-6)
+        variant = sm.describe_endpoint(EndpointName=endpoint)["ProductionVariants"][0]
+        assert variant["CurrentInstanceCount"] == 1
