@@ -104,16 +104,18 @@ class EndpointConfig:
 @dataclass
 class Stage:
     """One container of a SageMaker model: served in-process by the inference core, or (with a
-    container engine, LOCALAWS_CONTAINERS=engine) by the container's own image."""
+    container engine, LOCALAWS_CONTAINERS=engine) by the container's own image; a MultiModel
+    container serves the models under its prefix (localaws.hosting.multimodel)."""
 
     hostname: str
     image: str
-    mode: str  # "core" | "engine"
+    mode: str  # "core" | "engine" | "multimodel"
     predictor: Predictor | None = None
     options: Options = field(default_factory=Options)
     running: Any = None  # localaws.containers.Running
     container_name: str = ""
     directory: Path | None = None  # the unpacked artifact the inference core loaded
+    multimodel: Any = None  # localaws.hosting.multimodel.MultiModelContainer
 
     def invoke(
         self,
@@ -129,6 +131,10 @@ class Stage:
                 message = answer.decode("utf-8", "replace").strip()[:500]
                 raise StageError(self.hostname, status, message or f"HTTP {status}")
             return StageAnswer(answer, answer_type or "", status)
+        if self.multimodel is not None:
+            return self.multimodel.invoke(
+                body, content_type, accept, target_model, metrics or (lambda *_: None)
+            )
         assert self.predictor is not None
         try:
             result = invoke(self.predictor, body, content_type, accept, self.options)
@@ -172,6 +178,11 @@ class ServedModel:
         """The model's answer; target is TargetContainerHostname, target_model a multi-model
         endpoint's TargetModel; metrics receives (name, value, unit) of the variant's own
         metrics (ModelLoadingWaitTime, ModelCacheHit, …)."""
+        if target_model is not None and not any(s.multimodel for s in self.stages):
+            raise validation_error(
+                f"Endpoint serving model {self.name} is not a multi-model endpoint and does not "
+                "support target model header."
+            )
         if self.mode == "Direct":
             return self._direct(target).invoke(body, content_type, accept, target_model, metrics)
         if target:
@@ -244,6 +255,11 @@ class Endpoints:
         self._models: dict[str, ServedModel] = {}
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        # Imported here: multimodel builds on this module's errors and answers.
+        from localaws.hosting import multimodel
+
+        self.multimodel = multimodel
+        self.mme_budget_bytes = multimodel.memory_budget()
 
     def describe(self, endpoint: str) -> dict[str, Any]:
         try:
@@ -313,6 +329,8 @@ class Endpoints:
     def _mode_text(self, stage: Stage) -> str:
         if stage.mode == "engine":
             return "its image in the container engine"
+        if stage.multimodel is not None:
+            return f"in the inference core as a multi-model container of {stage.multimodel.prefix}"
         signature = stage.predictor.signature if stage.predictor else None
         what = f"{signature.framework} {signature.objective}" if signature else "?"
         reason = f"; no engine: {self.engine_absent_reason}" if self.engine_absent_reason else ""
@@ -324,6 +342,8 @@ class Endpoints:
         environment = dict(container.get("Environment") or {})
         url = container.get("ModelDataUrl") or ""
         where = f"model {model_name}, container {hostname}"
+        if container.get("Mode") == "MultiModel":
+            return self._multimodel_stage(where, hostname, image, url, container, environment)
         target = self._download(where, url) if url else None
         if self.engine is not None and image:
             try:
@@ -372,6 +392,49 @@ class Endpoints:
             hostname, image, "core", predictor=predictor, options=options, directory=target
         )
 
+    def _multimodel_stage(
+        self,
+        where: str,
+        hostname: str,
+        image: str,
+        url: str,
+        container: dict[str, Any],
+        environment: dict[str, str],
+    ) -> Stage:
+        if self.engine is not None and image:
+            raise HostingError(
+                424,
+                "ModelError",
+                f"{where}: multi-model containers (Mode MultiModel) are not supported with a "
+                "container engine (LOCALAWS_CONTAINERS=engine); without it the inference core "
+                "serves them",
+                OriginalStatusCode=500,
+            )
+        try:
+            options = Options.from_env(environment)
+        except ConfigurationError as exc:
+            raise HostingError(
+                424, "ModelError", f"{where}: {exc}", OriginalStatusCode=500
+            ) from None
+        cache = (container.get("MultiModelConfig") or {}).get("ModelCacheSetting", "Enabled")
+        return Stage(
+            hostname,
+            image,
+            "multimodel",
+            options=options,
+            multimodel=self.multimodel.MultiModelContainer(
+                where=where,
+                hostname=hostname,
+                prefix=url,
+                s3=self.s3,
+                cache_dir=self.cache_dir,
+                pickle_locations=self.pickle_locations,
+                options=options,
+                budget_bytes=self.mme_budget_bytes,
+                caching=cache != "Disabled",
+            ),
+        )
+
     def _download(self, where: str, url: str) -> Path:
         if not url.startswith("s3://") or not url.endswith(".tar.gz"):
             raise HostingError(
@@ -412,6 +475,8 @@ class Endpoints:
         for stage in loaded.stages:
             if stage.directory is not None:
                 shutil.rmtree(stage.directory, ignore_errors=True)
+            if stage.multimodel is not None:
+                stage.multimodel.clear()
         return True
 
     def retire(self, live_models: set[str]) -> list[str]:
