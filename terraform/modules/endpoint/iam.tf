@@ -7,6 +7,18 @@ locals {
     var.capture_prefix_arn,
     "arn:${local.partition}:s3:::${trimsuffix(trimprefix(var.data_capture.destination_s3_uri, "s3://"), "/")}/",
   )}*"
+  # Asynchronous inference: SageMaker writes results and errors under these prefixes, reads
+  # request payloads under the input prefix and notifies the topics, as the execution role.
+  async_prefix_arns = var.async_inference == null ? {} : {
+    for use, uri in {
+      output  = var.async_inference.output_s3_uri
+      failure = var.async_inference.failure_s3_uri
+      input   = var.async_inference.input_s3_uri
+    } : use => "arn:${local.partition}:s3:::${trimsuffix(trimprefix(uri, "s3://"), "/")}/*" if uri != null
+  }
+  async_topic_arns = var.async_inference == null ? [] : distinct(compact([
+    var.async_inference.success_topic_arn, var.async_inference.error_topic_arn,
+  ]))
   endpoint_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/Endpoints/${var.name}*"
 
   # What SageMaker needs of a role whose containers run in the given subnets: it creates,
@@ -92,6 +104,31 @@ resource "aws_iam_role_policy" "this" {
           Resource = [local.capture_objects_arn]
         },
       ] : s if var.data_capture != null],
+      [for s in [
+        {
+          Sid      = "WriteAsyncResults"
+          Effect   = "Allow"
+          Action   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+          Resource = distinct([for use in ["output", "failure"] : local.async_prefix_arns[use] if contains(keys(local.async_prefix_arns), use)])
+        },
+      ] : s if var.async_inference != null],
+      [for s in [
+        {
+          Sid      = "ReadAsyncRequests"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject"]
+          Resource = [lookup(local.async_prefix_arns, "input", "")]
+        },
+      ] : s if contains(keys(local.async_prefix_arns), "input")],
+      [for s in [
+        {
+          # The topics may be KMS-encrypted: UsePlatformKey covers the platform key.
+          Sid      = "PublishAsyncNotifications"
+          Effect   = "Allow"
+          Action   = ["sns:Publish"]
+          Resource = local.async_topic_arns
+        },
+      ] : s if length(local.async_topic_arns) > 0],
       [for s in [
         {
           Sid      = "PullBringYourOwnImages"

@@ -20,19 +20,23 @@ locals {
   default_image = var.default_image != null ? var.default_image : try(data.aws_sagemaker_prebuilt_ecr_image.this[0].registry_path, null)
   in_vpc        = length(var.vpc_subnet_ids) > 0
 
-  # What each variant's model runs: one container, or a serial inference pipeline of several
-  # (each container's response is the next one's request). Model names carry a hash of it: a
-  # changed model is a new model (SageMaker models are immutable), created before the endpoint
-  # config that uses it.
+  # Production and shadow variants (names are unique across both): each serves its own model.
+  all_variants = merge(var.variants, var.shadow_variants)
+
+  # What each variant's model runs: one container (a multi-model one serves every model under
+  # its prefix), or a serial inference pipeline of several (each container's response is the
+  # next one's request). Model names carry a hash of it: a changed model is a new model
+  # (SageMaker models are immutable), created before the endpoint config that uses it.
   single_models = {
-    for k, v in var.variants : k => {
+    for k, v in local.all_variants : k => {
       image          = v.image != null ? v.image : local.default_image
       model_data_url = v.model_data_url
       environment    = v.environment
+      mode           = v.multi_model ? "MultiModel" : null
     } if v.containers == null
   }
   pipeline_models = {
-    for k, v in var.variants : k => [
+    for k, v in local.all_variants : k => [
       for c in v.containers : {
         image              = c.image != null ? c.image : local.default_image
         model_data_url     = c.model_data_url
@@ -41,23 +45,37 @@ locals {
       }
     ] if v.containers != null
   }
+  # Null fields are left out of the hash, so models of the shapes before multi-model support
+  # keep their names (nothing is replaced on upgrade).
+  model_contents = merge(
+    { for k, m in local.single_models : k => { for f, x in m : f => x if x != null } },
+    local.pipeline_models,
+  )
   model_names = {
-    for k, m in merge(local.single_models, local.pipeline_models) : k => "${var.name}-${k}-${substr(sha256(jsonencode([
+    for k, m in local.model_contents : k => "${var.name}-${k}-${substr(sha256(jsonencode([
       m, var.enable_network_isolation, sort(var.vpc_subnet_ids), sort(var.vpc_security_group_ids),
     ])), 0, 8)}"
   }
 
-  # Variants in name order, so the endpoint config's production_variants list plans stably.
-  production_variants = [
-    for k in sort(keys(var.variants)) : {
+  # Variants in name order, so the endpoint config's variant lists plan stably. A serverless
+  # variant has a serverless_config and no instance fields; the others default to one
+  # ml.m5.large instance.
+  variant_settings = {
+    for k, v in local.all_variants : k => {
       variant_name           = k
       model_name             = local.model_names[k]
-      instance_type          = var.variants[k].instance_type
-      initial_instance_count = var.variants[k].initial_instance_count
-      initial_variant_weight = var.variants[k].initial_weight
+      instance_type          = v.serverless == null ? coalesce(v.instance_type, "ml.m5.large") : null
+      initial_instance_count = v.serverless == null ? coalesce(v.initial_instance_count, 1) : null
+      serverless_config      = v.serverless
+      initial_variant_weight = v.initial_weight
     }
-  ]
+  }
+  production_variants = [for k in sort(keys(var.variants)) : local.variant_settings[k]]
+  shadow_variants     = [for k in sort(keys(var.shadow_variants)) : local.variant_settings[k]]
 
+  variant_kinds = {
+    for k, v in local.all_variants : k => v.serverless != null ? "serverless" : (v.multi_model ? "multi-model" : "instance")
+  }
   capture_modes = var.data_capture == null ? [] : concat(
     var.data_capture.capture_input ? ["Input"] : [],
     var.data_capture.capture_output ? ["Output"] : [],
@@ -65,13 +83,17 @@ locals {
 
   # Endpoint configs are immutable: the name changes with the content, so a change creates a new
   # config next to the old one (create_before_destroy) for the operators to roll out.
-  endpoint_config_name = "${var.name}-${substr(sha256(jsonencode([
-    local.production_variants, var.kms_key_arn, var.data_capture,
-  ])), 0, 8)}"
+  # Null fields and absent features are left out of the hash, so configs of the shapes before
+  # serverless, asynchronous and shadow support keep their names.
+  endpoint_config_name = "${var.name}-${substr(sha256(jsonencode(concat(
+    [[for pv in local.production_variants : { for f, x in pv : f => x if x != null }], var.kms_key_arn, var.data_capture],
+    var.async_inference == null ? [] : [{ async_inference = var.async_inference }],
+    length(local.shadow_variants) == 0 ? [] : [{ shadow_variants = [for pv in local.shadow_variants : { for f, x in pv : f => x if x != null }] }],
+  ))), 0, 8)}"
 }
 
 # ---------------------------------------------------------------------------------------------
-# Models: one per variant (one container, or a serial inference pipeline)
+# Models: one per variant and shadow variant (one container, multi-model or not, or a pipeline)
 # ---------------------------------------------------------------------------------------------
 resource "aws_sagemaker_model" "this" {
   for_each = local.create ? local.model_names : {}
@@ -87,6 +109,8 @@ resource "aws_sagemaker_model" "this" {
       image          = primary_container.value.image
       model_data_url = primary_container.value.model_data_url
       environment    = primary_container.value.environment
+      # MultiModel: model_data_url is a prefix; each request's TargetModel names the artifact.
+      mode = primary_container.value.mode
     }
   }
 
@@ -124,7 +148,7 @@ resource "aws_sagemaker_model" "this" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Endpoint configuration: the endpoint's initial variants, weights and data capture
+# Endpoint configuration: the initial variants, weights, shadow, data capture and async output
 # ---------------------------------------------------------------------------------------------
 resource "aws_sagemaker_endpoint_configuration" "this" {
   count = local.create ? 1 : 0
@@ -141,6 +165,62 @@ resource "aws_sagemaker_endpoint_configuration" "this" {
       initial_instance_count = production_variants.value.initial_instance_count
       # Relative integers: fractions round-trip through some APIs as float32 and re-plan forever.
       initial_variant_weight = production_variants.value.initial_variant_weight
+
+      dynamic "serverless_config" {
+        for_each = production_variants.value.serverless_config == null ? [] : [production_variants.value.serverless_config]
+        content {
+          memory_size_in_mb       = serverless_config.value.memory_size_in_mb
+          max_concurrency         = serverless_config.value.max_concurrency
+          provisioned_concurrency = serverless_config.value.provisioned_concurrency
+        }
+      }
+    }
+  }
+
+  # SageMaker mirrors production requests to the shadow and returns only production's answers.
+  dynamic "shadow_production_variants" {
+    for_each = local.shadow_variants
+    content {
+      variant_name           = shadow_production_variants.value.variant_name
+      model_name             = aws_sagemaker_model.this[shadow_production_variants.value.variant_name].name
+      instance_type          = shadow_production_variants.value.instance_type
+      initial_instance_count = shadow_production_variants.value.initial_instance_count
+      initial_variant_weight = shadow_production_variants.value.initial_variant_weight
+
+      dynamic "serverless_config" {
+        for_each = shadow_production_variants.value.serverless_config == null ? [] : [shadow_production_variants.value.serverless_config]
+        content {
+          memory_size_in_mb       = serverless_config.value.memory_size_in_mb
+          max_concurrency         = serverless_config.value.max_concurrency
+          provisioned_concurrency = serverless_config.value.provisioned_concurrency
+        }
+      }
+    }
+  }
+
+  dynamic "async_inference_config" {
+    for_each = var.async_inference == null ? [] : [var.async_inference]
+    content {
+      output_config {
+        s3_output_path  = async_inference_config.value.output_s3_uri
+        s3_failure_path = async_inference_config.value.failure_s3_uri
+        kms_key_id      = var.kms_key_arn
+
+        dynamic "notification_config" {
+          for_each = async_inference_config.value.success_topic_arn == null && async_inference_config.value.error_topic_arn == null ? [] : [true]
+          content {
+            success_topic = async_inference_config.value.success_topic_arn
+            error_topic   = async_inference_config.value.error_topic_arn
+          }
+        }
+      }
+
+      dynamic "client_config" {
+        for_each = async_inference_config.value.max_concurrent_invocations_per_instance == null ? [] : [true]
+        content {
+          max_concurrent_invocations_per_instance = async_inference_config.value.max_concurrent_invocations_per_instance
+        }
+      }
     }
   }
 

@@ -14,7 +14,7 @@ output "endpoint_config_name" {
 }
 
 output "model_names" {
-  description = "SageMaker model name of each variant (variant name => model name)."
+  description = "SageMaker model name of each variant and shadow variant (variant name => model name)."
   value       = var.create ? { for k, m in aws_sagemaker_model.this : k => m.name } : null
 }
 
@@ -26,6 +26,31 @@ output "container_counts" {
 output "variant_names" {
   description = "Names of the endpoint's initial production variants, sorted."
   value       = var.create ? sort(keys(var.variants)) : null
+}
+
+output "shadow_variant_names" {
+  description = "Names of the endpoint's shadow variants, sorted (empty without a shadow)."
+  value       = var.create ? sort(keys(var.shadow_variants)) : null
+}
+
+output "variant_kinds" {
+  description = "How each variant and shadow variant serves (variant name => \"instance\", \"serverless\" or \"multi-model\")."
+  value       = var.create ? local.variant_kinds : null
+}
+
+output "multi_model_prefixes" {
+  description = "S3 prefix of each multi-model variant (variant name => \"s3://.../\"): put model.tar.gz files there and name one as the request's TargetModel."
+  value       = var.create ? { for k, v in local.all_variants : k => v.model_data_url if v.multi_model } : null
+}
+
+output "async_output_s3_uri" {
+  description = "Where asynchronous inference writes results (null for a real-time endpoint)."
+  value       = var.create ? try(var.async_inference.output_s3_uri, null) : null
+}
+
+output "async_failure_s3_uri" {
+  description = "Where asynchronous inference writes errors (null for a real-time endpoint; output_s3_uri when not set)."
+  value       = var.create && var.async_inference != null ? coalesce(var.async_inference.failure_s3_uri, var.async_inference.output_s3_uri) : null
 }
 
 output "execution_role_arn" {

@@ -471,6 +471,193 @@ run "reordered_containers_make_a_new_pipeline_model" {
   }
 }
 
+run "a_serverless_variant_has_a_serverless_config_and_no_instance_fields" {
+  command = plan
+
+  variables {
+    variants = {
+      serverless = {
+        model_data_url = "s3://byo-data/models/aaa/model.tar.gz"
+        serverless     = { memory_size_in_mb = 2048, max_concurrency = 10, provisioned_concurrency = 2 }
+      }
+    }
+    data_capture        = null
+    ecr_repository_arns = []
+  }
+
+  assert {
+    condition = (
+      aws_sagemaker_endpoint_configuration.this[0].production_variants[0].serverless_config[0].memory_size_in_mb == 2048
+      && aws_sagemaker_endpoint_configuration.this[0].production_variants[0].serverless_config[0].max_concurrency == 10
+      && aws_sagemaker_endpoint_configuration.this[0].production_variants[0].serverless_config[0].provisioned_concurrency == 2
+    )
+    error_message = "the variant's serverless settings land in its serverless_config"
+  }
+  assert {
+    condition     = aws_sagemaker_endpoint_configuration.this[0].production_variants[0].instance_type == null && aws_sagemaker_endpoint_configuration.this[0].production_variants[0].initial_instance_count == null
+    error_message = "a serverless variant sends no instance type or count"
+  }
+  assert {
+    condition     = length(aws_sagemaker_endpoint_configuration.this[0].async_inference_config) == 0 && length(aws_sagemaker_endpoint_configuration.this[0].shadow_production_variants) == 0
+    error_message = "no async config and no shadow unless given"
+  }
+  assert {
+    condition     = output.variant_kinds == { serverless = "serverless" } && output.async_output_s3_uri == null && output.multi_model_prefixes == {}
+    error_message = "the variant's kind is exported"
+  }
+}
+
+run "instance_variants_send_no_serverless_config" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for v in aws_sagemaker_endpoint_configuration.this[0].production_variants : length(v.serverless_config) == 0])
+    error_message = "instance variants have no serverless_config"
+  }
+  assert {
+    condition     = output.variant_kinds == { challenger = "instance", champion = "instance" } && length(output.shadow_variant_names) == 0
+    error_message = "instance variants are exported as such; no shadow"
+  }
+}
+
+run "async_inference_writes_to_s3_notifies_topics_and_limits_concurrency" {
+  command = plan
+
+  variables {
+    async_inference = {
+      output_s3_uri                           = "s3://byo-data/async/output/"
+      failure_s3_uri                          = "s3://byo-data/async/failures/"
+      input_s3_uri                            = "s3://byo-data/async/input/"
+      success_topic_arn                       = "arn:aws:sns:eu-west-1:111122223333:byo-async-success"
+      error_topic_arn                         = "arn:aws:sns:eu-west-1:111122223333:byo-async-error"
+      max_concurrent_invocations_per_instance = 4
+    }
+  }
+
+  assert {
+    condition = (
+      aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].output_config[0].s3_output_path == "s3://byo-data/async/output/"
+      && aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].output_config[0].s3_failure_path == "s3://byo-data/async/failures/"
+      && aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].output_config[0].kms_key_id == var.kms_key_arn
+    )
+    error_message = "results and failures go to their prefixes, encrypted with the platform key"
+  }
+  assert {
+    condition = (
+      aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].output_config[0].notification_config[0].success_topic == "arn:aws:sns:eu-west-1:111122223333:byo-async-success"
+      && aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].output_config[0].notification_config[0].error_topic == "arn:aws:sns:eu-west-1:111122223333:byo-async-error"
+    )
+    error_message = "the success and error topics are notified"
+  }
+  assert {
+    condition     = aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].client_config[0].max_concurrent_invocations_per_instance == 4
+    error_message = "each instance runs at most 4 requests at once"
+  }
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s if s.Sid == "WriteAsyncResults"]).Resource == ["arn:aws:s3:::byo-data/async/output/*", "arn:aws:s3:::byo-data/async/failures/*"]
+    error_message = "the role writes results and failures under their prefixes only"
+  }
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s if s.Sid == "ReadAsyncRequests"]).Resource == ["arn:aws:s3:::byo-data/async/input/*"] && one([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s if s.Sid == "ReadAsyncRequests"]).Action == ["s3:GetObject"]
+    error_message = "the role reads request payloads under the input prefix only"
+  }
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s if s.Sid == "PublishAsyncNotifications"]).Resource == ["arn:aws:sns:eu-west-1:111122223333:byo-async-success", "arn:aws:sns:eu-west-1:111122223333:byo-async-error"]
+    error_message = "the role publishes to the two topics only"
+  }
+  assert {
+    condition     = output.async_output_s3_uri == "s3://byo-data/async/output/" && output.async_failure_s3_uri == "s3://byo-data/async/failures/"
+    error_message = "the async output and failure locations are exported"
+  }
+  assert {
+    condition     = output.endpoint_config_name != "byo-cd270f8c"
+    error_message = "an async config is a different endpoint config"
+  }
+}
+
+run "minimal_async_inference_has_no_notifications_client_config_or_input_read" {
+  command = plan
+
+  variables {
+    async_inference = { output_s3_uri = "s3://byo-data/async/output" }
+  }
+
+  assert {
+    condition     = length(aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].output_config[0].notification_config) == 0 && length(aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].client_config) == 0
+    error_message = "no notification or client config unless given"
+  }
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s if s.Sid == "WriteAsyncResults"]).Resource == ["arn:aws:s3:::byo-data/async/output/*"]
+    error_message = "the role writes under the output prefix only"
+  }
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s if contains(["ReadAsyncRequests", "PublishAsyncNotifications"], s.Sid)]) == 0
+    error_message = "no input read and no publish without an input prefix or topics"
+  }
+  assert {
+    condition     = output.async_failure_s3_uri == "s3://byo-data/async/output"
+    error_message = "failures land with the output without a failure prefix"
+  }
+}
+
+run "a_multi_model_variant_serves_a_prefix" {
+  command = plan
+
+  variables {
+    variants = { mme = { model_data_url = "s3://byo-data/models/mme/", multi_model = true } }
+  }
+
+  assert {
+    condition     = aws_sagemaker_model.this["mme"].primary_container[0].mode == "MultiModel" && aws_sagemaker_model.this["mme"].primary_container[0].model_data_url == "s3://byo-data/models/mme/"
+    error_message = "the model's container is MultiModel over the prefix"
+  }
+  assert {
+    condition     = output.multi_model_prefixes == { mme = "s3://byo-data/models/mme/" } && output.variant_kinds == { mme = "multi-model" }
+    error_message = "the multi-model prefix and kind are exported"
+  }
+}
+
+run "single_model_containers_send_no_mode" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for m in aws_sagemaker_model.this : m.primary_container[0].mode == null])
+    error_message = "one-model variants leave mode to SageMaker's default (SingleModel)"
+  }
+}
+
+run "a_shadow_variant_gets_its_own_model_and_shares_capture" {
+  command = plan
+
+  variables {
+    variants = { champion = { model_data_url = "s3://byo-data/models/aaa/model.tar.gz", initial_weight = 2 } }
+    shadow_variants = {
+      shadow = { model_data_url = "s3://byo-data/models/bbb/model.tar.gz", instance_type = "ml.c5.large" }
+    }
+  }
+
+  assert {
+    condition     = [for v in aws_sagemaker_endpoint_configuration.this[0].shadow_production_variants : [v.variant_name, v.model_name, v.instance_type, v.initial_instance_count, v.initial_variant_weight]] == [["shadow", aws_sagemaker_model.this["shadow"].name, "ml.c5.large", 1, 1]]
+    error_message = "the shadow variant serves its own model with its instance settings and weight"
+  }
+  assert {
+    condition     = [for v in aws_sagemaker_endpoint_configuration.this[0].production_variants : v.variant_name] == ["champion"]
+    error_message = "the shadow is not a production variant"
+  }
+  assert {
+    condition     = can(regex("^byo-shadow-[0-9a-f]{8}$", aws_sagemaker_model.this["shadow"].name)) && aws_sagemaker_model.this["shadow"].primary_container[0].model_data_url == "s3://byo-data/models/bbb/model.tar.gz"
+    error_message = "the shadow's model is named as the production ones and carries its artifact"
+  }
+  assert {
+    condition     = aws_sagemaker_endpoint_configuration.this[0].data_capture_config[0].enable_capture
+    error_message = "data capture applies to the endpoint, shadow included"
+  }
+  assert {
+    condition     = output.shadow_variant_names == tolist(["shadow"]) && output.variant_names == tolist(["champion"]) && keys(output.variant_kinds) == ["champion", "shadow"]
+    error_message = "shadow and production variant names are exported apart"
+  }
+}
+
 run "outputs_are_set_after_apply" {
   command = apply
 
@@ -534,7 +721,8 @@ run "create_false_creates_nothing" {
   assert {
     condition = alltrue([for o in [
       output.endpoint_name, output.endpoint_arn, output.endpoint_config_name, output.model_names, output.container_counts, output.variant_names,
-      output.execution_role_arn, output.image, output.data_capture_s3_uri,
+      output.execution_role_arn, output.image, output.data_capture_s3_uri, output.shadow_variant_names,
+      output.variant_kinds, output.multi_model_prefixes, output.async_output_s3_uri, output.async_failure_s3_uri,
     ] : o == null])
     error_message = "outputs are null when nothing is created"
   }
@@ -784,4 +972,198 @@ run "rejects_a_bad_bucket_arn" {
     model_bucket_arn = "arn:aws:s3:::byo-data/models"
   }
   expect_failures = [var.model_bucket_arn]
+}
+
+run "rejects_serverless_memory_off_the_1_gb_steps" {
+  command = plan
+  variables {
+    variants     = { s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1500, max_concurrency = 5 } } }
+    data_capture = null
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_serverless_max_concurrency_above_200" {
+  command = plan
+  variables {
+    variants     = { s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 201 } } }
+    data_capture = null
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_provisioned_concurrency_above_max_concurrency" {
+  command = plan
+  variables {
+    variants     = { s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5, provisioned_concurrency = 6 } } }
+    data_capture = null
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_an_instance_type_beside_serverless" {
+  command = plan
+  variables {
+    variants     = { s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 }, instance_type = "ml.m5.large" } }
+    data_capture = null
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_a_multi_model_serverless_variant" {
+  command = plan
+  variables {
+    variants     = { s = { model_data_url = "s3://byo-data/models/mme/", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 }, multi_model = true } }
+    data_capture = null
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_serverless_and_instance_variants_mixed" {
+  command = plan
+  variables {
+    variants = {
+      s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 } }
+      i = { model_data_url = "s3://byo-data/models/a/model.tar.gz" }
+    }
+    data_capture = null
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_two_serverless_variants" {
+  command = plan
+  variables {
+    variants = {
+      a = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 } }
+      b = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 } }
+    }
+    data_capture = null
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_serverless_in_a_vpc" {
+  command = plan
+  variables {
+    variants               = { s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 } } }
+    data_capture           = null
+    vpc_subnet_ids         = ["subnet-1"]
+    vpc_security_group_ids = ["sg-1"]
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_data_capture_with_serverless" {
+  command = plan
+  variables {
+    variants = { s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 } } }
+  }
+  expect_failures = [var.data_capture]
+}
+
+run "rejects_async_inference_with_serverless" {
+  command = plan
+  variables {
+    variants        = { s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 } } }
+    data_capture    = null
+    async_inference = { output_s3_uri = "s3://byo-data/async/output/" }
+  }
+  expect_failures = [var.async_inference]
+}
+
+run "rejects_a_non_s3_async_output" {
+  command = plan
+  variables {
+    async_inference = { output_s3_uri = "https://byo-data/async/output/" }
+  }
+  expect_failures = [var.async_inference]
+}
+
+run "rejects_a_non_sns_async_topic" {
+  command = plan
+  variables {
+    async_inference = { output_s3_uri = "s3://byo-data/async/output/", success_topic_arn = "arn:aws:sqs:eu-west-1:111122223333:q" }
+  }
+  expect_failures = [var.async_inference]
+}
+
+run "rejects_async_concurrency_above_1000" {
+  command = plan
+  variables {
+    async_inference = { output_s3_uri = "s3://byo-data/async/output/", max_concurrent_invocations_per_instance = 1001 }
+  }
+  expect_failures = [var.async_inference]
+}
+
+run "rejects_a_multi_model_url_without_trailing_slash" {
+  command = plan
+  variables {
+    variants = { mme = { model_data_url = "s3://byo-data/models/mme", multi_model = true } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_a_prefix_url_without_multi_model" {
+  command = plan
+  variables {
+    variants = { mme = { model_data_url = "s3://byo-data/models/mme/" } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_a_multi_model_prefix_outside_the_model_prefix" {
+  command = plan
+  variables {
+    variants = { mme = { model_data_url = "s3://byo-data/other/mme/", multi_model = true } }
+  }
+  expect_failures = [var.variants]
+}
+
+run "rejects_two_shadow_variants" {
+  command = plan
+  variables {
+    variants = { champion = { model_data_url = "s3://byo-data/models/a/model.tar.gz" } }
+    shadow_variants = {
+      s1 = { model_data_url = "s3://byo-data/models/a/model.tar.gz" }
+      s2 = { model_data_url = "s3://byo-data/models/a/model.tar.gz" }
+    }
+  }
+  expect_failures = [var.shadow_variants]
+}
+
+run "rejects_a_shadow_beside_two_production_variants" {
+  command = plan
+  variables {
+    shadow_variants = { shadow = { model_data_url = "s3://byo-data/models/a/model.tar.gz" } }
+  }
+  expect_failures = [var.shadow_variants]
+}
+
+run "rejects_a_shadow_named_as_the_production_variant" {
+  command = plan
+  variables {
+    variants        = { champion = { model_data_url = "s3://byo-data/models/a/model.tar.gz" } }
+    shadow_variants = { champion = { model_data_url = "s3://byo-data/models/b/model.tar.gz" } }
+  }
+  expect_failures = [var.shadow_variants]
+}
+
+run "rejects_a_shadow_outside_the_model_prefix" {
+  command = plan
+  variables {
+    variants        = { champion = { model_data_url = "s3://byo-data/models/a/model.tar.gz" } }
+    shadow_variants = { shadow = { model_data_url = "s3://elsewhere/models/b/model.tar.gz" } }
+  }
+  expect_failures = [var.shadow_variants]
+}
+
+run "rejects_a_serverless_shadow_with_bad_memory" {
+  command = plan
+  variables {
+    variants        = { champion = { model_data_url = "s3://byo-data/models/a/model.tar.gz" } }
+    shadow_variants = { shadow = { model_data_url = "s3://byo-data/models/b/model.tar.gz", serverless = { memory_size_in_mb = 512, max_concurrency = 5 } } }
+    data_capture    = null
+  }
+  expect_failures = [var.shadow_variants]
 }
