@@ -15,11 +15,12 @@ variable "endpoint_name" {
 }
 
 variable "variants" {
-  description = "Instance count range of each variant that scales, keyed by variant name (variants not listed keep a fixed count)."
+  description = "Instance count range of each real-time variant that scales on invocations per instance, keyed by variant name (variants not listed keep a fixed count)."
   type = map(object({
     min_capacity = number
     max_capacity = number
   }))
+  default = {}
 
   validation {
     condition     = alltrue([for k, _ in var.variants : can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", k))])
@@ -32,6 +33,74 @@ variable "variants" {
   validation {
     condition     = alltrue([for v in var.variants : v.max_capacity >= v.min_capacity && floor(v.max_capacity) == v.max_capacity])
     error_message = "Each variant's max_capacity must be a whole number of instances >= its min_capacity (e.g. min 1, max 4)."
+  }
+}
+
+variable "provisioned_concurrency" {
+  description = <<-EOT
+    Provisioned concurrency range of each serverless variant that scales, keyed by variant name:
+    target tracking on sagemaker:variant:DesiredProvisionedConcurrency holds
+    SageMakerVariantProvisionedConcurrencyUtilization (concurrent requests over provisioned
+    concurrency) at target_utilization. max_capacity must not exceed the variant's
+    max_concurrency.
+  EOT
+  type = map(object({
+    min_capacity       = number
+    max_capacity       = number
+    target_utilization = optional(number, 0.5)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for k, _ in var.provisioned_concurrency : can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", k))])
+    error_message = "Each provisioned_concurrency variant name must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit (the endpoint's serverless variant, e.g. \"serverless\")."
+  }
+  validation {
+    condition = alltrue([for v in var.provisioned_concurrency :
+      v.min_capacity >= 1 && floor(v.min_capacity) == v.min_capacity && v.max_capacity >= v.min_capacity && v.max_capacity <= 200 && floor(v.max_capacity) == v.max_capacity
+    ])
+    error_message = "Each provisioned_concurrency range is whole numbers with 1 <= min_capacity <= max_capacity <= 200 (provisioned concurrency cannot scale to 0; it is at most the variant's max_concurrency, itself at most 200)."
+  }
+  validation {
+    condition     = alltrue([for v in var.provisioned_concurrency : v.target_utilization > 0 && v.target_utilization <= 1])
+    error_message = "Each provisioned_concurrency target_utilization must be > 0 and <= 1 (the share of provisioned concurrency in use to hold, e.g. 0.5)."
+  }
+}
+
+variable "async_backlog" {
+  description = <<-EOT
+    Backlog scaling of each variant of an asynchronous endpoint, keyed by variant name: target
+    tracking holds ApproximateBacklogSizePerInstance (the endpoint's queued requests per instance)
+    at target_backlog_per_instance between min_capacity (0 scales to zero instances when the
+    queue is empty) and max_capacity instances. With scale_out_from_zero, a step-scaling policy
+    adds one instance when the HasBacklogWithoutCapacity alarm fires (requests are waiting and no
+    instance runs), as AWS's docs give, instead of waiting for the backlog to pass the target.
+  EOT
+  type = map(object({
+    min_capacity                = optional(number, 0)
+    max_capacity                = number
+    target_backlog_per_instance = optional(number, 5)
+    scale_out_from_zero         = optional(bool, true)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for k, _ in var.async_backlog : can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", k))])
+    error_message = "Each async_backlog variant name must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit (the asynchronous endpoint's variant, e.g. \"async\")."
+  }
+  validation {
+    condition = alltrue([for v in var.async_backlog :
+      v.min_capacity >= 0 && floor(v.min_capacity) == v.min_capacity && v.max_capacity >= max(v.min_capacity, 1) && floor(v.max_capacity) == v.max_capacity
+    ])
+    error_message = "Each async_backlog range is whole numbers of instances with 0 <= min_capacity <= max_capacity and max_capacity >= 1 (min 0 scales to zero, e.g. min 0, max 2)."
+  }
+  validation {
+    condition     = alltrue([for v in var.async_backlog : v.target_backlog_per_instance > 0])
+    error_message = "Each async_backlog target_backlog_per_instance must be > 0 (queued requests per instance to hold, e.g. 5)."
+  }
+  validation {
+    condition     = length(setintersection(keys(var.async_backlog), keys(var.variants))) == 0
+    error_message = "A variant scales on one policy set: list it in variants (invocations per instance) or async_backlog (backlog per instance), not both."
   }
 }
 

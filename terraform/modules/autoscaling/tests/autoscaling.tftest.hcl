@@ -5,6 +5,9 @@ mock_provider "aws" {
   mock_resource "aws_appautoscaling_policy" {
     defaults = { arn = "arn:aws:autoscaling:eu-west-1:111122223333:scalingPolicy:mock" }
   }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:mock" }
+  }
 }
 
 variables {
@@ -134,15 +137,131 @@ run "example_basic_plans" {
   }
 }
 
+run "a_serverless_variant_tracks_provisioned_concurrency_utilization" {
+  command = plan
+
+  variables {
+    endpoint_name           = "byo-serverless"
+    variants                = {}
+    provisioned_concurrency = { serverless = { min_capacity = 1, max_capacity = 5, target_utilization = 0.7 } }
+  }
+
+  assert {
+    condition     = aws_appautoscaling_target.provisioned_concurrency["serverless"].scalable_dimension == "sagemaker:variant:DesiredProvisionedConcurrency" && aws_appautoscaling_target.provisioned_concurrency["serverless"].resource_id == "endpoint/byo-serverless/variant/serverless"
+    error_message = "the serverless variant's provisioned concurrency is the scalable dimension"
+  }
+  assert {
+    condition     = aws_appautoscaling_target.provisioned_concurrency["serverless"].min_capacity == 1 && aws_appautoscaling_target.provisioned_concurrency["serverless"].max_capacity == 5
+    error_message = "provisioned concurrency scales between the given bounds"
+  }
+  assert {
+    condition     = aws_appautoscaling_policy.provisioned_concurrency["serverless"].target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "SageMakerVariantProvisionedConcurrencyUtilization" && aws_appautoscaling_policy.provisioned_concurrency["serverless"].target_tracking_scaling_policy_configuration[0].target_value == 0.7
+    error_message = "the policy holds provisioned concurrency utilization at the target"
+  }
+  assert {
+    condition     = length(aws_appautoscaling_target.this) == 0 && length(aws_appautoscaling_target.async_backlog) == 0 && output.provisioned_concurrency_policy_names == { serverless = "byo-serverless-serverless-provisioned-concurrency" }
+    error_message = "only the provisioned-concurrency target and policy are made"
+  }
+  assert {
+    condition     = output.resource_ids == { serverless = "endpoint/byo-serverless/variant/serverless" }
+    error_message = "the serverless variant's resource id is exported"
+  }
+}
+
+run "an_async_variant_scales_on_backlog_to_zero_and_out_from_zero_on_the_alarm" {
+  command = plan
+
+  variables {
+    endpoint_name = "byo-async"
+    variants      = {}
+    async_backlog = { async = { max_capacity = 2 } }
+  }
+
+  assert {
+    condition     = aws_appautoscaling_target.async_backlog["async"].min_capacity == 0 && aws_appautoscaling_target.async_backlog["async"].max_capacity == 2 && aws_appautoscaling_target.async_backlog["async"].scalable_dimension == "sagemaker:variant:DesiredInstanceCount"
+    error_message = "the async variant's instance count scales from 0 (scale to zero) to 2"
+  }
+  assert {
+    condition = (
+      aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].target_value == 5
+      && aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].metric_name == "ApproximateBacklogSizePerInstance"
+      && aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].namespace == "AWS/SageMaker"
+      && aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].statistic == "Average"
+    )
+    error_message = "target tracking holds the endpoint's average backlog per instance at 5"
+  }
+  assert {
+    condition     = [for d in aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].dimensions : [d.name, d.value]] == [["EndpointName", "byo-async"]]
+    error_message = "the backlog metric is the endpoint's (dimension EndpointName only)"
+  }
+  assert {
+    condition = (
+      aws_appautoscaling_policy.scale_out_from_zero["async"].policy_type == "StepScaling"
+      && aws_appautoscaling_policy.scale_out_from_zero["async"].step_scaling_policy_configuration[0].adjustment_type == "ChangeInCapacity"
+      && [for s in aws_appautoscaling_policy.scale_out_from_zero["async"].step_scaling_policy_configuration[0].step_adjustment : [s.metric_interval_lower_bound, s.scaling_adjustment]] == [["0", 1]]
+    )
+    error_message = "the step policy adds one instance"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.scale_out_from_zero["async"].metric_name == "HasBacklogWithoutCapacity"
+      && aws_cloudwatch_metric_alarm.scale_out_from_zero["async"].namespace == "AWS/SageMaker"
+      && aws_cloudwatch_metric_alarm.scale_out_from_zero["async"].dimensions == tomap({ EndpointName = "byo-async" })
+      && aws_cloudwatch_metric_alarm.scale_out_from_zero["async"].threshold == 1
+      && aws_cloudwatch_metric_alarm.scale_out_from_zero["async"].comparison_operator == "GreaterThanOrEqualToThreshold"
+      && aws_cloudwatch_metric_alarm.scale_out_from_zero["async"].evaluation_periods == 2
+    )
+    error_message = "the alarm fires when requests wait with no instance"
+  }
+  assert {
+    condition     = output.backlog_policy_names == { async = "byo-async-async-backlog-per-instance" } && output.scale_out_from_zero_alarm_names == { async = "byo-async-async-has-backlog-without-capacity" }
+    error_message = "the backlog policy and the alarm are exported"
+  }
+}
+
+run "the_alarm_triggers_the_step_policy" {
+  command = apply
+
+  variables {
+    variants      = {}
+    async_backlog = { async = { min_capacity = 1, max_capacity = 3, target_backlog_per_instance = 2 } }
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.scale_out_from_zero["async"].alarm_actions == toset([aws_appautoscaling_policy.scale_out_from_zero["async"].arn])
+    error_message = "the alarm's action is the step policy"
+  }
+  assert {
+    condition     = aws_appautoscaling_target.async_backlog["async"].min_capacity == 1 && aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].target_value == 2
+    error_message = "given bounds and target are used"
+  }
+}
+
+run "without_scale_out_from_zero_no_step_policy_or_alarm" {
+  command = plan
+
+  variables {
+    variants      = {}
+    async_backlog = { async = { max_capacity = 2, scale_out_from_zero = false } }
+  }
+
+  assert {
+    condition     = length(aws_appautoscaling_policy.scale_out_from_zero) == 0 && length(aws_cloudwatch_metric_alarm.scale_out_from_zero) == 0 && length(aws_appautoscaling_policy.async_backlog) == 1
+    error_message = "only target tracking on the backlog"
+  }
+}
+
 run "create_false_creates_nothing" {
   command = plan
 
   variables {
-    create = false
+    create                  = false
+    provisioned_concurrency = { serverless = { min_capacity = 1, max_capacity = 5 } }
+    async_backlog           = { async = { max_capacity = 2 } }
   }
 
   assert {
-    condition     = length(aws_appautoscaling_target.this) + length(aws_appautoscaling_policy.this) == 0
+    condition     = length(aws_appautoscaling_target.this) + length(aws_appautoscaling_policy.this) + length(aws_appautoscaling_target.provisioned_concurrency) + length(aws_appautoscaling_policy.provisioned_concurrency) + length(aws_appautoscaling_target.async_backlog) + length(aws_appautoscaling_policy.async_backlog) + length(aws_appautoscaling_policy.scale_out_from_zero) + length(aws_cloudwatch_metric_alarm.scale_out_from_zero) == 0
     error_message = "create = false creates no resources"
   }
   assert {
@@ -213,4 +332,52 @@ run "rejects_a_bad_endpoint_name" {
     endpoint_name = "byo_endpoint"
   }
   expect_failures = [var.endpoint_name]
+}
+
+run "rejects_provisioned_concurrency_0" {
+  command = plan
+  variables {
+    provisioned_concurrency = { serverless = { min_capacity = 0, max_capacity = 2 } }
+  }
+  expect_failures = [var.provisioned_concurrency]
+}
+
+run "rejects_provisioned_concurrency_above_200" {
+  command = plan
+  variables {
+    provisioned_concurrency = { serverless = { min_capacity = 1, max_capacity = 201 } }
+  }
+  expect_failures = [var.provisioned_concurrency]
+}
+
+run "rejects_a_utilization_above_1" {
+  command = plan
+  variables {
+    provisioned_concurrency = { serverless = { min_capacity = 1, max_capacity = 2, target_utilization = 70 } }
+  }
+  expect_failures = [var.provisioned_concurrency]
+}
+
+run "rejects_an_async_max_of_0" {
+  command = plan
+  variables {
+    async_backlog = { async = { max_capacity = 0 } }
+  }
+  expect_failures = [var.async_backlog]
+}
+
+run "rejects_a_backlog_target_of_0" {
+  command = plan
+  variables {
+    async_backlog = { async = { max_capacity = 2, target_backlog_per_instance = 0 } }
+  }
+  expect_failures = [var.async_backlog]
+}
+
+run "rejects_a_variant_in_both_policy_sets" {
+  command = plan
+  variables {
+    async_backlog = { champion = { max_capacity = 2 } }
+  }
+  expect_failures = [var.async_backlog]
 }
