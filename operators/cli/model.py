@@ -1,4 +1,5 @@
-"""`byo model …`: versions in the model registry (register, list, approve, reject)."""
+"""`byo model …`: versions in the model registry (register, list, approve, reject), and as
+target models of a multi-model endpoint (add-to-mme, list-mme)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ from pathlib import Path
 
 import click
 
-from operators import registry
+from operators import multimodel, registry
 from operators.aws import Clients
-from operators.cli.options import console, json_option, print_json, versions_table
+from operators.cli.options import (
+    console,
+    endpoint_option,
+    json_option,
+    print_json,
+    table,
+    versions_table,
+)
 from operators.config import Settings
 from operators.errors import ConfigError
 from operators.layout import Layout
@@ -140,3 +148,83 @@ def model_reject_cmd(settings: Settings, version: int, reason: str, as_json: boo
         print_json(package)
     else:
         console.print(f"version {package['version']} is {package['status']}: {reason}")
+
+
+MME_ENDPOINT_HELP = "The multi-model endpoint [env BYO_ENDPOINT_NAME; stack output endpoint_name]."
+MME_VARIANT_HELP = "Its variant whose multi-model container to use, when several have one."
+
+
+@model_group.command("add-to-mme")
+@click.argument("version", type=click.IntRange(min=1))
+@endpoint_option(MME_ENDPOINT_HELP)
+@click.option(
+    "--as",
+    "target_model",
+    metavar="NAME.tar.gz",
+    help="TargetModel to serve it as (a path under the endpoint's model prefix) "
+    "[default: <model package group>-v<VERSION>.tar.gz].",
+)
+@click.option("--variant", help=MME_VARIANT_HELP)
+@json_option()
+@click.pass_obj
+def model_add_to_mme_cmd(
+    settings: Settings,
+    version: int,
+    endpoint: str | None,
+    target_model: str | None,
+    variant: str | None,
+    as_json: bool,
+) -> None:
+    """Copy VERSION's model.tar.gz under a multi-model endpoint's model prefix (its live
+    config's ModelDataUrl) and print the TargetModel that invokes it; running it again changes
+    nothing."""
+    name = settings.with_options(endpoint_name=endpoint).require("endpoint_name", "--endpoint")
+    if target_model is not None:
+        try:
+            multimodel.check_target_model(target_model)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint="--as") from None
+    added = multimodel.add_version(
+        Clients(),
+        group=settings.require("model_package_group"),
+        version=version,
+        endpoint=name,
+        target_model=target_model,
+        variant=variant,
+    )
+    if as_json:
+        print_json(added)
+        return
+    what = "copied to" if added["copied"] else "already at"
+    console.print(f"version {version} {what} {added['uri']}", markup=False)
+    target = added["target_model"]
+    console.print(f"TargetModel: {target}", markup=False)
+    console.print(
+        f"  e.g. byo invoke --file ROWS.csv --endpoint {name} --target-model {target}",
+        markup=False,
+    )
+
+
+@model_group.command("list-mme")
+@endpoint_option(MME_ENDPOINT_HELP)
+@click.option("--variant", help=MME_VARIANT_HELP)
+@json_option()
+@click.pass_obj
+def model_list_mme_cmd(
+    settings: Settings, endpoint: str | None, variant: str | None, as_json: bool
+) -> None:
+    """The target models under a multi-model endpoint's model prefix."""
+    name = settings.with_options(endpoint_name=endpoint).require("endpoint_name", "--endpoint")
+    mme, models = multimodel.list_models(Clients(), name, variant)
+    if as_json:
+        print_json(
+            {"endpoint": name, "variant": mme.variant, "prefix": mme.prefix, "models": models}
+        )
+        return
+    console.print(
+        table(
+            f"multi-model endpoint {name} ({mme.prefix})",
+            ["TargetModel", "bytes", "last modified"],
+            [[m["target_model"], str(m["size"]), m["last_modified"]] for m in models],
+        )
+    )
