@@ -4,6 +4,8 @@ errors and per-model metrics as SageMaker answers and publishes them."""
 
 from __future__ import annotations
 
+import os
+import sys
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
@@ -11,8 +13,10 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
+from localaws.hosting.models import HostingError
 from localaws.hosting.multimodel import MEMORY_VAR
 from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint, unique
+from tests.helpers.fake_engine import FakeEngine
 from tests.helpers.models import sklearn_model, xgboost_model
 
 pytestmark = pytest.mark.integration
@@ -232,3 +236,34 @@ def test_model_cache_setting_disabled_loads_every_request(emulator, models):
     hits = statistics(emulator, endpoint, "ModelCacheHit")
     assert (hits["SampleCount"], hits["Sum"]) == (2, 0)
     assert statistics(emulator, endpoint, "LoadedModelCount")["Maximum"] == 0
+
+
+def test_with_a_container_engine_a_multi_model_container_fails_saying_so(
+    emulator, models, monkeypatch, tmp_path
+):
+    """LOCALAWS_CONTAINERS=engine (the stand-in engine of tests/helpers/fake_engine.py): the
+    hosting does not run multi-model images, and says so instead of serving something else."""
+    from localaws.hosting import Hosting
+
+    FakeEngine.install(
+        tmp_path / "bin",
+        tmp_path / "engine",
+        images={"xgb:1": [sys.executable, "-m", "serving.server"]},
+    )
+    monkeypatch.setenv("LOCALAWS_CONTAINERS", "engine")
+    monkeypatch.setenv("LOCALAWS_CONTAINER_ENGINE", "docker")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    endpoint, _ = mme_endpoint(emulator, models["prefix"])
+    hosting = Hosting(emulator.url, cache_dir=tmp_path / "cache")
+    try:
+        assert hosting.endpoints.engine is not None
+        with pytest.raises(HostingError) as caught:
+            hosting.invoke(
+                endpoint,
+                b"1,2\n",
+                {"Content-Type": "text/csv", "X-Amzn-SageMaker-Target-Model": "xgb.tar.gz"},
+            )
+    finally:
+        hosting.close()
+    assert (caught.value.status, caught.value.code) == (424, "ModelError")
+    assert "not supported with a container engine (LOCALAWS_CONTAINERS=engine)" in str(caught.value)
