@@ -9,8 +9,10 @@ variable "name" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name))
-    error_message = "name must be 2-21 characters: a lowercase letter, then lowercase letters, digits or hyphens (e.g. \"byo\")."
+    # 32 leaves room for the platform's name (<= 21) plus a kind suffix such as "-serverless";
+    # the role name, "<name>-sagemaker-endpoint", stays within IAM's 64.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,31}$", var.name))
+    error_message = "name must be 2-32 characters: a lowercase letter, then lowercase letters, digits or hyphens (e.g. \"byo\" or \"byo-serverless\")."
   }
 }
 
