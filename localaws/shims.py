@@ -822,6 +822,26 @@ def _patch_serverless_variants() -> None:
     )
 
 
+def _patch_absent_data_capture() -> None:
+    """DescribeEndpointConfig leaves out a DataCaptureConfig that CreateEndpointConfig was not
+    given, as AWS does.
+
+    moto stores the absent field as {} and returns it; the aws provider reads that as a
+    data_capture_config block (enable_capture false, sampling 0), so an endpoint config made
+    without data capture (every serverless one: AWS refuses capture there) re-plans as replaced
+    forever.
+    """
+
+    def describe_endpoint_config(self: SageMakerResponse) -> ActionResult:
+        name = self._get_param("EndpointConfigName")
+        response = dict(self.sagemaker_backend.describe_endpoint_config(name))
+        if not response.get("DataCaptureConfig"):
+            response.pop("DataCaptureConfig", None)
+        return ActionResult(response)
+
+    SageMakerResponse.describe_endpoint_config = describe_endpoint_config
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -839,4 +859,5 @@ def apply() -> None:
     _patch_batch_service_linked_role()
     _patch_shadow_production_variants()  # after _patch_update_endpoint: it wraps that shim
     _patch_serverless_variants()  # after the shadow and weights shims: it wraps both
+    _patch_absent_data_capture()
     _applied = True

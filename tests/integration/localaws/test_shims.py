@@ -505,3 +505,14 @@ def test_shadow_production_variants_are_kept_validated_and_described(sagemaker):
     sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=with_shadow)
     (shadow,) = sagemaker.describe_endpoint(EndpointName=endpoint)["ShadowProductionVariants"]
     assert (shadow["VariantName"], shadow["CurrentWeight"]) == ("S", 0.5)
+
+
+def test_endpoint_config_without_data_capture_describes_none(sagemaker):
+    """A config created without DataCaptureConfig is described without it (moto returned {});
+    one created with it keeps it, and an endpoint can still be made from either."""
+    endpoint, config = make_endpoint(sagemaker, {"A": 1})
+    assert "DataCaptureConfig" not in sagemaker.describe_endpoint_config(EndpointConfigName=config)
+    assert sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointStatus"] == "InService"
+    _, captured = make_endpoint(sagemaker, {"A": 1}, capture=True)
+    capture = sagemaker.describe_endpoint_config(EndpointConfigName=captured)["DataCaptureConfig"]
+    assert capture["EnableCapture"] and capture["DestinationS3Uri"] == "s3://b/captures"
