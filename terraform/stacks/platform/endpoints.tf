@@ -29,11 +29,12 @@ variable "async_endpoint" {
     bucket's async/input/, results written to async/output/, errors to async/failures/, and the
     <name>-async-success / <name>-async-error topics notified (KMS-encrypted). Each instance runs
     max_concurrent_invocations_per_instance requests at once; autoscaling follows the backlog
-    (target_backlog_per_instance per instance) between 0 instances (scale to zero) and
+    (target_backlog_per_instance per instance) between min_instances (0: scale to zero) and
     max_instances, scaling out from zero on the HasBacklogWithoutCapacity alarm. null: none.
   EOT
   type = object({
     instance_type                           = optional(string)
+    min_instances                           = optional(number, 0)
     max_instances                           = optional(number, 2)
     max_concurrent_invocations_per_instance = optional(number, 4)
     target_backlog_per_instance             = optional(number, 5)
@@ -164,7 +165,7 @@ module "async_autoscaling" {
   endpoint_name = module.async_endpoint[0].endpoint_name
   async_backlog = {
     async = {
-      min_capacity                = 0
+      min_capacity                = var.async_endpoint.min_instances
       max_capacity                = var.async_endpoint.max_instances
       target_backlog_per_instance = var.async_endpoint.target_backlog_per_instance
     }
