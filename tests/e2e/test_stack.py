@@ -63,6 +63,7 @@ def terraform(emulator, tmp_path, trained_model):
     )
     run.name = name
     run.env = env
+    run.state_path = tmp_path / "state" / "terraform.tfstate"
     yield run
     assert (STACK / ".terraform.lock.hcl").read_bytes() == lock, "init must not rewrite the lock"
 
@@ -251,6 +252,10 @@ def test_apply_replan_operate_teardown_leaves_nothing(
     record_property("timing:stack re-plan (emulator)", time.perf_counter() - began)
     assert plan.returncode == 0, "re-plan after apply must show no changes:\n" + plan.stdout[-6000:]
 
+    began = time.perf_counter()
+    each_endpoint_kind_in_turn(emulator, terraform, outputs, record_property)
+    record_property("timing:endpoint kinds, one apply each (emulator)", time.perf_counter() - began)
+
     operate_the_stack(emulator, terraform, outputs, trained_model, monkeypatch)
 
     began = time.perf_counter()
@@ -268,6 +273,122 @@ def test_apply_replan_operate_teardown_leaves_nothing(
     again = CliRunner().invoke(cli, ["teardown", "--yes"])
     assert again.exit_code == 0, again.output
     assert "nothing to tear down" in again.output
+
+
+# Each optional endpoint kind of the stack: its variable, its value, and the output naming it.
+ENDPOINT_KINDS = (
+    (
+        "serverless",
+        "serverless_endpoint",
+        "{memory_size_in_mb = 1024, max_concurrency = 2, provisioned_concurrency = 1}",
+        "serverless_endpoint_name",
+    ),
+    (
+        "async",
+        "async_endpoint",
+        # One instance at least: scale from zero is the hosting's own test (it waits for the
+        # HasBacklogWithoutCapacity alarm's two minutes).
+        "{min_instances = 1, max_concurrent_invocations_per_instance = 2}",
+        "async_endpoint_name",
+    ),
+    ("multi-model", "multi_model_endpoint", "{}", "multi_model_endpoint_name"),
+    ("shadow", "shadow_variant", "{}", "shadow_endpoint_name"),
+)
+
+
+ENDPOINT_SUFFIXES = {
+    "serverless": "serverless",
+    "async": "async",
+    "multi-model": "mme",
+    "shadow": "shadow",
+}
+
+
+def each_endpoint_kind_in_turn(emulator, terraform, outputs: dict, record_property) -> None:
+    """Enable each endpoint kind alone (one apply, the previous kind off again), re-plan clean,
+    and get a real prediction from it equal to the main endpoint's for the same row; a last apply
+    with every kind off leaves the stack as before."""
+    row = (REPO / "sample" / "sample.csv").read_text().splitlines()[0] + "\n"
+    runtime = emulator.client("sagemaker-runtime")
+    main = runtime.invoke_endpoint(
+        EndpointName=outputs["endpoint_name"], ContentType="text/csv", Body=row
+    )
+    expected = float(main["Body"].read())
+    # Each apply follows a clean, refreshed plan of the same state, so it skips the refresh
+    # (half of a small apply's time); the plan after it refreshes everything again.
+    for kind, variable, value, output in ENDPOINT_KINDS:
+        began = time.perf_counter()
+        terraform(
+            "apply", "-input=false", "-auto-approve", "-refresh=false", f"-var={variable}={value}"
+        )
+        applied = time.perf_counter() - began
+        plan = terraform(
+            "plan",
+            "-input=false",
+            "-detailed-exitcode",
+            f"-var={variable}={value}",
+            ok_codes=(0, 2),
+        )
+        assert plan.returncode == 0, (
+            f"re-plan with {kind} must show no changes:\n" + plan.stdout[-6000:]
+        )
+        now = state_outputs(terraform)
+        assert [o for _, _, _, o in ENDPOINT_KINDS if now.get(o)] == [output], now
+        endpoint = now[output]
+        assert endpoint == f"{terraform.name}-{ENDPOINT_SUFFIXES[kind]}"
+        served = invoke_kind(emulator, kind, endpoint, row, now)
+        assert served == pytest.approx(expected, rel=1e-6), (kind, served, expected)
+        record_property(f"timing:{kind} endpoint apply (emulator)", applied)
+    began = time.perf_counter()
+    terraform("apply", "-input=false", "-auto-approve", "-refresh=false")
+    record_property("timing:endpoint kinds off again (emulator)", time.perf_counter() - began)
+    now = state_outputs(terraform)
+    assert all(now.get(o) is None for _, _, _, o in ENDPOINT_KINDS), now
+    names = [e["EndpointName"] for e in emulator.client("sagemaker").list_endpoints()["Endpoints"]]
+    assert [n for n in names if n.startswith(terraform.name)] == [outputs["endpoint_name"]]
+
+
+def state_outputs(terraform) -> dict:
+    """The stack's outputs as the last apply left them in its state (what `terraform output
+    -json` prints, without starting Terraform again)."""
+    state = json.loads(terraform.state_path.read_text())
+    return {k: v["value"] for k, v in state["outputs"].items()}
+
+
+def invoke_kind(emulator, kind: str, endpoint: str, row: str, outputs: dict) -> float:
+    """One prediction from the endpoint of the given kind, through boto3 as a client makes it."""
+    runtime = emulator.client("sagemaker-runtime")
+    sm = emulator.client("sagemaker")
+    if kind == "async":
+        s3 = emulator.client("s3")
+        bucket, key = outputs["async_s3_uris"]["input"].removeprefix("s3://").split("/", 1)
+        s3.put_object(Bucket=bucket, Key=f"{key}e2e.csv", Body=row.encode())
+        answer = runtime.invoke_endpoint_async(
+            EndpointName=endpoint,
+            InputLocation=f"s3://{bucket}/{key}e2e.csv",
+            ContentType="text/csv",
+        )
+        assert answer["OutputLocation"].startswith(outputs["async_s3_uris"]["output"])
+        out_bucket, out_key = answer["OutputLocation"].removeprefix("s3://").split("/", 1)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                return float(s3.get_object(Bucket=out_bucket, Key=out_key)["Body"].read())
+            except s3.exceptions.NoSuchKey:
+                assert time.monotonic() < deadline, f"no async result at {answer['OutputLocation']}"
+                time.sleep(0.2)
+    extra = {"TargetModel": "initial.tar.gz"} if kind == "multi-model" else {}
+    response = runtime.invoke_endpoint(
+        EndpointName=endpoint, ContentType="text/csv", Body=row, **extra
+    )
+    described = sm.describe_endpoint(EndpointName=endpoint)
+    if kind == "serverless":
+        (variant,) = described["ProductionVariants"]
+        assert variant["CurrentServerlessConfig"]["MemorySizeInMB"] == 1024
+    if kind == "shadow":
+        assert response["InvokedProductionVariant"] == "production"
+        assert [v["VariantName"] for v in described["ShadowProductionVariants"]] == ["shadow"]
+    return float(response["Body"].read())
 
 
 def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeypatch) -> None:
