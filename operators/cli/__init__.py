@@ -84,7 +84,8 @@ COMMANDS = {
     ),
     "invoke": LazyCommand(
         "operators.cli.invoke:invoke_cmd",
-        "Send the rows of a CSV to the endpoint as traffic, with a summary per variant.",
+        "Send the rows of a CSV to the endpoint as traffic, with a summary per variant (or, "
+        "with --async, as one asynchronous inference, printing its answer).",
     ),
     "model": LazyCommand(
         "operators.cli.model:model_group",
