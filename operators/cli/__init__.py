@@ -116,7 +116,8 @@ COMMANDS = {
     ),
     "transform": LazyCommand(
         "operators.cli.transform:transform_cmd",
-        "Score every object under an S3 prefix with a SageMaker Batch Transform job.",
+        "Score every object under S3_INPUT (s3://BUCKET/PREFIX) with model version N; each "
+        "object's predictions go to <output>/<object>.out (a failing object fails the job).",
     ),
     "traffic": LazyCommand(
         "operators.cli.traffic:traffic_group", "Variant weights: set by hand, or shift gradually."
