@@ -160,8 +160,9 @@ class Hosting:
             headers.get("X-Amzn-SageMaker-Target-Variant"),
             self.rng,
         )
+        live = next(v for v in described["ProductionVariants"] if v["VariantName"] == variant)
         answer = self.invoke_variant(
-            endpoint, config, variant, config.models[variant], body, headers
+            endpoint, config, variant, config.models[variant], body, headers, live
         )
         self.shadows.mirror(endpoint, described, config, body, headers)
         return answer.body, {
@@ -177,11 +178,14 @@ class Hosting:
         model_name: str,
         body: bytes,
         headers: Any,
+        live: dict[str, Any],
     ) -> StageAnswer:
         """One request to one variant (production or shadow) of an endpoint: the variant's
-        admission (serverless concurrency), its model (a multi-model endpoint's TargetModel),
-        its metrics and its data capture under its own name."""
-        with self.serverless.admit(endpoint, variant, config.variants.get(variant)):
+        admission (serverless concurrency, from `live`, the variant's summary in this request's
+        DescribeEndpoint), its model (a multi-model endpoint's TargetModel), its metrics and its
+        data capture under its own name."""
+        configured = config.variants.get(variant) or config.shadow_variants.get(variant)
+        with self.serverless.admit(endpoint, variant, configured, live):
             model = self.endpoints.model(model_name, variant)
             content_type = headers.get("Content-Type")
             started = time.perf_counter()

@@ -23,8 +23,8 @@ container starts and loads the model) when none is free. Here, per serverless va
 
 MaxConcurrency and ProvisionedConcurrency are the endpoint's live values (DescribeEndpoint's
 CurrentServerlessConfig, which UpdateEndpointWeightsAndCapacities' ServerlessUpdateConfig and
-Application Auto Scaling change), read at most once a second per endpoint. Instance-based
-variants pass straight through.
+Application Auto Scaling change), from the DescribeEndpoint each request already makes; the
+same for a serverless shadow variant. Instance-based variants pass straight through.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ IDLE_VAR = "LOCALAWS_SERVERLESS_IDLE_S"
 DEFAULT_IDLE_S = 600.0
 COLD_START_VAR = "LOCALAWS_SERVERLESS_COLD_START_MS"
 DEFAULT_COLD_START_MS = 0.0
-LIVE_CONFIG_TTL_S = 1.0  # how long a DescribeEndpoint's CurrentServerlessConfig is reused
 
 
 class ServerlessSettingError(SettingError):
@@ -111,20 +110,28 @@ class ServerlessGate:
         self.idle_s = number_setting(IDLE_VAR, DEFAULT_IDLE_S, env, positive=True)
         self.cold_start_s = number_setting(COLD_START_VAR, DEFAULT_COLD_START_MS, env, False) / 1e3
         self._pools: dict[tuple[str, str, str], VariantPool] = {}
-        self._live: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
         self._lock = threading.Lock()
 
     @contextmanager
     def admit(
-        self, endpoint: str, variant: str, described: dict[str, Any] | None
+        self,
+        endpoint: str,
+        variant: str,
+        described: dict[str, Any] | None,
+        live: dict[str, Any],
     ) -> Iterator[None]:
         """Run the request's body in one of the variant's environments (a pass-through for an
-        instance-based variant); ThrottlingException when MaxConcurrency are in flight."""
+        instance-based variant); ThrottlingException when MaxConcurrency are in flight.
+        `described` is the variant in its endpoint config, `live` its summary in the request's
+        DescribeEndpoint: its CurrentServerlessConfig (what scaling set) rules, the config's
+        ServerlessConfig until the endpoint describes one."""
         if not described or not described.get("ServerlessConfig"):
             yield
             return
         entered = time.perf_counter()
-        config = self.live_config(endpoint, variant, described)
+        config = ServerlessConfig.of(
+            live.get("CurrentServerlessConfig") or described["ServerlessConfig"]
+        )
         # A new model (UpdateEndpoint to another config) means new environments.
         pool = self._pool(endpoint, variant, described["ModelName"])
         admission = self._take(pool, config, endpoint, variant)
@@ -193,26 +200,6 @@ class ServerlessGate:
         self.hosting.metrics.observe(endpoint, variant, "ModelSetupTime", setup_us, "Microseconds")
 
     # -- live configuration and metrics ------------------------------------------------------------
-    def live_config(
-        self, endpoint: str, variant: str, described: dict[str, Any]
-    ) -> ServerlessConfig:
-        """The variant's CurrentServerlessConfig (the config's ServerlessConfig until the
-        endpoint describes one)."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._live.get(endpoint)
-        if cached is None or cached[0] <= now:
-            live = self.hosting.endpoints.describe(endpoint)
-            current = {
-                v["VariantName"]: v["CurrentServerlessConfig"]
-                for v in live.get("ProductionVariants") or []
-                if v.get("CurrentServerlessConfig")
-            }
-            cached = (now + LIVE_CONFIG_TTL_S, current)
-            with self._lock:
-                self._live[endpoint] = cached
-        return ServerlessConfig.of(cached[1].get(variant) or described["ServerlessConfig"])
-
     def _observe(
         self, endpoint: str, variant: str, config: ServerlessConfig, admission: Admission
     ) -> None:

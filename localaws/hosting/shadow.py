@@ -81,7 +81,9 @@ class ShadowMirror:
             if copied is None:  # the request's headers do not outlive the request
                 copied = Headers(list(headers.items()))
             try:
-                self._pool.submit(self._run, endpoint, config, variant, model_name, body, copied)
+                self._pool.submit(
+                    self._run, endpoint, config, variant, model_name, body, copied, shadow
+                )
             except RuntimeError:  # shutting down
                 self._slots.release()
 
@@ -93,9 +95,10 @@ class ShadowMirror:
         model_name: str,
         body: bytes,
         headers: Headers,
+        live: dict[str, Any],
     ) -> None:
         try:
-            self.hosting.invoke_variant(endpoint, config, variant, model_name, body, headers)
+            self.hosting.invoke_variant(endpoint, config, variant, model_name, body, headers, live)
             with self._lock:
                 self.mirrored += 1
         except HostingError as exc:  # already counted in the shadow's metrics when it answered
