@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import click
 
-from operators import shadow, traffic
+from operators import shadow
 from operators.aws import Clients
 from operators.cli.options import console, endpoint_option, err_console, json_option, print_json
 from operators.cli.options import table as make_table
+from operators.cli.traffic import gate_options
 from operators.config import Settings
-from operators.errors import ConfigError
 from operators.monitoring.captures import parse_window
 
 
@@ -88,46 +88,23 @@ def shadow_report_cmd(settings: Settings, endpoint: str | None, since: str, as_j
 
 @shadow_group.command("promote")
 @endpoint_option()
-@click.option(
-    "--steps",
-    default="10,50,100",
-    show_default=True,
-    help="The promoted variant's traffic share after each step, in percent.",
-)
-@click.option(
-    "--interval",
-    default="60s",
-    show_default=True,
-    help="How long to watch each step (e.g. 90s, 5m).",
-)
-@click.option(
-    "--max-5xx-rate",
-    type=click.FloatRange(0, 1),
-    default=0.01,
-    show_default=True,
-    help="Roll back if the promoted variant's 5XX share of requests in a step is higher.",
+@gate_options(
+    "The promoted variant's traffic share after each step, in percent.",
+    "the promoted variant's",
 )
 @json_option()
 @click.pass_obj
 def shadow_promote_cmd(
     settings: Settings,
     endpoint: str | None,
-    steps: str,
-    interval: str,
+    percents: list[float],
+    seconds: float,
     max_5xx_rate: float,
     as_json: bool,
 ) -> None:
     """Make the shadow the production variant: beside production at weight 0, shifted to in
     steps behind the 5XX gate of `byo traffic shift`, then alone (the old production retired).
     A failed gate or Ctrl-C puts the endpoint back on its config from before, shadow included."""
-    try:
-        percents = traffic.parse_steps(steps)
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc), param_hint="--steps") from None
-    try:
-        seconds = traffic.parse_interval(interval)
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc), param_hint="--interval") from None
     result = shadow.promote(
         Clients(),
         settings.with_options(endpoint_name=endpoint).require("endpoint_name", "--endpoint"),

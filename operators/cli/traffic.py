@@ -18,6 +18,55 @@ from operators.config import Settings
 from operators.errors import ConfigError
 
 
+def gate_options(steps_help: str, whose: str):
+    """--steps, --interval and --max-5xx-rate of a traffic shift behind the 5XX gate (`byo
+    traffic shift`, `byo shadow promote`), parsed: the command gets `percents` (the traffic
+    share after each step), `seconds` (how long each step is watched) and `max_5xx_rate`.
+    `steps_help` is --steps' help, `whose` names the gated variant in --max-5xx-rate's."""
+
+    def parsed(parse, hint: str):
+        def callback(ctx: click.Context, param: click.Parameter, value: str):
+            try:
+                return parse(value)
+            except ConfigError as exc:
+                raise click.BadParameter(str(exc), param_hint=hint) from None
+
+        return callback
+
+    options = (
+        click.option(
+            "--steps",
+            "percents",
+            default="10,50,100",
+            show_default=True,
+            callback=parsed(traffic.parse_steps, "--steps"),
+            help=steps_help,
+        ),
+        click.option(
+            "--interval",
+            "seconds",
+            default="60s",
+            show_default=True,
+            callback=parsed(traffic.parse_interval, "--interval"),
+            help="How long to watch each step (e.g. 90s, 5m).",
+        ),
+        click.option(
+            "--max-5xx-rate",
+            type=click.FloatRange(0, 1),
+            default=0.01,
+            show_default=True,
+            help=f"Roll back if {whose} 5XX share of requests in a step is higher.",
+        ),
+    )
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @click.group("traffic")
 def traffic_group() -> None:
     """Variant weights: set by hand, or shift gradually."""
@@ -54,47 +103,21 @@ def traffic_set_cmd(
 
 @traffic_group.command("shift")
 @click.option("--to", "target", required=True, help="Variant to move traffic to.")
-@click.option(
-    "--steps",
-    default="10,50,100",
-    show_default=True,
-    help="Its traffic share after each step, in percent.",
-)
-@click.option(
-    "--interval",
-    default="60s",
-    show_default=True,
-    help="How long to watch each step (e.g. 90s, 5m).",
-)
-@click.option(
-    "--max-5xx-rate",
-    type=click.FloatRange(0, 1),
-    default=0.01,
-    show_default=True,
-    help="Roll back if the variant's 5XX share of requests in a step is higher.",
-)
+@gate_options("Its traffic share after each step, in percent.", "the variant's")
 @endpoint_option()
 @json_option()
 @click.pass_obj
 def traffic_shift_cmd(
     settings: Settings,
     target: str,
-    steps: str,
-    interval: str,
+    percents: list[float],
+    seconds: float,
     max_5xx_rate: float,
     endpoint: str | None,
     as_json: bool,
 ) -> None:
     """Shift traffic to a variant in steps, checking its 5XX rate (CloudWatch) after each;
     a failed gate or Ctrl-C restores the weights from before the shift."""
-    try:
-        percents = traffic.parse_steps(steps)
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc), param_hint="--steps") from None
-    try:
-        seconds = traffic.parse_interval(interval)
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc), param_hint="--interval") from None
     history = traffic.shift(
         Clients(),
         settings.with_options(endpoint_name=endpoint).require("endpoint_name", "--endpoint"),
