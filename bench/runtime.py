@@ -17,6 +17,8 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -98,25 +100,49 @@ def describe(run: Run) -> str:
     )
 
 
+@contextmanager
+def flow_on_emulator(work: Path, model_tarball: Path) -> Iterator[tuple[Emulator, Flow]]:
+    """An own emulator under work/emulator with the batch flow built on it (the trigger Lambda,
+    the bucket notification, the scoring job on the hosted endpoint), boto3's endpoint
+    variables pointing at it meanwhile; the variables are restored and the emulator stopped by
+    PID at the end."""
+    (work / "emulator").mkdir()
+    emulator = start_emulator(work / "emulator")
+    saved = {
+        n: os.environ.get(n) for n in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
+    }
+    os.environ.update(
+        AWS_ENDPOINT_URL=emulator.url,
+        AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=emulator.runtime_url,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    try:
+        yield emulator, build_flow(emulator, model_tarball, work)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        stop_process(emulator.proc)
+
+
+def large_csv(work: Path) -> Path:
+    """LARGE_ROWS synthetic rows of the 30 features, no header: the large file both sections
+    score."""
+    large = work / "large.csv"
+    write_csv(generate(LARGE_ROWS, seed=7).select(FEATURES), large, header=False)
+    return large
+
+
 def section(model_tarball: Path, machine: str, command: str) -> list[str]:
     started = datetime.now().astimezone()
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-runtime-") as tmp:
         work = Path(tmp)
-        (work / "emulator").mkdir()
-        emulator = start_emulator(work / "emulator")
-        saved = {
-            n: os.environ.get(n) for n in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
-        }
-        os.environ.update(
-            AWS_ENDPOINT_URL=emulator.url,
-            AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=emulator.runtime_url,
-            AWS_ACCESS_KEY_ID="test",
-            AWS_SECRET_ACCESS_KEY="test",
-            AWS_DEFAULT_REGION="us-east-1",
-        )
-        try:
-            flow = build_flow(emulator, model_tarball, work)
+        with flow_on_emulator(work, model_tarball) as (emulator, flow):
             sample = Path(__file__).resolve().parent.parent / "sample" / "sample.csv"
             runs = [flow_run(emulator, flow, sample, f"sample-{i}.csv") for i in range(SMALL_RUNS)]
             median = statistics.median(r.total_s for r in runs)
@@ -133,8 +159,7 @@ def section(model_tarball: Path, machine: str, command: str) -> list[str]:
                     f"`byo batch run` {direct:.2f} s: the runtime adds {median - direct:.2f} s",
                 )
             )
-            large = work / "large.csv"
-            write_csv(generate(LARGE_ROWS, seed=7).select(FEATURES), large, header=False)
+            large = large_csv(work)
             run = flow_run(emulator, flow, large, "large.csv")
             direct = byo_batch_run(emulator, flow, large, "large.csv")
             rows.append(
@@ -146,13 +171,6 @@ def section(model_tarball: Path, machine: str, command: str) -> list[str]:
                     f"{run.total_s / direct:.2f}x",
                 )
             )
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-            stop_process(emulator.proc)
     return [
         HEADING,
         "",

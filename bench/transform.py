@@ -17,17 +17,13 @@ embedded AWS and its local hosting.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-from bench.runtime import LARGE_ROWS, flow_run
-from sample.generate import FEATURES, generate, write_csv
-from tests.helpers.emulator import Emulator, start_emulator
-from tests.helpers.flow import build_flow
-from tests.helpers.processes import stop_process
+from bench.runtime import LARGE_ROWS, flow_on_emulator, flow_run, large_csv
+from tests.helpers.emulator import Emulator
 
 HEADING = "## Batch Transform vs the Batch scorer (1M rows, the local hosting)"
 POLL_S = 0.02
@@ -75,22 +71,8 @@ def section(model_tarball: Path, machine: str, command: str) -> list[str]:
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-transform-") as tmp:
         work = Path(tmp)
-        (work / "emulator").mkdir()
-        emulator = start_emulator(work / "emulator")
-        saved = {
-            n: os.environ.get(n) for n in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
-        }
-        os.environ.update(
-            AWS_ENDPOINT_URL=emulator.url,
-            AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=emulator.runtime_url,
-            AWS_ACCESS_KEY_ID="test",
-            AWS_SECRET_ACCESS_KEY="test",
-            AWS_DEFAULT_REGION="us-east-1",
-        )
-        try:
-            flow = build_flow(emulator, model_tarball, work)
-            large = work / "large.csv"
-            write_csv(generate(LARGE_ROWS, seed=7).select(FEATURES), large, header=False)
+        with flow_on_emulator(work, model_tarball) as (emulator, flow):
+            large = large_csv(work)
             size = f"{large.stat().st_size / 2**20:.0f} MiB"
             run = flow_run(emulator, flow, large, "large.csv")
             rows.append(
@@ -128,13 +110,6 @@ def section(model_tarball: Path, machine: str, command: str) -> list[str]:
                         f"{run.total_s / total:.2f}x the scorer's flow",
                     )
                 )
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-            stop_process(emulator.proc)
     return [
         HEADING,
         "",
