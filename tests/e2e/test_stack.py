@@ -21,6 +21,7 @@ from operators.batch import wait_for_batch_job
 from operators.cli import cli
 from operators.terraform import write_cli_config
 from serving.artifact import load_booster
+from tests.helpers.aws import s3_object
 from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.e2e
@@ -369,14 +370,7 @@ def invoke_kind(emulator, kind: str, endpoint: str, row: str, outputs: dict) -> 
             ContentType="text/csv",
         )
         assert answer["OutputLocation"].startswith(outputs["async_s3_uris"]["output"])
-        out_bucket, out_key = answer["OutputLocation"].removeprefix("s3://").split("/", 1)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                return float(s3.get_object(Bucket=out_bucket, Key=out_key)["Body"].read())
-            except s3.exceptions.NoSuchKey:
-                assert time.monotonic() < deadline, f"no async result at {answer['OutputLocation']}"
-                time.sleep(0.2)
+        return float(s3_object(s3, answer["OutputLocation"], timeout_s=60))
     extra = {"TargetModel": "initial.tar.gz"} if kind == "multi-model" else {}
     response = runtime.invoke_endpoint(
         EndpointName=endpoint, ContentType="text/csv", Body=row, **extra

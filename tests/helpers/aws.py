@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
+
+from botocore.exceptions import ClientError
 
 from tests.helpers.emulator import Emulator
 
@@ -144,3 +147,17 @@ def minimal_stack(emulator, tmp_path) -> dict:
         )
     )
     return {"bucket": bucket, "group": group, "endpoint": endpoint, "outputs": outputs}
+
+
+def s3_object(s3, uri: str, timeout_s: float = 10.0) -> bytes:
+    """The body of s3://BUCKET/KEY once it exists (an asynchronous inference's output, ...);
+    S3's error once `timeout_s` have passed without it."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

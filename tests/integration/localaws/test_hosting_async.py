@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint, unique
+from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint, s3_object, unique
 from tests.helpers.emulator import own_emulator
 from tests.helpers.models import xgboost_model
 
@@ -62,19 +62,6 @@ def async_endpoint(emulator, model_url: str, bucket: str, **output) -> str:
     return endpoint
 
 
-def wait_object(emulator, uri: str, timeout: float = 10.0) -> bytes:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    s3 = emulator.client("s3")
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except ClientError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 def csv_rows(X: np.ndarray) -> str:
     return "\n".join(",".join("" if np.isnan(v) else repr(float(v)) for v in row) for row in X)
 
@@ -95,7 +82,9 @@ def test_async_answers_equal_in_process_predictions(emulator, model):
     assert answer["InferenceId"] == "rows-1"
     assert answer["OutputLocation"] == f"s3://{bucket}/async/output/rows-1.out"
     assert answer["FailureLocation"] == f"s3://{bucket}/async/failure/rows-1-error.out"
-    served = np.array([float(x) for x in wait_object(emulator, answer["OutputLocation"]).split()])
+    served = np.array(
+        [float(x) for x in s3_object(emulator.client("s3"), answer["OutputLocation"]).split()]
+    )
     np.testing.assert_allclose(served, built.expected, rtol=1e-6)
 
     # An inline Body, a generated InferenceId, S3OutputPathExtension and Filename.
@@ -108,7 +97,9 @@ def test_async_answers_equal_in_process_predictions(emulator, model):
     )
     assert len(inline["InferenceId"]) == 36
     assert inline["OutputLocation"] == f"s3://{bucket}/async/output/batch/7/three.out"
-    served = np.array([float(x) for x in wait_object(emulator, inline["OutputLocation"]).split()])
+    served = np.array(
+        [float(x) for x in s3_object(emulator.client("s3"), inline["OutputLocation"]).split()]
+    )
     np.testing.assert_allclose(served, built.expected[:3], rtol=1e-6)
 
 
@@ -146,7 +137,7 @@ def test_failure_object_and_error_topic(emulator, model):
         InputLocation=f"s3://{bucket}/async/input/bad.csv",
         ContentType="text/csv",
     )
-    failure = wait_object(emulator, answer["FailureLocation"]).decode()
+    failure = s3_object(emulator.client("s3"), answer["FailureLocation"]).decode()
     assert failure, "the model's error text is the failure object"
     deadline = time.monotonic() + 10
     messages: list = []
@@ -219,7 +210,7 @@ def test_zero_instances_grow_the_backlog(emulator, model):
         DesiredWeightsAndCapacities=[{"VariantName": "only", "DesiredInstanceCount": 1}],
     )
     for answer in answers:
-        served = float(wait_object(emulator, answer["OutputLocation"]).decode())
+        served = float(s3_object(emulator.client("s3"), answer["OutputLocation"]).decode())
         assert served == pytest.approx(built.expected[0], rel=1e-6)
 
 
@@ -286,7 +277,7 @@ def test_step_scaling_on_has_backlog_without_capacity_scales_from_zero(tmp_path,
         answer = aws.client("sagemaker-runtime").invoke_endpoint_async(
             EndpointName=endpoint, Body=csv_rows(built.X[:1]).encode(), ContentType="text/csv"
         )
-        served = float(wait_object(aws, answer["OutputLocation"], timeout=30).decode())
+        served = float(s3_object(aws.client("s3"), answer["OutputLocation"], timeout_s=30).decode())
         assert served == pytest.approx(built.expected[0], rel=1e-6)
         variant = sm.describe_endpoint(EndpointName=endpoint)["ProductionVariants"][0]
         assert variant["CurrentInstanceCount"] == 1
