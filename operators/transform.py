@@ -209,9 +209,7 @@ def transform(
     """Model from `version`, the job over `input_uri`, then (with wait_for_it) its end: the
     summary with the outputs and their rows, the model deleted. A Failed or Stopped job is a
     ByoError with its FailureReason."""
-    bucket, _ = split_uri(input_uri)
-    if not bucket:
-        raise ConfigError(f"{input_uri}: expected s3://BUCKET/PREFIX")
+    split_uri(input_uri)  # a ConfigError naming it, before anything is created
     model = create_model(clients, group=group, version=version, role_arn=role_arn, clock=clock)
     name = f"byo-v{version}-{clock().strftime('%Y%m%d%H%M%S%f')}"[:63]
     output_uri = output_uri or default_output(input_uri, name)

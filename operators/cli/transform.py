@@ -8,6 +8,8 @@ from operators import transform
 from operators.aws import Clients
 from operators.cli.options import console, err_console, json_option, print_json, table
 from operators.config import Settings
+from operators.errors import ConfigError
+from operators.s3 import split_uri
 
 
 @click.command("transform")
@@ -87,10 +89,12 @@ def transform_cmd(
 ) -> None:
     """Score every object under S3_INPUT (s3://BUCKET/PREFIX) with model version N; each
     object's predictions go to <output>/<object>.out (a failing object fails the job)."""
-    if not input_uri.startswith("s3://") or not input_uri[5:].split("/", 1)[0]:
-        raise click.BadParameter("expected s3://BUCKET/PREFIX", param_hint="S3_INPUT")
-    if output_uri is not None and not output_uri.startswith("s3://"):
-        raise click.BadParameter("expected s3://BUCKET/PREFIX", param_hint="--output")
+    for uri, hint in ((input_uri, "S3_INPUT"), (output_uri, "--output")):
+        try:
+            if uri is not None:
+                split_uri(uri)
+        except ConfigError:
+            raise click.BadParameter("expected s3://BUCKET/PREFIX", param_hint=hint) from None
     options = transform.Options(
         strategy=strategy,
         max_payload_mb=max_payload_mb,
