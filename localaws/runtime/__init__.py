@@ -126,6 +126,10 @@ class Context:
     account_id: str = ACCOUNT_ID
     stopping: threading.Event = field(default_factory=threading.Event)
     publish: Callable[[dict[str, Any]], None] | None = None
+    # Application Auto Scaling's side of an alarm action that names a scaling policy: set by
+    # the scaling service while it runs, called by the alarms service with (policy ARN, alarm
+    # name); returns an error or None.
+    scaling_policy_executor: Callable[[str, str], str | None] | None = None
     _clients: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -688,11 +688,6 @@ def _is_sns_topic(arn: str) -> bool:
     return arn.startswith("arn:") and arn.split(":")[2:3] == ["sns"]
 
 
-# Application Auto Scaling's side of an alarm action naming a scaling policy: set by the scaling
-# service (scaling.py) while it runs; called with (policy ARN, alarm name); an error or None.
-scaling_policy_executor: Callable[[str, str], str | None] | None = None
-
-
 def _is_scaling_policy(arn: str) -> bool:
     return (
         arn.startswith("arn:")
@@ -867,7 +862,7 @@ class AlarmsRuntime:
     ) -> None:
         message_id = error = None
         if _is_scaling_policy(action):
-            executor = scaling_policy_executor
+            executor = self.ctx.scaling_policy_executor
             if executor is None:
                 return  # the scaling service is off: nothing runs Application Auto Scaling
             error = executor(action, alarm_name)

@@ -10,7 +10,7 @@ ServerlessProvisionedConcurrencyUtilization), with `TargetTrackingScaling` polic
 `StepScaling` policies:
 
 - Step scaling. An alarm whose actions name the policy invokes it on its change of state (the
-  alarms service hands the action over: `alarms.scaling_policy_executor`) and again once a
+  alarms service hands the action over: `Context.scaling_policy_executor`) and again once a
   minute while it stays in that state, as CloudWatch does for Auto Scaling actions. The metric
   is the alarm's evaluated datapoints (StateReasonData) aggregated by MetricAggregationType
   (default Average); the step whose interval holds metric - threshold applies (bounds as the API
@@ -77,7 +77,7 @@ from moto.applicationautoscaling.models import (
 )
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 
-from localaws.runtime import Context, alarms, seconds_setting
+from localaws.runtime import Context, seconds_setting
 
 log = logging.getLogger("localaws.runtime.scaling")
 
@@ -704,7 +704,7 @@ class ScalingRuntime:
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
         self._install_hooks()
-        alarms.scaling_policy_executor = self.execute_policy
+        self.ctx.scaling_policy_executor = self.execute_policy
         self._thread = threading.Thread(target=self._loop, name="runtime-scaling", daemon=True)
         self._thread.start()
 
@@ -712,8 +712,8 @@ class ScalingRuntime:
         self.ctx.stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        if alarms.scaling_policy_executor == self.execute_policy:
-            alarms.scaling_policy_executor = None
+        if self.ctx.scaling_policy_executor == self.execute_policy:
+            self.ctx.scaling_policy_executor = None
         self._restore_hooks()
 
     def routes(self, app: Any) -> None:
