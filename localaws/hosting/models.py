@@ -234,6 +234,27 @@ def pickle_locations(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     return tuple(p.strip() for p in value.split(",") if p.strip())
 
 
+class LoadError(Exception):
+    """The inference core could not load an unpacked artifact (the message says why)."""
+
+
+def load_predictor(directory: Path, url: str, locations: tuple[str, ...]) -> Predictor:
+    """The inference core's model from the artifact of ModelDataUrl `url` unpacked in
+    `directory`, unpickling only when `url` matches one of the pickle `locations`; a LoadError
+    with the loader's reason (and, for a refused pickle, where pickles may come from)."""
+    allow_pickle = any(fnmatch.fnmatchcase(url, p) for p in locations)
+    try:
+        return load_model(directory, threads=1, allow_pickle=allow_pickle)
+    except (ArtifactError, ConfigurationError, OSError) as exc:
+        hint = ""
+        if "unpickling" in str(exc):
+            hint = (
+                f" (pickle locations: {', '.join(locations) or 'none'}; "
+                "set LOCALAWS_PICKLE_LOCATIONS)"
+            )
+        raise LoadError(f"{exc}{hint}") from None
+
+
 class Endpoints:
     """Endpoint → config → variants → models → loaded model, read through the AWS APIs."""
 
@@ -372,19 +393,12 @@ class Endpoints:
             )
         try:
             options = Options.from_env(environment)
-            allow_pickle = any(fnmatch.fnmatchcase(url, p) for p in self.pickle_locations)
-            predictor = load_model(target, threads=1, allow_pickle=allow_pickle)
-        except (ArtifactError, ConfigurationError, OSError) as exc:
-            hint = ""
-            if "unpickling" in str(exc):
-                hint = (
-                    f" (pickle locations: {', '.join(self.pickle_locations) or 'none'}; "
-                    "set LOCALAWS_PICKLE_LOCATIONS)"
-                )
+            predictor = load_predictor(target, url, self.pickle_locations)
+        except (ConfigurationError, LoadError) as exc:
             raise HostingError(
                 424,
                 "ModelError",
-                f"{where} could not be loaded from {url}: {exc}{hint}",
+                f"{where} could not be loaded from {url}: {exc}",
                 OriginalStatusCode=500,
             ) from None
         log.info("loaded %s from %s", where, url)

@@ -34,7 +34,6 @@ loading the model fails saying so.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 import shutil
@@ -52,16 +51,18 @@ from botocore.exceptions import ClientError
 
 from localaws.hosting.models import (
     HostingError,
+    LoadError,
     MetricSink,
     StageAnswer,
     StageError,
+    load_predictor,
     validation_error,
 )
 from localaws.runtime import SettingError
 from serving.artifact import unpack
 from serving.codecs import InferenceError
-from serving.inference import ConfigurationError, Options, invoke, load_model
-from serving.predictor import ArtifactError, Predictor
+from serving.inference import Options, invoke
+from serving.predictor import Predictor
 
 log = logging.getLogger("localaws.hosting")
 
@@ -268,20 +269,11 @@ class MultiModelContainer:
                     self.hostname, 500, f"model {target} ({url}) is not a model.tar.gz: {exc}"
                 ) from None
             downloaded = time.perf_counter()
-            allow_pickle = any(fnmatch.fnmatchcase(url, p) for p in self.pickle_locations)
             try:
-                predictor = load_model(directory, threads=1, allow_pickle=allow_pickle)
-            except (ArtifactError, ConfigurationError, OSError) as exc:
-                hint = ""
-                if "unpickling" in str(exc):
-                    hint = (
-                        f" (pickle locations: {', '.join(self.pickle_locations) or 'none'}; "
-                        "set LOCALAWS_PICKLE_LOCATIONS)"
-                    )
+                predictor = load_predictor(directory, url, self.pickle_locations)
+            except LoadError as exc:
                 raise StageError(
-                    self.hostname,
-                    500,
-                    f"model {target} could not be loaded from {url}: {exc}{hint}",
+                    self.hostname, 500, f"model {target} could not be loaded from {url}: {exc}"
                 ) from None
             loaded = time.perf_counter()
         except BaseException:
