@@ -34,7 +34,10 @@ Target tracking:
   ceil(current * newest minute / target); scale in when the last 15 complete minutes are all
   below 90 % of the target, to ceil(current * highest of those minutes / target). A minute with
   no data counts as 0 (an idle SageMaker endpoint reports 0 invocations), so it never scales out
-  and does let an idle endpoint scale in. New capacities stay within MinCapacity..MaxCapacity.
+  and does let an idle endpoint scale in — but only from the policy's put on (before it, nothing
+  says the variant was idle): a policy put on an endpoint with no data yet waits 15 minutes
+  before it may scale in, as a new AlarmLow does. New capacities stay within
+  MinCapacity..MaxCapacity.
 - Cooldowns (ScaleOutCooldown / ScaleInCooldown, SageMaker's default 300 s each), from the end
   of the activity: a scale-in waits for both the scale-out cooldown of the last scale-out and the
   scale-in cooldown of the last scale-in; a scale-out is never blocked (it ends a running
@@ -64,7 +67,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -141,6 +144,9 @@ class TrackingPolicy:
     alarm_high: str = ""
     alarm_low: str = ""
     unsupported: str = ""
+    # When the policy was put (runtime clock; None: before this runtime started). Its alarms
+    # are created then, so only minutes from then on are theirs to evaluate.
+    put_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -355,9 +361,18 @@ def decide(
             capacity,
             f"{name} {newest:g} above {target:g} for {HIGH_PERIODS} minutes",
         )
-    low = [0.0 if v is None else v for v in minutes[-LOW_PERIODS:]]
+    # A minute with no data is an idle endpoint's 0, but only from the policy's put on: before
+    # it the variant may not have existed, and nothing says it was idle.
+    window = minutes[-LOW_PERIODS:]
+    first_start = newest_minute_start - (len(window) - 1) * PERIOD_S
+    low = [
+        v
+        if v is not None
+        else (0.0 if policy.put_at is None or first_start + i * PERIOD_S >= policy.put_at else None)
+        for i, v in enumerate(window)
+    ]
     threshold = LOW_RATIO * target
-    if len(low) == LOW_PERIODS and all(v < threshold for v in low):
+    if len(low) == LOW_PERIODS and all(v is not None and v < threshold for v in low):
         if policy.disable_scale_in:
             return Decision(policy, None, None, "scale-in disabled (DisableScaleIn)")
         if bounds.scale_in_suspended:
@@ -696,6 +711,7 @@ class ScalingRuntime:
         self._step_runs: dict[tuple[str, str], tuple[str, float]] = {}
         self._step_lock = threading.Lock()
         self._minutes: dict[tuple[MetricSpec, int], float | None] = {}
+        self._put_at: dict[str, float] = {}  # policy ARN -> when put (runtime clock)
         self._views: dict[tuple[str, str], _TargetView] = {}
         self._view_lock = threading.Lock()
         self.ticks = 0
@@ -780,6 +796,7 @@ class ScalingRuntime:
                 policy_body=policy_body,
                 policy_type=policy_type,
             )
+            self._put_at[policy.policy_arn] = self.ctx.clock.time()
             if old is not None and old is not policy and service_namespace == SERVICE_NAMESPACE:
                 try:
                     old.delete_alarms(backend.account_id, backend.region_name)
@@ -979,7 +996,9 @@ class ScalingRuntime:
         newest_end = int(now // PERIOD_S) * PERIOD_S
         decisions = []
         for described in policies:
-            policy = parse_policy(described)
+            policy = replace(
+                parse_policy(described), put_at=self._put_at.get(described.get("PolicyARN", ""))
+            )
             if policy.metric is None:
                 decisions.append(Decision(policy, None, None, policy.unsupported))
                 view.policies.append({"policy": policy.name, "decision": policy.unsupported})

@@ -97,6 +97,18 @@ def test_scale_in_after_fifteen_low_minutes_missing_counting_as_zero():
     assert decide(policy(), 4, BOUNDS, minutes(2, fill=0), NEWEST, History(), NOW).capacity == 2
 
 
+def test_a_new_policy_counts_missing_minutes_as_zero_only_from_its_put_on():
+    # put 10 minutes ago on an endpoint with no data: the 5 minutes before it are not idle ones
+    new = policy(put_at=NOW - 10 * 60)
+    waiting = decide(new, 4, BOUNDS, minutes(fill=None), NEWEST, History(), NOW)
+    assert waiting.direction is None
+    # ... but data from before the put is the metric's, as a new CloudWatch alarm reads it
+    assert decide(new, 4, BOUNDS, minutes(fill=0.0), NEWEST, History(), NOW).direction == "in"
+    # 15 whole minutes after the put, missing minutes are an idle endpoint's zeros
+    old = policy(put_at=NOW - LOW_PERIODS * 60)
+    assert decide(old, 4, BOUNDS, minutes(fill=None), NEWEST, History(), NOW).direction == "in"
+
+
 def test_no_scale_in_while_one_minute_is_near_target():
     window = minutes(fill=1.0)
     window[3] = 4.5  # 90 % of the target is not below it
