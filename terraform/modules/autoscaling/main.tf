@@ -1,131 +1,85 @@
 locals {
-  create   = var.create
-  variants = local.create ? var.variants : {}
+  create = var.create
 
-  provisioned_concurrency = local.create ? var.provisioned_concurrency : {}
-  async_backlog           = local.create ? var.async_backlog : {}
-  scale_out_from_zero     = { for k, v in local.async_backlog : k => v if v.scale_out_from_zero }
+  # Every scaling variant, of every kind, as one scalable target and one target-tracking policy:
+  # real-time variants hold invocations per instance, serverless variants their provisioned
+  # concurrency's utilization, asynchronous variants the endpoint's backlog per instance.
+  scaling = local.create ? merge(
+    { for k, v in var.variants : k => {
+      dimension     = "DesiredInstanceCount"
+      min_capacity  = v.min_capacity
+      max_capacity  = v.max_capacity
+      policy_suffix = "invocations-per-instance"
+      target_value  = var.target_invocations_per_instance
+      predefined    = "SageMakerVariantInvocationsPerInstance"
+    } },
+    { for k, v in var.provisioned_concurrency : k => {
+      dimension     = "DesiredProvisionedConcurrency"
+      min_capacity  = v.min_capacity
+      max_capacity  = v.max_capacity
+      policy_suffix = "provisioned-concurrency"
+      target_value  = v.target_utilization
+      predefined    = "SageMakerVariantProvisionedConcurrencyUtilization"
+    } },
+    { for k, v in var.async_backlog : k => {
+      dimension     = "DesiredInstanceCount"
+      min_capacity  = v.min_capacity
+      max_capacity  = v.max_capacity
+      policy_suffix = "backlog-per-instance"
+      target_value  = v.target_backlog_per_instance
+      predefined    = null
+    } },
+  ) : {}
 
-  resource_ids = {
-    for k in concat(keys(var.variants), keys(var.provisioned_concurrency), keys(var.async_backlog)) :
-    k => "endpoint/${var.endpoint_name}/variant/${k}"
-  }
+  scale_out_from_zero = local.create ? { for k, v in var.async_backlog : k => v if v.scale_out_from_zero } : {}
 }
 
-# ---------------------------------------------------------------------------------------------
-# Real-time variants: each variant's instance count range
-# ---------------------------------------------------------------------------------------------
 resource "aws_appautoscaling_target" "this" {
-  for_each = local.variants
+  for_each = local.scaling
 
   service_namespace  = "sagemaker"
-  resource_id        = local.resource_ids[each.key]
-  scalable_dimension = "sagemaker:variant:DesiredInstanceCount"
+  resource_id        = "endpoint/${var.endpoint_name}/variant/${each.key}"
+  scalable_dimension = "sagemaker:variant:${each.value.dimension}"
   min_capacity       = each.value.min_capacity
   max_capacity       = each.value.max_capacity
 
   tags = merge({ Name = "${var.endpoint_name}-${each.key}" }, var.tags)
 }
 
-# ---------------------------------------------------------------------------------------------
-# Target-tracking policies: hold invocations per instance at the target
-# ---------------------------------------------------------------------------------------------
 resource "aws_appautoscaling_policy" "this" {
-  for_each = local.variants
+  for_each = local.scaling
 
-  name               = "${var.endpoint_name}-${each.key}-invocations-per-instance"
+  name               = "${var.endpoint_name}-${each.key}-${each.value.policy_suffix}"
   policy_type        = "TargetTrackingScaling"
   service_namespace  = aws_appautoscaling_target.this[each.key].service_namespace
   resource_id        = aws_appautoscaling_target.this[each.key].resource_id
   scalable_dimension = aws_appautoscaling_target.this[each.key].scalable_dimension
 
   target_tracking_scaling_policy_configuration {
-    target_value       = var.target_invocations_per_instance
+    target_value       = each.value.target_value
     scale_in_cooldown  = var.scale_in_cooldown
     scale_out_cooldown = var.scale_out_cooldown
     disable_scale_in   = var.disable_scale_in
 
-    predefined_metric_specification {
-      predefined_metric_type = "SageMakerVariantInvocationsPerInstance"
+    dynamic "predefined_metric_specification" {
+      for_each = each.value.predefined == null ? [] : [each.value.predefined]
+      content {
+        predefined_metric_type = predefined_metric_specification.value
+      }
     }
-  }
-}
-
-# ---------------------------------------------------------------------------------------------
-# Serverless variants: provisioned concurrency held at a target utilization
-# ---------------------------------------------------------------------------------------------
-resource "aws_appautoscaling_target" "provisioned_concurrency" {
-  for_each = local.provisioned_concurrency
-
-  service_namespace  = "sagemaker"
-  resource_id        = local.resource_ids[each.key]
-  scalable_dimension = "sagemaker:variant:DesiredProvisionedConcurrency"
-  min_capacity       = each.value.min_capacity
-  max_capacity       = each.value.max_capacity
-
-  tags = merge({ Name = "${var.endpoint_name}-${each.key}" }, var.tags)
-}
-
-resource "aws_appautoscaling_policy" "provisioned_concurrency" {
-  for_each = local.provisioned_concurrency
-
-  name               = "${var.endpoint_name}-${each.key}-provisioned-concurrency"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.provisioned_concurrency[each.key].service_namespace
-  resource_id        = aws_appautoscaling_target.provisioned_concurrency[each.key].resource_id
-  scalable_dimension = aws_appautoscaling_target.provisioned_concurrency[each.key].scalable_dimension
-
-  target_tracking_scaling_policy_configuration {
-    target_value       = each.value.target_utilization
-    scale_in_cooldown  = var.scale_in_cooldown
-    scale_out_cooldown = var.scale_out_cooldown
-    disable_scale_in   = var.disable_scale_in
-
-    predefined_metric_specification {
-      predefined_metric_type = "SageMakerVariantProvisionedConcurrencyUtilization"
-    }
-  }
-}
-
-# ---------------------------------------------------------------------------------------------
-# Asynchronous endpoints: instances follow the queue's backlog, down to zero and back
-# ---------------------------------------------------------------------------------------------
-resource "aws_appautoscaling_target" "async_backlog" {
-  for_each = local.async_backlog
-
-  service_namespace  = "sagemaker"
-  resource_id        = local.resource_ids[each.key]
-  scalable_dimension = "sagemaker:variant:DesiredInstanceCount"
-  min_capacity       = each.value.min_capacity
-  max_capacity       = each.value.max_capacity
-
-  tags = merge({ Name = "${var.endpoint_name}-${each.key}" }, var.tags)
-}
-
-resource "aws_appautoscaling_policy" "async_backlog" {
-  for_each = local.async_backlog
-
-  name               = "${var.endpoint_name}-${each.key}-backlog-per-instance"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.async_backlog[each.key].service_namespace
-  resource_id        = aws_appautoscaling_target.async_backlog[each.key].resource_id
-  scalable_dimension = aws_appautoscaling_target.async_backlog[each.key].scalable_dimension
-
-  target_tracking_scaling_policy_configuration {
-    target_value       = each.value.target_backlog_per_instance
-    scale_in_cooldown  = var.scale_in_cooldown
-    scale_out_cooldown = var.scale_out_cooldown
-    disable_scale_in   = var.disable_scale_in
 
     # The backlog is the endpoint's (dimension EndpointName only), not a variant's.
-    customized_metric_specification {
-      metric_name = "ApproximateBacklogSizePerInstance"
-      namespace   = "AWS/SageMaker"
-      statistic   = "Average"
+    dynamic "customized_metric_specification" {
+      for_each = each.value.predefined == null ? [var.endpoint_name] : []
+      content {
+        metric_name = "ApproximateBacklogSizePerInstance"
+        namespace   = "AWS/SageMaker"
+        statistic   = "Average"
 
-      dimensions {
-        name  = "EndpointName"
-        value = var.endpoint_name
+        dimensions {
+          name  = "EndpointName"
+          value = customized_metric_specification.value
+        }
       }
     }
   }
@@ -138,9 +92,9 @@ resource "aws_appautoscaling_policy" "scale_out_from_zero" {
 
   name               = "${var.endpoint_name}-${each.key}-has-backlog-without-capacity"
   policy_type        = "StepScaling"
-  service_namespace  = aws_appautoscaling_target.async_backlog[each.key].service_namespace
-  resource_id        = aws_appautoscaling_target.async_backlog[each.key].resource_id
-  scalable_dimension = aws_appautoscaling_target.async_backlog[each.key].scalable_dimension
+  service_namespace  = aws_appautoscaling_target.this[each.key].service_namespace
+  resource_id        = aws_appautoscaling_target.this[each.key].resource_id
+  scalable_dimension = aws_appautoscaling_target.this[each.key].scalable_dimension
 
   step_scaling_policy_configuration {
     adjustment_type         = "ChangeInCapacity"

@@ -99,8 +99,8 @@ variable "async_backlog" {
     error_message = "Each async_backlog target_backlog_per_instance must be > 0 (queued requests per instance to hold, e.g. 5)."
   }
   validation {
-    condition     = length(setintersection(keys(var.async_backlog), keys(var.variants))) == 0
-    error_message = "A variant scales on one policy set: list it in variants (invocations per instance) or async_backlog (backlog per instance), not both."
+    condition     = length(distinct(concat(keys(var.variants), keys(var.provisioned_concurrency), keys(var.async_backlog)))) == length(var.variants) + length(var.provisioned_concurrency) + length(var.async_backlog)
+    error_message = "A variant scales on one policy: list it once, in variants (invocations per instance), provisioned_concurrency (serverless) or async_backlog (backlog per instance)."
   }
 }
 

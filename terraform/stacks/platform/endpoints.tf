@@ -75,51 +75,96 @@ locals {
     failure = "s3://${module.storage.bucket_name}/async/failures/"
   }
   async_topics = var.async_endpoint == null ? {} : { success = "${var.name}-async-success", error = "${var.name}-async-error" }
-}
 
-# ---------------------------------------------------------------------------------------------
-# Serverless endpoint
-# ---------------------------------------------------------------------------------------------
-module "serverless_endpoint" {
-  source = "../../modules/endpoint"
-  count  = var.serverless_endpoint == null ? 0 : 1
-
-  name = "${var.name}-serverless"
-  variants = {
-    serverless = {
-      model_data_url = local.initial_model_s3_uri
-      image          = var.serving_image
-      serverless = {
-        memory_size_in_mb       = var.serverless_endpoint.memory_size_in_mb
-        max_concurrency         = var.serverless_endpoint.max_concurrency
-        provisioned_concurrency = var.serverless_endpoint.provisioned_concurrency
+  # Each kind that is on, as the endpoint module's arguments (endpoint <name>-<kind>). Every
+  # kind but serverless (which AWS runs outside any VPC) sits in the private subnets.
+  endpoint_kinds = { for kind, e in {
+    serverless = var.serverless_endpoint == null ? null : {
+      variants = {
+        serverless = {
+          model_data_url = local.initial_model_s3_uri
+          serverless = {
+            memory_size_in_mb       = var.serverless_endpoint.memory_size_in_mb
+            max_concurrency         = var.serverless_endpoint.max_concurrency
+            provisioned_concurrency = var.serverless_endpoint.provisioned_concurrency
+          }
+        }
+      }
+      in_vpc = false
+    }
+    async = var.async_endpoint == null ? null : {
+      variants = {
+        async = {
+          model_data_url = local.initial_model_s3_uri
+          instance_type  = coalesce(var.async_endpoint.instance_type, var.instance_type)
+        }
+      }
+      async_inference = {
+        input_s3_uri                            = local.async_s3_uris.input
+        output_s3_uri                           = local.async_s3_uris.output
+        failure_s3_uri                          = local.async_s3_uris.failure
+        success_topic_arn                       = aws_sns_topic.async["success"].arn
+        error_topic_arn                         = aws_sns_topic.async["error"].arn
+        max_concurrent_invocations_per_instance = var.async_endpoint.max_concurrent_invocations_per_instance
       }
     }
-  }
-  kms_key_arn         = module.kms.key_arn
-  model_bucket_arn    = module.storage.bucket_arn
-  model_prefix        = module.storage.prefixes.models
-  ecr_repository_arns = [module.ecr.repository_arns["serving"]]
-  tags                = var.tags
-}
-
-module "serverless_autoscaling" {
-  source = "../../modules/autoscaling"
-  count  = try(var.serverless_endpoint.provisioned_concurrency, null) == null ? 0 : 1
-
-  endpoint_name = module.serverless_endpoint[0].endpoint_name
-  provisioned_concurrency = {
-    serverless = {
-      min_capacity = var.serverless_endpoint.provisioned_concurrency
-      max_capacity = coalesce(var.serverless_endpoint.max_provisioned_concurrency, var.serverless_endpoint.max_concurrency)
+    mme = var.multi_model_endpoint == null ? null : {
+      variants = {
+        mme = {
+          model_data_url = "s3://${module.storage.bucket_name}/${local.mme_prefix}"
+          multi_model    = true
+          instance_type  = coalesce(var.multi_model_endpoint.instance_type, var.instance_type)
+        }
+      }
     }
-  }
-  tags = var.tags
+    shadow = var.shadow_variant == null ? null : {
+      variants = {
+        production = {
+          model_data_url = local.initial_model_s3_uri
+          instance_type  = var.instance_type
+        }
+      }
+      shadow_variants = {
+        shadow = {
+          model_data_url = local.initial_model_s3_uri
+          instance_type  = coalesce(var.shadow_variant.instance_type, var.instance_type)
+          initial_weight = var.shadow_variant.initial_weight
+        }
+      }
+      data_capture = {
+        destination_s3_uri  = local.capture_s3_uri
+        sampling_percentage = var.capture_sampling_percentage
+      }
+    }
+  } : kind => e if e != null }
+
+  # Autoscaling of the kinds that scale: serverless on provisioned concurrency (when it has
+  # some), asynchronous on its backlog, down to zero.
+  endpoint_kind_scaling = merge(
+    try(var.serverless_endpoint.provisioned_concurrency, null) == null ? {} : {
+      serverless = {
+        provisioned_concurrency = {
+          serverless = {
+            min_capacity = var.serverless_endpoint.provisioned_concurrency
+            max_capacity = coalesce(var.serverless_endpoint.max_provisioned_concurrency, var.serverless_endpoint.max_concurrency)
+          }
+        }
+      }
+    },
+    var.async_endpoint == null ? {} : {
+      async = {
+        async_backlog = {
+          async = {
+            min_capacity                = var.async_endpoint.min_instances
+            max_capacity                = var.async_endpoint.max_instances
+            target_backlog_per_instance = var.async_endpoint.target_backlog_per_instance
+          }
+        }
+      }
+    },
+  )
 }
 
-# ---------------------------------------------------------------------------------------------
-# Asynchronous endpoint: S3 in and out, SNS notifications, backlog autoscaling to zero
-# ---------------------------------------------------------------------------------------------
 resource "aws_sns_topic" "async" {
   for_each = local.async_topics
 
@@ -129,53 +174,7 @@ resource "aws_sns_topic" "async" {
   tags = merge({ Name = each.value }, var.tags)
 }
 
-module "async_endpoint" {
-  source = "../../modules/endpoint"
-  count  = var.async_endpoint == null ? 0 : 1
-
-  name = "${var.name}-async"
-  variants = {
-    async = {
-      model_data_url = local.initial_model_s3_uri
-      image          = var.serving_image
-      instance_type  = coalesce(var.async_endpoint.instance_type, var.instance_type)
-    }
-  }
-  async_inference = {
-    input_s3_uri                            = local.async_s3_uris.input
-    output_s3_uri                           = local.async_s3_uris.output
-    failure_s3_uri                          = local.async_s3_uris.failure
-    success_topic_arn                       = aws_sns_topic.async["success"].arn
-    error_topic_arn                         = aws_sns_topic.async["error"].arn
-    max_concurrent_invocations_per_instance = var.async_endpoint.max_concurrent_invocations_per_instance
-  }
-  kms_key_arn            = module.kms.key_arn
-  model_bucket_arn       = module.storage.bucket_arn
-  model_prefix           = module.storage.prefixes.models
-  ecr_repository_arns    = [module.ecr.repository_arns["serving"]]
-  vpc_subnet_ids         = module.network.private_subnet_ids
-  vpc_security_group_ids = [module.network.endpoint_security_group_id]
-  tags                   = var.tags
-}
-
-module "async_autoscaling" {
-  source = "../../modules/autoscaling"
-  count  = var.async_endpoint == null ? 0 : 1
-
-  endpoint_name = module.async_endpoint[0].endpoint_name
-  async_backlog = {
-    async = {
-      min_capacity                = var.async_endpoint.min_instances
-      max_capacity                = var.async_endpoint.max_instances
-      target_backlog_per_instance = var.async_endpoint.target_backlog_per_instance
-    }
-  }
-  tags = var.tags
-}
-
-# ---------------------------------------------------------------------------------------------
-# Multi-model endpoint: every model.tar.gz under the models prefix's mme/
-# ---------------------------------------------------------------------------------------------
+# The multi-model endpoint serves every model.tar.gz under the models prefix's mme/.
 resource "aws_s3_object" "mme_initial_model" {
   count = var.multi_model_endpoint == null ? 0 : 1
 
@@ -187,62 +186,33 @@ resource "aws_s3_object" "mme_initial_model" {
   kms_key_id  = module.kms.key_arn
 }
 
-module "multi_model_endpoint" {
-  source = "../../modules/endpoint"
-  count  = var.multi_model_endpoint == null ? 0 : 1
+module "endpoint_kind" {
+  source   = "../../modules/endpoint"
+  for_each = local.endpoint_kinds
 
-  name = "${var.name}-mme"
-  variants = {
-    mme = {
-      model_data_url = "s3://${module.storage.bucket_name}/${local.mme_prefix}"
-      multi_model    = true
-      image          = var.serving_image
-      instance_type  = coalesce(var.multi_model_endpoint.instance_type, var.instance_type)
-    }
-  }
+  name                   = "${var.name}-${each.key}"
+  variants               = each.value.variants
+  shadow_variants        = try(each.value.shadow_variants, {})
+  async_inference        = try(each.value.async_inference, null)
+  data_capture           = try(each.value.data_capture, null)
+  default_image          = var.serving_image
   kms_key_arn            = module.kms.key_arn
   model_bucket_arn       = module.storage.bucket_arn
   model_prefix           = module.storage.prefixes.models
   ecr_repository_arns    = [module.ecr.repository_arns["serving"]]
-  vpc_subnet_ids         = module.network.private_subnet_ids
-  vpc_security_group_ids = [module.network.endpoint_security_group_id]
+  vpc_subnet_ids         = try(each.value.in_vpc, true) ? module.network.private_subnet_ids : []
+  vpc_security_group_ids = try(each.value.in_vpc, true) ? [module.network.endpoint_security_group_id] : []
   tags                   = var.tags
 }
 
-# ---------------------------------------------------------------------------------------------
-# Shadow variant: production and shadow serve the initial model, both captured
-# ---------------------------------------------------------------------------------------------
-module "shadow_endpoint" {
-  source = "../../modules/endpoint"
-  count  = var.shadow_variant == null ? 0 : 1
+module "endpoint_kind_autoscaling" {
+  source   = "../../modules/autoscaling"
+  for_each = local.endpoint_kind_scaling
 
-  name = "${var.name}-shadow"
-  variants = {
-    production = {
-      model_data_url = local.initial_model_s3_uri
-      image          = var.serving_image
-      instance_type  = var.instance_type
-    }
-  }
-  shadow_variants = {
-    shadow = {
-      model_data_url = local.initial_model_s3_uri
-      image          = var.serving_image
-      instance_type  = coalesce(var.shadow_variant.instance_type, var.instance_type)
-      initial_weight = var.shadow_variant.initial_weight
-    }
-  }
-  data_capture = {
-    destination_s3_uri  = local.capture_s3_uri
-    sampling_percentage = var.capture_sampling_percentage
-  }
-  kms_key_arn            = module.kms.key_arn
-  model_bucket_arn       = module.storage.bucket_arn
-  model_prefix           = module.storage.prefixes.models
-  ecr_repository_arns    = [module.ecr.repository_arns["serving"]]
-  vpc_subnet_ids         = module.network.private_subnet_ids
-  vpc_security_group_ids = [module.network.endpoint_security_group_id]
-  tags                   = var.tags
+  endpoint_name           = module.endpoint_kind[each.key].endpoint_name
+  provisioned_concurrency = try(each.value.provisioned_concurrency, {})
+  async_backlog           = try(each.value.async_backlog, {})
+  tags                    = var.tags
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -250,12 +220,12 @@ module "shadow_endpoint" {
 # ---------------------------------------------------------------------------------------------
 output "serverless_endpoint_name" {
   description = "Name of the serverless endpoint (null without serverless_endpoint)."
-  value       = try(module.serverless_endpoint[0].endpoint_name, null)
+  value       = try(module.endpoint_kind["serverless"].endpoint_name, null)
 }
 
 output "async_endpoint_name" {
   description = "Name of the asynchronous endpoint (null without async_endpoint)."
-  value       = try(module.async_endpoint[0].endpoint_name, null)
+  value       = try(module.endpoint_kind["async"].endpoint_name, null)
 }
 
 output "async_s3_uris" {
@@ -270,23 +240,23 @@ output "async_topic_arns" {
 
 output "multi_model_endpoint_name" {
   description = "Name of the multi-model endpoint (null without multi_model_endpoint)."
-  value       = try(module.multi_model_endpoint[0].endpoint_name, null)
+  value       = try(module.endpoint_kind["mme"].endpoint_name, null)
 }
 
 output "multi_model_prefix" {
   description = "S3 prefix the multi-model endpoint serves models from (its TargetModel is a key under it, e.g. initial.tar.gz); null without multi_model_endpoint."
-  value       = try(module.multi_model_endpoint[0].multi_model_prefixes["mme"], null)
+  value       = try(module.endpoint_kind["mme"].multi_model_prefixes["mme"], null)
 }
 
 output "shadow_endpoint_name" {
   description = "Name of the endpoint with the shadow variant (null without shadow_variant)."
-  value       = try(module.shadow_endpoint[0].endpoint_name, null)
+  value       = try(module.endpoint_kind["shadow"].endpoint_name, null)
 }
 
 output "endpoint_kinds" {
   description = "Every endpoint of the stack and the kind of each of its variants (endpoint name => variant name => instance, serverless or multi-model)."
   value = merge(
     { (module.endpoint.endpoint_name) = module.endpoint.variant_kinds },
-    { for m in concat(module.serverless_endpoint, module.async_endpoint, module.multi_model_endpoint, module.shadow_endpoint) : m.endpoint_name => m.variant_kinds },
+    { for m in module.endpoint_kind : m.endpoint_name => m.variant_kinds },
   )
 }

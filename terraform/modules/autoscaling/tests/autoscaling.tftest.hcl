@@ -147,19 +147,19 @@ run "a_serverless_variant_tracks_provisioned_concurrency_utilization" {
   }
 
   assert {
-    condition     = aws_appautoscaling_target.provisioned_concurrency["serverless"].scalable_dimension == "sagemaker:variant:DesiredProvisionedConcurrency" && aws_appautoscaling_target.provisioned_concurrency["serverless"].resource_id == "endpoint/byo-serverless/variant/serverless"
+    condition     = aws_appautoscaling_target.this["serverless"].scalable_dimension == "sagemaker:variant:DesiredProvisionedConcurrency" && aws_appautoscaling_target.this["serverless"].resource_id == "endpoint/byo-serverless/variant/serverless"
     error_message = "the serverless variant's provisioned concurrency is the scalable dimension"
   }
   assert {
-    condition     = aws_appautoscaling_target.provisioned_concurrency["serverless"].min_capacity == 1 && aws_appautoscaling_target.provisioned_concurrency["serverless"].max_capacity == 5
+    condition     = aws_appautoscaling_target.this["serverless"].min_capacity == 1 && aws_appautoscaling_target.this["serverless"].max_capacity == 5
     error_message = "provisioned concurrency scales between the given bounds"
   }
   assert {
-    condition     = aws_appautoscaling_policy.provisioned_concurrency["serverless"].target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "SageMakerVariantProvisionedConcurrencyUtilization" && aws_appautoscaling_policy.provisioned_concurrency["serverless"].target_tracking_scaling_policy_configuration[0].target_value == 0.7
+    condition     = aws_appautoscaling_policy.this["serverless"].target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "SageMakerVariantProvisionedConcurrencyUtilization" && aws_appautoscaling_policy.this["serverless"].target_tracking_scaling_policy_configuration[0].target_value == 0.7
     error_message = "the policy holds provisioned concurrency utilization at the target"
   }
   assert {
-    condition     = length(aws_appautoscaling_target.this) == 0 && length(aws_appautoscaling_target.async_backlog) == 0 && output.provisioned_concurrency_policy_names == { serverless = "byo-serverless-serverless-provisioned-concurrency" }
+    condition     = length(aws_appautoscaling_target.this) == 1 && output.policy_names == { serverless = "byo-serverless-serverless-provisioned-concurrency" }
     error_message = "only the provisioned-concurrency target and policy are made"
   }
   assert {
@@ -178,20 +178,20 @@ run "an_async_variant_scales_on_backlog_to_zero_and_out_from_zero_on_the_alarm" 
   }
 
   assert {
-    condition     = aws_appautoscaling_target.async_backlog["async"].min_capacity == 0 && aws_appautoscaling_target.async_backlog["async"].max_capacity == 2 && aws_appautoscaling_target.async_backlog["async"].scalable_dimension == "sagemaker:variant:DesiredInstanceCount"
+    condition     = aws_appautoscaling_target.this["async"].min_capacity == 0 && aws_appautoscaling_target.this["async"].max_capacity == 2 && aws_appautoscaling_target.this["async"].scalable_dimension == "sagemaker:variant:DesiredInstanceCount"
     error_message = "the async variant's instance count scales from 0 (scale to zero) to 2"
   }
   assert {
     condition = (
-      aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].target_value == 5
-      && aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].metric_name == "ApproximateBacklogSizePerInstance"
-      && aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].namespace == "AWS/SageMaker"
-      && aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].statistic == "Average"
+      aws_appautoscaling_policy.this["async"].target_tracking_scaling_policy_configuration[0].target_value == 5
+      && aws_appautoscaling_policy.this["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].metric_name == "ApproximateBacklogSizePerInstance"
+      && aws_appautoscaling_policy.this["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].namespace == "AWS/SageMaker"
+      && aws_appautoscaling_policy.this["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].statistic == "Average"
     )
     error_message = "target tracking holds the endpoint's average backlog per instance at 5"
   }
   assert {
-    condition     = [for d in aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].dimensions : [d.name, d.value]] == [["EndpointName", "byo-async"]]
+    condition     = [for d in aws_appautoscaling_policy.this["async"].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].dimensions : [d.name, d.value]] == [["EndpointName", "byo-async"]]
     error_message = "the backlog metric is the endpoint's (dimension EndpointName only)"
   }
   assert {
@@ -214,7 +214,7 @@ run "an_async_variant_scales_on_backlog_to_zero_and_out_from_zero_on_the_alarm" 
     error_message = "the alarm fires when requests wait with no instance"
   }
   assert {
-    condition     = output.backlog_policy_names == { async = "byo-async-async-backlog-per-instance" } && output.scale_out_from_zero_alarm_names == { async = "byo-async-async-has-backlog-without-capacity" }
+    condition     = output.policy_names == { async = "byo-async-async-backlog-per-instance" } && output.scale_out_from_zero_alarm_names == { async = "byo-async-async-has-backlog-without-capacity" }
     error_message = "the backlog policy and the alarm are exported"
   }
 }
@@ -232,7 +232,7 @@ run "the_alarm_triggers_the_step_policy" {
     error_message = "the alarm's action is the step policy"
   }
   assert {
-    condition     = aws_appautoscaling_target.async_backlog["async"].min_capacity == 1 && aws_appautoscaling_policy.async_backlog["async"].target_tracking_scaling_policy_configuration[0].target_value == 2
+    condition     = aws_appautoscaling_target.this["async"].min_capacity == 1 && aws_appautoscaling_policy.this["async"].target_tracking_scaling_policy_configuration[0].target_value == 2
     error_message = "given bounds and target are used"
   }
 }
@@ -246,7 +246,7 @@ run "without_scale_out_from_zero_no_step_policy_or_alarm" {
   }
 
   assert {
-    condition     = length(aws_appautoscaling_policy.scale_out_from_zero) == 0 && length(aws_cloudwatch_metric_alarm.scale_out_from_zero) == 0 && length(aws_appautoscaling_policy.async_backlog) == 1
+    condition     = length(aws_appautoscaling_policy.scale_out_from_zero) == 0 && length(aws_cloudwatch_metric_alarm.scale_out_from_zero) == 0 && length(aws_appautoscaling_policy.this) == 1
     error_message = "only target tracking on the backlog"
   }
 }
@@ -261,7 +261,7 @@ run "create_false_creates_nothing" {
   }
 
   assert {
-    condition     = length(aws_appautoscaling_target.this) + length(aws_appautoscaling_policy.this) + length(aws_appautoscaling_target.provisioned_concurrency) + length(aws_appautoscaling_policy.provisioned_concurrency) + length(aws_appautoscaling_target.async_backlog) + length(aws_appautoscaling_policy.async_backlog) + length(aws_appautoscaling_policy.scale_out_from_zero) + length(aws_cloudwatch_metric_alarm.scale_out_from_zero) == 0
+    condition     = length(aws_appautoscaling_target.this) + length(aws_appautoscaling_policy.this) + length(aws_appautoscaling_policy.scale_out_from_zero) + length(aws_cloudwatch_metric_alarm.scale_out_from_zero) == 0
     error_message = "create = false creates no resources"
   }
   assert {
@@ -378,6 +378,14 @@ run "rejects_a_variant_in_both_policy_sets" {
   command = plan
   variables {
     async_backlog = { champion = { max_capacity = 2 } }
+  }
+  expect_failures = [var.async_backlog]
+}
+
+run "rejects_a_serverless_variant_also_listed_as_real_time" {
+  command = plan
+  variables {
+    provisioned_concurrency = { champion = { min_capacity = 1, max_capacity = 2 } }
   }
   expect_failures = [var.async_backlog]
 }
