@@ -49,6 +49,7 @@ from localaws.hosting.models import (
     StageAnswer,
     StageError,
     choose_variant,
+    validation_error,
 )
 from localaws.hosting.serverless import ServerlessGate
 from localaws.hosting.shadow import ShadowMirror
@@ -149,12 +150,23 @@ class Hosting:
         if self._own_cache:
             shutil.rmtree(self.cache_dir, ignore_errors=True)
 
-    def invoke(self, endpoint: str, body: bytes, headers: Any) -> tuple[bytes, dict]:
+    def invoke(
+        self, endpoint: str, body: bytes, headers: Any, queued: bool = False
+    ) -> tuple[bytes, dict]:
         """InvokeEndpoint: a production variant by weight (or TargetVariant) answers; shadow
-        variants get their share of the same request, and their answers are not returned."""
+        variants get their share of the same request, and their answers are not returned.
+        `queued`: an asynchronous endpoint's request, taken from its queue (only those may reach
+        an asynchronous endpoint)."""
         described = self.endpoints.describe(endpoint)
         self._seen_endpoints.add(endpoint)
         config = self.endpoints.config(described["EndpointConfigName"])
+        if config.async_config is not None and not queued:
+            # AWS answers a ValidationError here; its exact wording is not published.
+            raise validation_error(
+                f"Endpoint {endpoint} is an asynchronous endpoint (its config "
+                f"{described['EndpointConfigName']} has an AsyncInferenceConfig): send requests "
+                f"with InvokeEndpointAsync."
+            )
         variant = choose_variant(
             described["ProductionVariants"],
             headers.get("X-Amzn-SageMaker-Target-Variant"),

@@ -312,7 +312,7 @@ class AsyncInvocations:
     def _run(self, queue: EndpointQueue, job: AsyncRequest) -> None:
         try:
             body = job.body if job.body is not None else self._read_input(job)
-            answer, headers = self.hosting.invoke(job.endpoint, body, job.headers)
+            answer, headers = self.hosting.invoke(job.endpoint, body, job.headers, queued=True)
         except _InputError as exc:
             self._finish(queue, job, None, None, f"ClientError: {exc}", str(exc).encode())
         except HostingError as exc:

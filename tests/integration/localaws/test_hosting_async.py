@@ -117,6 +117,10 @@ def test_async_validation_errors(emulator, model):
         runtime.invoke_endpoint_async(EndpointName=endpoint, InputLocation=f"s3://{bucket}/x",
                                       RequestTTLSeconds=21_601)  # fmt: skip
     assert "RequestTTLSeconds must be between 60 and 21600" in str(error.value)
+    with pytest.raises(ClientError) as error:
+        runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=b"1\n")
+    assert error.value.response["Error"]["Code"] == "ValidationError"
+    assert "send requests with InvokeEndpointAsync" in error.value.response["Error"]["Message"]
 
 
 def test_failure_object_and_error_topic(emulator, model):
