@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,12 @@ from moto.sagemaker.exceptions import ConflictException, ValidationError
 from moto.sagemaker.models import FakeEndpoint, Model, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
+from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
+from moto.stepfunctions.parser.asl.static_analyser.express_static_analyser import (
+    ExpressStaticAnalyser,
+)
+from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+from moto.stepfunctions.responses import StepFunctionResponse
 
 _applied = False
 
@@ -842,6 +849,233 @@ def _patch_absent_data_capture() -> None:
     SageMakerResponse.describe_endpoint_config = describe_endpoint_config
 
 
+class _JSONObject(dict):
+    """A JSON object of a definition, with the keys it held more than once (json.loads keeps
+    the last of them)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> _JSONObject:
+    result = _JSONObject(pairs)
+    keys = [key for key, _ in pairs]
+    result.duplicates = tuple(sorted({key for key in keys if keys.count(key) > 1}))
+    return result
+
+
+def _pointer(*parts: str | int) -> str:
+    """A JSON pointer (RFC 6901), as ValidateStateMachineDefinition's `location` gives one."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+_BLANK = re.compile(r"[ \t\n\r]*")
+
+
+def _json_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, pointer) of every key and value of the JSON `text`: where a parser error's
+    line and column sit in the definition."""
+    decoder = json.JSONDecoder()
+    spans: list[tuple[int, int, str]] = []
+
+    def skip(i: int) -> int:
+        return _BLANK.match(text, i).end()
+
+    def value(i: int, pointer: str) -> int:
+        start = i = skip(i)
+        if text[i] in "{[":
+            close = "}" if text[i] == "{" else "]"
+            i, index = skip(i + 1), 0
+            while text[i] != close:
+                if close == "}":
+                    key, after = json.decoder.scanstring(text, i + 1)
+                    child = pointer + _pointer(key)
+                    spans.append((i, after, child))
+                    i = skip(after) + 1  # past the ':'
+                else:
+                    child = pointer + _pointer(index)
+                i, index = skip(value(i, child)), index + 1
+                if text[i] == ",":
+                    i = skip(i + 1)
+            end = i + 1
+        else:
+            end = decoder.raw_decode(text, i)[1]
+        spans.append((start, end, pointer))
+        return end
+
+    value(0, "")
+    return spans
+
+
+def _parser_location(text: str, error: str) -> str | None:
+    """The JSON pointer of the key or value an ASL parser error ("line L:C, …") points at."""
+    found = re.match(r"line (\d+):(\d+)", error)
+    if found is None:
+        return None
+    line, column = int(found[1]), int(found[2])
+    offset = sum(len(row) + 1 for row in text.split("\n")[: line - 1]) + column
+    covering = [(end - start, at) for start, end, at in _json_spans(text) if start <= offset < end]
+    if not covering:
+        return None
+    return min(covering)[1] or None  # the innermost; "" (the whole document) says nothing
+
+
+def _diagnostic(code: str, message: str, location: str | None = None) -> dict[str, str]:
+    diagnostic = {"severity": "ERROR", "code": code, "message": message}
+    if location:
+        diagnostic["location"] = location
+    return diagnostic
+
+
+_TERMINAL_TYPES = ("Succeed", "Fail")
+
+
+def _scope_diagnostics(scope: dict[str, Any], where: str) -> list[dict[str, str]]:
+    """What a parser cannot see in one StartAt/States scope (the machine, a Parallel branch, a
+    Map's ItemProcessor): transitions to states it does not hold, states with no way on, no
+    terminal state, duplicate names."""
+    states = scope.get("States")
+    if not isinstance(states, dict):
+        return []  # the parser says so
+    found: list[dict[str, str]] = []
+    for name in getattr(states, "duplicates", ()):
+        found.append(
+            _diagnostic(
+                "DUPLICATE_STATE_NAME",
+                f"State name {name!r} appears more than once",
+                where + _pointer("States", name),
+            )
+        )
+    targets: list[tuple[str, Any, str]] = []
+    if isinstance(scope.get("StartAt"), str):
+        targets.append(("StartAt", scope["StartAt"], where + _pointer("StartAt")))
+    terminal = False
+    for name, state in states.items():
+        at = where + _pointer("States", name)
+        if len(name) > 80:
+            found.append(
+                _diagnostic("INVALID_STATE_NAME", "A state name is at most 80 characters", at)
+            )
+        if not isinstance(state, dict):
+            continue
+        kind = state.get("Type")
+        if "Next" in state:
+            targets.append(("Next", state["Next"], at + "/Next"))
+        if kind == "Choice":
+            choices = state.get("Choices")
+            if not isinstance(choices, list) or not choices:
+                found.append(
+                    _diagnostic(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "A Choice state needs a non-empty Choices array",
+                        at + "/Choices",
+                    )
+                )
+                choices = []
+            for index, rule in enumerate(choices):
+                if isinstance(rule, dict) and "Next" in rule:
+                    targets.append(("Next", rule["Next"], at + _pointer("Choices", index, "Next")))
+            if "Default" in state:
+                targets.append(("Default", state["Default"], at + "/Default"))
+        catchers = state.get("Catch")
+        for index, catcher in enumerate(catchers if isinstance(catchers, list) else []):
+            if isinstance(catcher, dict) and "Next" in catcher:
+                targets.append(("Next", catcher["Next"], at + _pointer("Catch", index, "Next")))
+        if kind in _TERMINAL_TYPES or state.get("End") is True:
+            terminal = True
+        elif kind != "Choice" and "Next" not in state:
+            found.append(
+                _diagnostic(
+                    "SCHEMA_VALIDATION_FAILED",
+                    f"State {name!r} has neither Next nor End",
+                    at,
+                )
+            )
+        branches = state.get("Branches")
+        for index, branch in enumerate(branches if isinstance(branches, list) else []):
+            if isinstance(branch, dict):
+                found += _scope_diagnostics(branch, at + _pointer("Branches", index))
+        for field in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(field), dict):
+                found += _scope_diagnostics(state[field], at + _pointer(field))
+    for field, target, at in targets:
+        if isinstance(target, str) and target not in states:
+            found.append(
+                _diagnostic(
+                    "MISSING_TRANSITION_TARGET",
+                    f"Missing {field!r} target: {target!r} is no state of this scope",
+                    at,
+                )
+            )
+    if states and not terminal:
+        found.append(
+            _diagnostic(
+                "MISSING_END_STATE",
+                "No terminal state (End: true, Succeed or Fail)",
+                where + "/States",
+            )
+        )
+    return found
+
+
+def definition_diagnostics(definition: str | None, machine_type: str = "STANDARD") -> list[dict]:
+    """ValidateStateMachineDefinition's ERROR diagnostics for an ASL definition (empty: OK)."""
+    if not definition or not definition.strip():
+        return [_diagnostic("MISSING_DESCRIPTION", "The definition is empty")]
+    try:
+        document = json.loads(definition, object_pairs_hook=_json_object)
+    except json.JSONDecodeError as exc:
+        return [
+            _diagnostic(
+                "INVALID_JSON_DESCRIPTION",
+                f"{exc.msg} at line {exc.lineno}, column {exc.colno}",
+            )
+        ]
+    if not isinstance(document, dict):
+        return [_diagnostic("SCHEMA_VALIDATION_FAILED", "The definition is not a JSON object")]
+    analyser = ExpressStaticAnalyser() if machine_type == "EXPRESS" else StaticAnalyser()
+    found: list[dict[str, str]] = []
+    try:
+        analyser.analyse(definition)
+    except ASLParserException as exc:
+        for error in exc.errors or ["the ASL parser refused the definition"]:
+            found.append(
+                _diagnostic("SCHEMA_VALIDATION_FAILED", error, _parser_location(definition, error))
+            )
+    except Exception as exc:  # the parser's own checks raise ValueError and the like
+        # "No '<class '….StartAt'>' definition for Program in context: '<the definition>'."
+        message = re.sub(r"'<class '(?:\w+\.)*(\w+)'>'", r"'\1'", str(exc) or repr(exc))
+        found.append(_diagnostic("SCHEMA_VALIDATION_FAILED", message.split(" in context: ")[0]))
+    return found + _scope_diagnostics(document, "")
+
+
+def _patch_validate_state_machine_definition() -> None:
+    """Step Functions ValidateStateMachineDefinition.
+
+    moto has no such action (botocore has), so a Terraform module's or a test's check of its
+    state machines cannot run offline. Answered with moto's own ASL parser (the one its
+    CreateStateMachine uses) and a check of each StartAt/States scope: `result` OK with no
+    diagnostics, or FAIL with ERROR diagnostics (code, message, location as a JSON pointer where
+    known), at most maxResults of them (`truncated` says when more were found). What it catches
+    and what it cannot (AWS's validator checks more than a parser can) is listed in
+    localaws/runtime/stepfunctions.py's docstring.
+    """
+
+    def validate_state_machine_definition(self: StepFunctionResponse) -> str:
+        found = definition_diagnostics(
+            self._get_param("definition"), self._get_param("type") or "STANDARD"
+        )
+        limit = self._get_param("maxResults") or 100
+        return json.dumps(
+            {
+                "result": "FAIL" if found else "OK",
+                "diagnostics": found[:limit],
+                "truncated": len(found) > limit,
+            }
+        )
+
+    StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -860,4 +1094,5 @@ def apply() -> None:
     _patch_shadow_production_variants()  # after _patch_update_endpoint: it wraps that shim
     _patch_serverless_variants()  # after the shadow and weights shims: it wraps both
     _patch_absent_data_capture()
+    _patch_validate_state_machine_definition()
     _applied = True
