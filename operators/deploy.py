@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from operators import registry
+from operators import registry, rollout
 from operators.aws import Clients
 from operators.errors import ByoError, ConfigError
 from operators.traffic import wait_in_service
@@ -89,103 +89,112 @@ def deploy(
     deployment_config: dict[str, Any] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    lock: rollout.Lock | None = None,
 ) -> dict[str, Any]:
     """New model + new endpoint config (other variants, their live weights and data capture
-    kept) + UpdateEndpoint, then wait for InService and give a new variant autoscaling."""
-    package = registry.find(clients, group, version)
-    if package["status"] != "Approved":
-        raise ConfigError(
-            f"version {version} is {package['status']}: approve it first "
-            f"(byo model approve {version})"
-        )
-    sagemaker = clients.client("sagemaker")
-    try:
-        live = sagemaker.describe_endpoint(EndpointName=endpoint)
-    except ClientError as exc:
-        raise ByoError(f"endpoint {endpoint}: {exc.response['Error'].get('Message')}") from None
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=live["EndpointConfigName"])
-    live_variants = {v["VariantName"]: v for v in live["ProductionVariants"]}
-    variants = [{k: v[k] for k in VARIANT_FIELDS if k in v} for v in config["ProductionVariants"]]
-    for entry in variants:  # keep what the operators set since: live weights and counts
-        current = live_variants.get(entry["VariantName"], {})
-        if "CurrentWeight" in current:
-            entry["InitialVariantWeight"] = current["CurrentWeight"]
-        if current.get("CurrentInstanceCount"):
-            entry["InitialInstanceCount"] = current["CurrentInstanceCount"]
+    kept) + UpdateEndpoint, then wait for InService and give a new variant autoscaling.
+    The endpoint's rollout `lock` is held throughout (taken here unless the caller holds it,
+    as a deploy that goes on to shift traffic does)."""
+    with rollout.holding(lock, endpoint) as check:
+        package = registry.find(clients, group, version)
+        if package["status"] != "Approved":
+            raise ConfigError(
+                f"version {version} is {package['status']}: approve it first "
+                f"(byo model approve {version})"
+            )
+        sagemaker = clients.client("sagemaker")
+        try:
+            live = sagemaker.describe_endpoint(EndpointName=endpoint)
+        except ClientError as exc:
+            raise ByoError(f"endpoint {endpoint}: {exc.response['Error'].get('Message')}") from None
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=live["EndpointConfigName"])
+        live_variants = {v["VariantName"]: v for v in live["ProductionVariants"]}
+        variants = [
+            {k: v[k] for k in VARIANT_FIELDS if k in v} for v in config["ProductionVariants"]
+        ]
+        for entry in variants:  # keep what the operators set since: live weights and counts
+            current = live_variants.get(entry["VariantName"], {})
+            if "CurrentWeight" in current:
+                entry["InitialVariantWeight"] = current["CurrentWeight"]
+            if current.get("CurrentInstanceCount"):
+                entry["InitialInstanceCount"] = current["CurrentInstanceCount"]
 
-    stamp = clock().strftime("%Y%m%d%H%M%S")
-    existing = next((v for v in variants if v["VariantName"] == variant), None)
-    template = existing or variants[0]
-    new_weight = (
-        weight
-        if weight is not None
-        else (float(existing.get("InitialVariantWeight") or 0) if existing else 1.0)
-    )
-    others = [float(v.get("InitialVariantWeight") or 0) for v in variants if v is not existing]
-    if new_weight <= 0 and not any(w > 0 for w in others):
-        raise ConfigError(
-            "after this deployment every variant would have weight 0 and no "
-            "request could be served; give --weight above 0"
+        stamp = clock().strftime("%Y%m%d%H%M%S")
+        existing = next((v for v in variants if v["VariantName"] == variant), None)
+        template = existing or variants[0]
+        new_weight = (
+            weight
+            if weight is not None
+            else (float(existing.get("InitialVariantWeight") or 0) if existing else 1.0)
         )
-    reference = sagemaker.describe_model(ModelName=template["ModelName"])
-    model_name = f"{endpoint}-v{version}-{variant}-{stamp}"[:63]
-    model_args: dict[str, Any] = {
-        "ModelName": model_name,
-        "ExecutionRoleArn": role_arn,
-        **model_containers(package["containers"]),
-        "Tags": [{"Key": "byo:model-version", "Value": str(version)}],
-    }
-    if reference.get("VpcConfig"):
-        model_args["VpcConfig"] = reference["VpcConfig"]
-    sagemaker.create_model(**model_args)
+        others = [float(v.get("InitialVariantWeight") or 0) for v in variants if v is not existing]
+        if new_weight <= 0 and not any(w > 0 for w in others):
+            raise ConfigError(
+                "after this deployment every variant would have weight 0 and no "
+                "request could be served; give --weight above 0"
+            )
+        reference = sagemaker.describe_model(ModelName=template["ModelName"])
+        check()
+        model_name = f"{endpoint}-v{version}-{variant}-{stamp}"[:63]
+        model_args: dict[str, Any] = {
+            "ModelName": model_name,
+            "ExecutionRoleArn": role_arn,
+            **model_containers(package["containers"]),
+            "Tags": [{"Key": "byo:model-version", "Value": str(version)}],
+        }
+        if reference.get("VpcConfig"):
+            model_args["VpcConfig"] = reference["VpcConfig"]
+        sagemaker.create_model(**model_args)
 
-    if existing:
-        existing["ModelName"] = model_name
-        if weight is not None:
-            existing["InitialVariantWeight"] = weight
-        if instances is not None:
-            existing["InitialInstanceCount"] = instances
-    else:
-        variants.append(
-            {
-                "VariantName": variant,
-                "ModelName": model_name,
-                "InstanceType": template["InstanceType"],
-                "InitialInstanceCount": instances or 1,
-                "InitialVariantWeight": 1.0 if weight is None else weight,
-            }
-        )
-    if not any(float(v.get("InitialVariantWeight") or 0) > 0 for v in variants):
-        raise ConfigError(
-            "after this deployment every variant would have weight 0 and no "
-            "request could be served; give --weight above 0"
-        )
-    config_name = f"{endpoint}-{stamp}"[:63]
-    config_args: dict[str, Any] = {
-        "EndpointConfigName": config_name,
-        "ProductionVariants": variants,
-        "Tags": [{"Key": "byo:deployed", "Value": f"v{version} as {variant}"}],
-    }
-    for key in ("DataCaptureConfig", "KmsKeyId"):
-        if config.get(key):
-            config_args[key] = config[key]
-    sagemaker.create_endpoint_config(**config_args)
-    update: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": config_name}
-    if deployment_config:
-        update["DeploymentConfig"] = deployment_config
-    sagemaker.update_endpoint(**update)
-    wait_deployed(clients, endpoint, config_name, live["EndpointConfigName"], sleep)
-    if not existing:
-        copy_autoscaling(clients, endpoint, template["VariantName"], variant, instances or 1)
-    return {
-        "endpoint": endpoint,
-        "version": version,
-        "variant": variant,
-        "model": model_name,
-        "containers": len(package["containers"]),
-        "endpoint_config": config_name,
-        "previous_config": live["EndpointConfigName"],
-    }
+        if existing:
+            existing["ModelName"] = model_name
+            if weight is not None:
+                existing["InitialVariantWeight"] = weight
+            if instances is not None:
+                existing["InitialInstanceCount"] = instances
+        else:
+            variants.append(
+                {
+                    "VariantName": variant,
+                    "ModelName": model_name,
+                    "InstanceType": template["InstanceType"],
+                    "InitialInstanceCount": instances or 1,
+                    "InitialVariantWeight": 1.0 if weight is None else weight,
+                }
+            )
+        if not any(float(v.get("InitialVariantWeight") or 0) > 0 for v in variants):
+            raise ConfigError(
+                "after this deployment every variant would have weight 0 and no "
+                "request could be served; give --weight above 0"
+            )
+        config_name = f"{endpoint}-{stamp}"[:63]
+        config_args: dict[str, Any] = {
+            "EndpointConfigName": config_name,
+            "ProductionVariants": variants,
+            "Tags": [{"Key": "byo:deployed", "Value": f"v{version} as {variant}"}],
+        }
+        for key in ("DataCaptureConfig", "KmsKeyId"):
+            if config.get(key):
+                config_args[key] = config[key]
+        check()
+        sagemaker.create_endpoint_config(**config_args)
+        update: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": config_name}
+        if deployment_config:
+            update["DeploymentConfig"] = deployment_config
+        sagemaker.update_endpoint(**update)
+        wait_deployed(clients, endpoint, config_name, live["EndpointConfigName"], sleep)
+        if not existing:
+            check()
+            copy_autoscaling(clients, endpoint, template["VariantName"], variant, instances or 1)
+        return {
+            "endpoint": endpoint,
+            "version": version,
+            "variant": variant,
+            "model": model_name,
+            "containers": len(package["containers"]),
+            "endpoint_config": config_name,
+            "previous_config": live["EndpointConfigName"],
+        }
 
 
 def wait_deployed(

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from operators import traffic
+from operators import rollout, traffic
 from operators.aws import Clients
 from operators.deploy import VARIANT_FIELDS, copy_autoscaling, wait_deployed
 from operators.errors import ByoError
@@ -255,78 +255,96 @@ def promote(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     progress: Callable[[str], None] = lambda line: None,
+    *,
+    lock: rollout.Lock | None = None,
 ) -> dict[str, Any]:
     """Make the shadow the production variant: a config with the shadow's model as a production
     variant at weight 0 beside production (no shadow), the gated shift of `byo traffic shift` to
     it, then a config with it alone (the old production retired). A failed gate (or an error, or
-    Ctrl-C) puts the endpoint back on its config from before, shadow included."""
-    found = shadow_endpoint(clients, endpoint)
-    production_name = found.production["VariantName"]
-    shadow_name = found.shadow["VariantName"]
-    live = {v["VariantName"]: v for v in found.described["ProductionVariants"]}
-    live_shadows = {
-        v["VariantName"]: v for v in found.described.get("ShadowProductionVariants") or []
-    }
-    production_live = live.get(production_name, {})
-    production_weight = float(production_live.get("CurrentWeight") or 1.0)
-    shadow_instances = live_shadows.get(shadow_name, {}).get(
-        "CurrentInstanceCount"
-    ) or found.shadow.get("InitialInstanceCount")
-    stamp = now().strftime("%Y%m%d%H%M%S")
-    side_by_side = _create_config(
-        clients,
-        found,
-        f"{endpoint}-promote-{stamp}"[:63],
-        [
-            _variant(
-                found.production, production_weight, production_live.get("CurrentInstanceCount")
-            ),
-            _variant(found.shadow, 0.0, shadow_instances),
-        ],
-        f"{shadow_name} beside {production_name}",
-    )
-    progress(f"{shadow_name} now a production variant at weight 0 ({side_by_side})")
-    try:
-        _update(clients, endpoint, side_by_side, found.config_name, sleep)
-        copy_autoscaling(
-            clients, endpoint, production_name, shadow_name, int(shadow_instances or 1)
+    Ctrl-C) puts the endpoint back on its config from before, shadow included. The endpoint's
+    rollout `lock` is held throughout (taken here unless the caller holds it); a lock lost to
+    another rollout stops the promotion where it is, putting nothing back."""
+    with rollout.holding(lock, endpoint) as check:
+        found = shadow_endpoint(clients, endpoint)
+        production_name = found.production["VariantName"]
+        shadow_name = found.shadow["VariantName"]
+        live = {v["VariantName"]: v for v in found.described["ProductionVariants"]}
+        live_shadows = {
+            v["VariantName"]: v for v in found.described.get("ShadowProductionVariants") or []
+        }
+        production_live = live.get(production_name, {})
+        production_weight = float(production_live.get("CurrentWeight") or 1.0)
+        shadow_instances = live_shadows.get(shadow_name, {}).get(
+            "CurrentInstanceCount"
+        ) or found.shadow.get("InitialInstanceCount")
+        stamp = now().strftime("%Y%m%d%H%M%S")
+        side_by_side = _create_config(
+            clients,
+            found,
+            f"{endpoint}-promote-{stamp}"[:63],
+            [
+                _variant(
+                    found.production, production_weight, production_live.get("CurrentInstanceCount")
+                ),
+                _variant(found.shadow, 0.0, shadow_instances),
+            ],
+            f"{shadow_name} beside {production_name}",
         )
-        history = traffic.shift(
-            clients, endpoint, shadow_name, steps, interval_s, max_5xx_rate, sleep, now, progress
+        progress(f"{shadow_name} now a production variant at weight 0 ({side_by_side})")
+        try:
+            check()
+            _update(clients, endpoint, side_by_side, found.config_name, sleep)
+            copy_autoscaling(
+                clients, endpoint, production_name, shadow_name, int(shadow_instances or 1)
+            )
+            history = traffic.shift(
+                clients,
+                endpoint,
+                shadow_name,
+                steps,
+                interval_s,
+                max_5xx_rate,
+                sleep,
+                now,
+                progress,
+                lock=lock,
+            )
+        except rollout.LockLost:
+            raise  # the endpoint is another rollout's now: putting it back would undo that one
+        except (ByoError, ClientError, KeyboardInterrupt) as exc:
+            clients.client("sagemaker").update_endpoint(
+                EndpointName=endpoint, EndpointConfigName=found.config_name
+            )
+            traffic.wait_in_service(clients, endpoint, sleep, timeout_s=1800)
+            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+            raise ByoError(
+                f"promotion of {shadow_name} rolled back ({reason}); endpoint {endpoint} is back "
+                f"on {found.config_name} with {production_name} in production and {shadow_name} "
+                "as its shadow"
+            ) from None
+        promoted_instances = traffic.live_variants(clients, endpoint)
+        instances = next((v.instances for v in promoted_instances if v.name == shadow_name), None)
+        check()
+        alone = _create_config(
+            clients,
+            found,
+            f"{endpoint}-promoted-{stamp}"[:63],
+            [_variant(found.shadow, 1.0, instances or shadow_instances)],
+            f"{shadow_name} replaced {production_name}",
         )
-    except (ByoError, ClientError, KeyboardInterrupt) as exc:
-        clients.client("sagemaker").update_endpoint(
-            EndpointName=endpoint, EndpointConfigName=found.config_name
-        )
-        traffic.wait_in_service(clients, endpoint, sleep, timeout_s=1800)
-        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
-        raise ByoError(
-            f"promotion of {shadow_name} rolled back ({reason}); endpoint {endpoint} is back on "
-            f"{found.config_name} with {production_name} in production and {shadow_name} as its "
-            "shadow"
-        ) from None
-    promoted_instances = traffic.live_variants(clients, endpoint)
-    instances = next((v.instances for v in promoted_instances if v.name == shadow_name), None)
-    alone = _create_config(
-        clients,
-        found,
-        f"{endpoint}-promoted-{stamp}"[:63],
-        [_variant(found.shadow, 1.0, instances or shadow_instances)],
-        f"{shadow_name} replaced {production_name}",
-    )
-    _update(clients, endpoint, alone, side_by_side, sleep)
-    _retire_autoscaling(clients, endpoint, production_name)
-    progress(f"{production_name} retired; {shadow_name} serves all traffic ({alone})")
-    return {
-        "endpoint": endpoint,
-        "promoted": shadow_name,
-        "model": found.shadow["ModelName"],
-        "retired": production_name,
-        "retired_model": found.production["ModelName"],
-        "endpoint_config": alone,
-        "previous_config": found.config_name,
-        "steps": history,
-    }
+        _update(clients, endpoint, alone, side_by_side, sleep)
+        _retire_autoscaling(clients, endpoint, production_name)
+        progress(f"{production_name} retired; {shadow_name} serves all traffic ({alone})")
+        return {
+            "endpoint": endpoint,
+            "promoted": shadow_name,
+            "model": found.shadow["ModelName"],
+            "retired": production_name,
+            "retired_model": found.production["ModelName"],
+            "endpoint_config": alone,
+            "previous_config": found.config_name,
+            "steps": history,
+        }
 
 
 def _retire_autoscaling(clients: Clients, endpoint: str, variant: str) -> None:

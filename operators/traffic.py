@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from operators import rollout
 from operators.aws import Clients
 from operators.errors import ByoError, ConfigError
 
@@ -78,33 +79,41 @@ def set_weights(
     weights: dict[str, float],
     sleep: Callable[[float], None] = time.sleep,
     timeout_s: float = 600,
+    *,
+    lock: rollout.Lock | None = None,
 ) -> list[Variant]:
     """Apply the weights (variants not named keep theirs) and wait until the endpoint is
-    InService again. Returns the live variants afterwards."""
-    current = live_variants(clients, endpoint)
-    names = {v.name for v in current}
-    unknown = sorted(set(weights) - names)
-    if unknown:
-        raise ConfigError(
-            f"endpoint {endpoint} has no variant {', '.join(unknown)}; its variants are "
-            f"{', '.join(sorted(names))}"
-        )
-    after = {v.name: weights.get(v.name, v.weight) for v in current}
-    if not any(w > 0 for w in after.values()):
-        raise ConfigError("at least one variant needs a weight above 0, or no request is served")
-    sagemaker = clients.client("sagemaker")
-    try:
-        sagemaker.update_endpoint_weights_and_capacities(
-            EndpointName=endpoint,
-            DesiredWeightsAndCapacities=[
-                {"VariantName": name, "DesiredWeight": weight} for name, weight in weights.items()
-            ],
-        )
-    except ClientError as exc:
-        error = exc.response["Error"]
-        raise ByoError(f"{error.get('Code')}: {error.get('Message')}") from None
-    wait_in_service(clients, endpoint, sleep, timeout_s)
-    return live_variants(clients, endpoint)
+    InService again, holding the endpoint's rollout `lock` (taken here unless the caller holds
+    it). Returns the live variants afterwards."""
+    with rollout.holding(lock, endpoint) as check:
+        current = live_variants(clients, endpoint)
+        names = {v.name for v in current}
+        unknown = sorted(set(weights) - names)
+        if unknown:
+            raise ConfigError(
+                f"endpoint {endpoint} has no variant {', '.join(unknown)}; its variants are "
+                f"{', '.join(sorted(names))}"
+            )
+        after = {v.name: weights.get(v.name, v.weight) for v in current}
+        if not any(w > 0 for w in after.values()):
+            raise ConfigError(
+                "at least one variant needs a weight above 0, or no request is served"
+            )
+        check()
+        sagemaker = clients.client("sagemaker")
+        try:
+            sagemaker.update_endpoint_weights_and_capacities(
+                EndpointName=endpoint,
+                DesiredWeightsAndCapacities=[
+                    {"VariantName": name, "DesiredWeight": weight}
+                    for name, weight in weights.items()
+                ],
+            )
+        except ClientError as exc:
+            error = exc.response["Error"]
+            raise ByoError(f"{error.get('Code')}: {error.get('Message')}") from None
+        wait_in_service(clients, endpoint, sleep, timeout_s)
+        return live_variants(clients, endpoint)
 
 
 def wait_in_service(
@@ -178,55 +187,66 @@ def shift(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     report: Callable[[str], None] = lambda line: None,
+    *,
+    lock: rollout.Lock | None = None,
 ) -> list[dict[str, Any]]:
     """Canary/linear shift to `target`, checking its 5XX rate after each step; on a failed gate,
-    an error or Ctrl-C the weights from before the shift are restored and the reason raised."""
+    an error or Ctrl-C the weights from before the shift are restored and the reason raised.
+    The endpoint's rollout `lock` is held throughout (taken here unless the caller holds it);
+    a lock lost to another rollout stops the shift where it is, restoring nothing."""
     if not steps or any(not 0 < p <= 100 for p in steps) or steps != sorted(steps):
         raise ConfigError("--steps must be increasing percentages in (0, 100], e.g. 10,50,100")
-    before = live_variants(clients, endpoint)
-    if target not in {v.name for v in before}:
-        raise ConfigError(
-            f"endpoint {endpoint} has no variant {target}; its variants are "
-            f"{', '.join(v.name for v in before)}"
-        )
-    original = {v.name: v.weight for v in before}
-    history: list[dict[str, Any]] = []
-    try:
-        for percent in steps:
-            set_weights(clients, endpoint, step_weights(before, target, percent), sleep)
-            started = now()
-            report(f"{target} at {percent:g}%: watching for {interval_s:g} s")
-            sleep(interval_s)
-            reading = read_gate(
-                clients,
-                endpoint,
-                target,
-                started - timedelta(minutes=1),
-                now() + timedelta(minutes=1),
+    with rollout.holding(lock, endpoint):
+        before = live_variants(clients, endpoint)
+        if target not in {v.name for v in before}:
+            raise ConfigError(
+                f"endpoint {endpoint} has no variant {target}; its variants are "
+                f"{', '.join(v.name for v in before)}"
             )
-            history.append(
-                {
-                    "percent": percent,
-                    "invocations": reading.invocations,
-                    "errors_5xx": reading.errors_5xx,
-                    "error_rate": reading.error_rate,
-                }
-            )
-            if reading.error_rate > max_5xx_rate:
-                raise GateFailed(
-                    f"{target} at {percent:g}%: 5XX rate {reading.error_rate:.2%} "
-                    f"({reading.errors_5xx:g} of {reading.invocations:g}) > {max_5xx_rate:.2%}"
+        original = {v.name: v.weight for v in before}
+        history: list[dict[str, Any]] = []
+        try:
+            for percent in steps:
+                set_weights(
+                    clients, endpoint, step_weights(before, target, percent), sleep, lock=lock
                 )
-            report(
-                f"{target} at {percent:g}%: {reading.invocations:g} requests, 5XX rate "
-                f"{reading.error_rate:.2%}: ok"
-            )
-    except (GateFailed, ByoError, KeyboardInterrupt) as exc:
-        set_weights(clients, endpoint, original, sleep)
-        restored = ", ".join(f"{k}={v:g}" for k, v in original.items())
-        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
-        raise ByoError(f"shift rolled back ({reason}); weights restored to {restored}") from None
-    return history
+                started = now()
+                report(f"{target} at {percent:g}%: watching for {interval_s:g} s")
+                sleep(interval_s)
+                reading = read_gate(
+                    clients,
+                    endpoint,
+                    target,
+                    started - timedelta(minutes=1),
+                    now() + timedelta(minutes=1),
+                )
+                history.append(
+                    {
+                        "percent": percent,
+                        "invocations": reading.invocations,
+                        "errors_5xx": reading.errors_5xx,
+                        "error_rate": reading.error_rate,
+                    }
+                )
+                if reading.error_rate > max_5xx_rate:
+                    raise GateFailed(
+                        f"{target} at {percent:g}%: 5XX rate {reading.error_rate:.2%} "
+                        f"({reading.errors_5xx:g} of {reading.invocations:g}) > {max_5xx_rate:.2%}"
+                    )
+                report(
+                    f"{target} at {percent:g}%: {reading.invocations:g} requests, 5XX rate "
+                    f"{reading.error_rate:.2%}: ok"
+                )
+        except rollout.LockLost:
+            raise  # the endpoint is another rollout's now: restoring would undo that one
+        except (GateFailed, ByoError, KeyboardInterrupt) as exc:
+            set_weights(clients, endpoint, original, sleep, lock=lock)
+            restored = ", ".join(f"{k}={v:g}" for k, v in original.items())
+            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+            raise ByoError(
+                f"shift rolled back ({reason}); weights restored to {restored}"
+            ) from None
+        return history
 
 
 class GateFailed(ByoError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from operators import deploy
+from operators import deploy, rollout
 from operators.aws import Clients
-from operators.cli.options import console, endpoint_option, json_option, print_json
+from operators.cli.options import console, endpoint_option, err_console, json_option, print_json
 from operators.config import Settings
 
 
@@ -50,6 +50,11 @@ from operators.config import Settings
     help="Alarm that rolls the update back (repeatable; default: the stack's 5XX and "
     "p99-latency alarms).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Break another rollout's lock of the endpoint (the lock records it as ForcedOver).",
+)
 @json_option()
 @click.pass_obj
 def deploy_cmd(
@@ -64,6 +69,7 @@ def deploy_cmd(
     canary_wait_s: int,
     termination_wait_s: int,
     rollback_alarms: tuple[str, ...],
+    force: bool,
     as_json: bool,
 ) -> None:
     """Serve approved model VERSION as VARIANT (other variants and data capture are kept)."""
@@ -76,9 +82,15 @@ def deploy_cmd(
         deployment_config = deploy.blue_green(
             canary_percent, canary_wait_s, termination_wait_s, alarms
         )
+    clients = Clients()
+    name = settings.require("endpoint_name", "--endpoint")
+    action = f"byo deploy {version} --variant {variant}" + (" --blue-green" if blue_green else "")
+    lock = rollout.from_settings(
+        settings, clients, name, action, force=force, report=err_console.print
+    )
     result = deploy.deploy(
-        Clients(),
-        endpoint=settings.require("endpoint_name", "--endpoint"),
+        clients,
+        endpoint=name,
         group=settings.require("model_package_group"),
         version=version,
         variant=variant,
@@ -86,6 +98,7 @@ def deploy_cmd(
         weight=weight,
         instances=instances,
         deployment_config=deployment_config,
+        lock=lock,
     )
     if as_json:
         print_json(result)

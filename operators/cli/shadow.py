@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import click
 
-from operators import shadow
+from operators import rollout, shadow
 from operators.aws import Clients
 from operators.cli.options import console, endpoint_option, err_console, json_option, print_json
 from operators.cli.options import table as make_table
-from operators.cli.traffic import gate_options
+from operators.cli.traffic import force_option, gate_options
 from operators.config import Settings
 from operators.monitoring.captures import parse_window
 
@@ -92,6 +92,7 @@ def shadow_report_cmd(settings: Settings, endpoint: str | None, since: str, as_j
     "The promoted variant's traffic share after each step, in percent.",
     "the promoted variant's",
 )
+@force_option()
 @json_option()
 @click.pass_obj
 def shadow_promote_cmd(
@@ -100,18 +101,26 @@ def shadow_promote_cmd(
     percents: list[float],
     seconds: float,
     max_5xx_rate: float,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Make the shadow the production variant: beside production at weight 0, shifted to in
     steps behind the 5XX gate of `byo traffic shift`, then alone (the old production retired).
     A failed gate or Ctrl-C puts the endpoint back on its config from before, shadow included."""
+    settings = settings.with_options(endpoint_name=endpoint)
+    name = settings.require("endpoint_name", "--endpoint")
+    clients = Clients()
+    lock = rollout.from_settings(
+        settings, clients, name, "byo shadow promote", force=force, report=err_console.print
+    )
     result = shadow.promote(
-        Clients(),
-        settings.with_options(endpoint_name=endpoint).require("endpoint_name", "--endpoint"),
+        clients,
+        name,
         percents,
         seconds,
         max_5xx_rate,
         progress=(lambda line: None) if as_json else err_console.print,
+        lock=lock,
     )
     if as_json:
         print_json(result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from operators import traffic
+from operators import rollout, traffic
 from operators.aws import Clients
 from operators.cli.options import (
     console,
@@ -67,6 +67,15 @@ def gate_options(steps_help: str, whose: str):
     return decorate
 
 
+def force_option():
+    """--force of the commands that take the endpoint's rollout lock."""
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="Break another rollout's lock of the endpoint (the lock records it as ForcedOver).",
+    )
+
+
 @click.group("traffic")
 def traffic_group() -> None:
     """Variant weights: set by hand, or shift gradually."""
@@ -75,16 +84,27 @@ def traffic_group() -> None:
 @traffic_group.command("set")
 @click.argument("weights", nargs=-1, metavar="VARIANT=WEIGHT...")
 @endpoint_option()
+@force_option()
 @json_option()
 @click.pass_obj
 def traffic_set_cmd(
-    settings: Settings, weights: tuple[str, ...], endpoint: str | None, as_json: bool
+    settings: Settings,
+    weights: tuple[str, ...],
+    endpoint: str | None,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Set relative variant weights, e.g. `byo traffic set variant-a=9 variant-b=1`.
     Variants not named keep their weight."""
     parsed = traffic.parse_weights(list(weights))
-    name = settings.with_options(endpoint_name=endpoint).require("endpoint_name", "--endpoint")
-    after = traffic.set_weights(Clients(), name, parsed)
+    settings = settings.with_options(endpoint_name=endpoint)
+    name = settings.require("endpoint_name", "--endpoint")
+    clients = Clients()
+    action = "byo traffic set " + " ".join(weights)
+    lock = rollout.from_settings(
+        settings, clients, name, action, force=force, report=err_console.print
+    )
+    after = traffic.set_weights(clients, name, parsed, lock=lock)
     total = sum(v.weight for v in after) or 1.0
     rows = [
         {
@@ -105,6 +125,7 @@ def traffic_set_cmd(
 @click.option("--to", "target", required=True, help="Variant to move traffic to.")
 @gate_options("Its traffic share after each step, in percent.", "the variant's")
 @endpoint_option()
+@force_option()
 @json_option()
 @click.pass_obj
 def traffic_shift_cmd(
@@ -114,18 +135,31 @@ def traffic_shift_cmd(
     seconds: float,
     max_5xx_rate: float,
     endpoint: str | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Shift traffic to a variant in steps, checking its 5XX rate (CloudWatch) after each;
     a failed gate or Ctrl-C restores the weights from before the shift."""
+    settings = settings.with_options(endpoint_name=endpoint)
+    name = settings.require("endpoint_name", "--endpoint")
+    clients = Clients()
+    lock = rollout.from_settings(
+        settings,
+        clients,
+        name,
+        f"byo traffic shift --to {target}",
+        force=force,
+        report=err_console.print,
+    )
     history = traffic.shift(
-        Clients(),
-        settings.with_options(endpoint_name=endpoint).require("endpoint_name", "--endpoint"),
+        clients,
+        name,
         target,
         percents,
         seconds,
         max_5xx_rate,
         report=(lambda line: None) if as_json else err_console.print,
+        lock=lock,
     )
     if as_json:
         print_json(history)

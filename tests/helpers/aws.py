@@ -81,6 +81,29 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+def job_table(emulator) -> str:
+    """A job table as the storage module makes it (hash key FileName, the StartTime index):
+    the job records' and the rollout locks' table."""
+    name = unique("jobs")
+    emulator.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "FileName", "AttributeType": "S"},
+            {"AttributeName": "StartTime", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "FileName", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "StartTimeIndex",
+                "KeySchema": [{"AttributeName": "StartTime", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    return name
+
+
 def make_endpoint(
     emulator,
     model_url: str,
@@ -127,8 +150,9 @@ def make_endpoint(
 
 
 def minimal_stack(emulator, tmp_path) -> dict:
-    """A bucket, a model package group and an endpoint (one variant, variant-a), written as the
-    stack outputs `byo --outputs` reads: what register, deploy and invoke need."""
+    """A bucket, a model package group, an endpoint (one variant, variant-a) and a job table
+    (deploy's rollout lock), written as the stack outputs `byo --outputs` reads: what register,
+    deploy and invoke need."""
     bucket = unique("stack")
     emulator.client("s3").create_bucket(Bucket=bucket)
     group = unique("models")
@@ -143,6 +167,7 @@ def minimal_stack(emulator, tmp_path) -> dict:
                 "serving_image": {"value": "byo-serving:1"},
                 "endpoint_name": {"value": endpoint},
                 "sagemaker_execution_role_arn": {"value": SAGEMAKER_ROLE},
+                "job_table": {"value": job_table(emulator)},
             }
         )
     )

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from operators.cli import cli
 from operators.errors import ConfigError
+from tests.helpers.aws import job_table
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +30,7 @@ def registry(emulator, tmp_path):
                 "data_bucket": {"value": bucket},
                 "model_package_group": {"value": group},
                 "serving_image": {"value": "xgb:1.7-1"},
+                "job_table": {"value": job_table(emulator)},  # deploy's rollout lock
             }
         )
     )
