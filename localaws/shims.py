@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -1076,6 +1077,61 @@ def _patch_validate_state_machine_definition() -> None:
     StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
 
 
+def _patch_list_state_machine_versions() -> None:
+    """Step Functions ListStateMachineVersions.
+
+    moto keeps a state machine's published versions but has no such action: the Terraform
+    provider lists them after creating an aws_sfn_state_machine and fails on the HTTP 500.
+    Answered from moto's versions, newest first (as AWS lists them), `maxResults` at a time with
+    the next version number as `nextToken`.
+    """
+
+    def list_state_machine_versions(self: StepFunctionResponse) -> str:
+        machine = self.stepfunction_backend.describe_state_machine(
+            self._get_param("stateMachineArn")
+        )
+        numbers = sorted(getattr(machine, "versions", {}), reverse=True)
+        token = self._get_param("nextToken")
+        if token:
+            numbers = [n for n in numbers if n <= int(token)]
+        limit = self._get_param("maxResults") or 1000
+        page, rest = numbers[:limit], numbers[limit:]
+        body: dict[str, Any] = {
+            "stateMachineVersions": [
+                {
+                    "stateMachineVersionArn": machine.versions[n].arn,
+                    "creationDate": machine.versions[n].creation_date.timestamp(),
+                }
+                for n in page
+            ]
+        }
+        if rest:
+            body["nextToken"] = str(rest[0])
+        return json.dumps(body, default=str)
+
+    StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
+
+
+def _patch_execution_names() -> None:
+    """An execution started without a name gets a UUID, as AWS names it.
+
+    moto's plain backend does this, but its ASL engine's backend (the one the runtime's Step
+    Functions service uses) passes the missing name on: the execution is named "None" and
+    `$$.Execution.Name` is null — so every execution an EventBridge target starts (they pass no
+    name) would share the name "None".
+    """
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    StepFunctionsParserBackend.start_execution = start_execution
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -1095,4 +1151,6 @@ def apply() -> None:
     _patch_serverless_variants()  # after the shadow and weights shims: it wraps both
     _patch_absent_data_capture()
     _patch_validate_state_machine_definition()
+    _patch_list_state_machine_versions()
+    _patch_execution_names()
     _applied = True
