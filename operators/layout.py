@@ -26,6 +26,7 @@ class Layout:
     models: str = "models/"  # model artifacts, content-addressed
     pipelines: str = "pipelines/"  # pipelines' step outputs and run records, <pipeline>/
     checkpoints: str = "checkpoints/"  # the Batch job's committed chunks
+    datasets: str = "datasets/"  # labelled training data; a new object starts a retraining
     async_input: str = "async/input/"  # InvokeEndpointAsync inputs (byo invoke --async)
 
     @classmethod

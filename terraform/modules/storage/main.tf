@@ -23,6 +23,7 @@ locals {
     models       = "models/"       # model artifacts, content-addressed
     pipelines    = "pipelines/"    # SageMaker pipelines' data, step outputs and run records, <pipeline>/
     checkpoints  = "checkpoints/"  # the Batch scoring job's progress, to resume a large file after a retry
+    datasets     = "datasets/"     # labelled training data; a new object here starts a retraining (the loops)
   }
 }
 

@@ -9,7 +9,7 @@ output "bucket_arn" {
 }
 
 output "prefixes" {
-  description = "What each prefix of the data bucket holds: input, output, errors, captures, ground_truth, monitoring, models, pipelines, checkpoints."
+  description = "What each prefix of the data bucket holds: input, output, errors, captures, ground_truth, monitoring, models, pipelines, checkpoints, datasets."
   value       = var.create ? local.prefixes : null
 }
 

@@ -123,7 +123,8 @@ resource "aws_s3_bucket_notification" "this" {
   count = local.create ? 1 : 0
 
   # The bucket's notification configuration is one document: this resource owns all of it.
-  bucket = var.data_bucket_name
+  bucket      = var.data_bucket_name
+  eventbridge = var.eventbridge
 
   lambda_function {
     id                  = "${local.function_name}-input"

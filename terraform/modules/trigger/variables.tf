@@ -237,6 +237,12 @@ variable "dlq_message_retention_seconds" {
   }
 }
 
+variable "eventbridge" {
+  description = "Also send the data bucket's events to EventBridge (the bucket notification is one document, owned here): the retraining loop's new-data rule listens for them."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Tags for every resource of the module."
   type        = map(string)
