@@ -87,6 +87,10 @@ COMMANDS = {
         "Send the rows of a CSV to the endpoint as traffic, with a summary per variant (or, "
         "with --async, as one asynchronous inference, printing its answer).",
     ),
+    "loops": LazyCommand(
+        "operators.cli.loops:loops_group",
+        "The retraining and deploy loops: last executions, triggers, by hand.",
+    ),
     "model": LazyCommand(
         "operators.cli.model:model_group",
         "Model versions in the registry (a SageMaker model package group).",
