@@ -148,6 +148,8 @@ module "trigger" {
   kms_key_arn        = module.kms.key_arn
   subnet_ids         = module.network.private_subnet_ids
   security_group_ids = [module.network.batch_security_group_id]
-  tags               = var.tags
+  # The retraining loop's new-data rule listens for the bucket's events.
+  eventbridge = try(var.loops.retrain_on_new_data, false)
+  tags        = var.tags
 }
 

@@ -87,6 +87,8 @@ module "batch" {
     },
     # The monitoring module's job (byo monitor run); its key names it <name>-monitor.
     { for key, job in { monitor = module.monitoring.job_definition } : key => job if var.enable_monitoring },
+    # The loops' jobs (byo loops retrain / deploy); their keys name them <name>-retrain, <name>-deploy.
+    coalesce(module.retraining.job_definitions, {}),
   )
   tags = var.tags
 }
