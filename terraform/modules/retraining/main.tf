@@ -315,11 +315,19 @@ locals {
           ExpressionAttributeValues = { ":holder" = { "S.$" = "$$.Execution.Name" } }
         }
         ResultPath = null
-        # Someone broke the lock (byo loops unlock): it is not ours to release any more.
-        Catch = [{ ErrorEquals = ["DynamoDB.ConditionalCheckFailedException"], ResultPath = null, Next = "Done" }]
-        Next  = "Done"
+        # Someone broke the lock: it is not ours to release any more.
+        Catch = [{ ErrorEquals = ["DynamoDB.ConditionalCheckFailedException"], ResultPath = null, Next = "Failed?" }]
+        Next  = "Failed?"
       }
-      Done = { Type = "Succeed" }
+      # A failed job fails the execution (after notifying and releasing): Step Functions'
+      # ExecutionsFailed counts it. A failed AUC condition is an outcome, not a failure.
+      "Failed?" = {
+        Type    = "Choice"
+        Choices = [{ Variable = "$.outcome.Outcome", StringEquals = "failed", Next = "RetrainingFailed" }]
+        Default = "Done"
+      }
+      RetrainingFailed = { Type = "Fail", Error = "RetrainingFailed", CausePath = "$.outcome.Message" }
+      Done             = { Type = "Succeed" }
     }, { batch = local.train_with_batch, sagemaker = local.train_with_sagemaker }[var.pipeline_backend])
   }
 }
