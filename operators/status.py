@@ -94,9 +94,10 @@ def last_scaling_activity(autoscaling: Any, target: dict[str, Any]) -> dict[str,
 
 
 def recent_jobs(clients: Clients, table: str, limit: int = 5) -> list[dict[str, Any]]:
-    """The newest job records (by StartTime)."""
+    """The newest job records (by StartTime). The table also holds the rollout locks and the
+    loops' records, which have no StartTime: they are not jobs."""
     items: list[dict[str, Any]] = []
-    scan: dict[str, Any] = {"TableName": table}
+    scan: dict[str, Any] = {"TableName": table, "FilterExpression": "attribute_exists(StartTime)"}
     dynamodb = clients.client("dynamodb")
     while True:
         page = dynamodb.scan(**scan)

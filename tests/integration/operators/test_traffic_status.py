@@ -50,6 +50,11 @@ def endpoint(emulator, trained_model, tmp_path_factory):
             "RowsIn": {"N": "10"},
         },
     )
+    # The table's other items (a loop's lock, a loop's record) are not batch jobs.
+    for item in ({"Holder": {"S": "exec-1"}}, {"Outcome": {"S": "registered"}}):
+        emulator.client("dynamodb").put_item(
+            TableName=table, Item={"FileName": {"S": f"loops/retraining/{next(iter(item))}"}, **item}
+        )
     group = f"models-{uuid.uuid4().hex[:8]}"
     emulator.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
     outputs = tmp_path_factory.mktemp("ops") / "outputs.json"
@@ -122,7 +127,7 @@ def test_status_explains_the_live_state(endpoint):
     assert variants["variant-b"]["autoscaling"] is None
     assert variants["variant-a"]["artifact"].endswith("/m/model.tar.gz")
     assert sum(v["traffic_share"] for v in variants.values()) == pytest.approx(1.0)
-    assert report["recent_jobs"][0]["Key"] == "input/x.csv"
+    assert [job["Key"] for job in report["recent_jobs"]] == ["input/x.csv"]
     assert report["registry"] == []
 
     human = byo("--outputs", str(endpoint["outputs"]), "status")
