@@ -31,6 +31,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from operators import deploy, registry, status
+from operators import rollout as rollouts
 from operators.aws import Clients
 from operators.errors import ByoError, CheckFailed, ConfigError
 
@@ -228,8 +229,14 @@ def deploy_approved(
     most traffic; record the outcome; raise a ByoError unless it was deployed."""
     current = serving(clients, endpoint, group)
     record_outcome(clients, table, record, Outcome="running", Variant=current.variant)
-    # The rollout lock says who holds the endpoint: this machine's execution.
-    os.environ.setdefault("BYO_ROLLOUT_HOLDER", f"deploy loop {record.rsplit('/', 1)[-1]}")
+    # The endpoint's rollout lock, held by this machine's execution for the whole rollout.
+    lock = rollouts.lock(
+        clients,
+        table,
+        endpoint,
+        f"byo loops deploy {version} (blue/green)",
+        holder=f"the deploy loop's execution {record.rsplit('/', 1)[-1]}",
+    )
     try:
         result = rollout(
             clients,
@@ -239,10 +246,11 @@ def deploy_approved(
             variant=current.variant,
             role_arn=role_arn,
             deployment_config=deployment_config,
+            lock=lock,
         )
     except ByoError as exc:
         text = str(exc)
-        if type(exc).__name__ == "RolloutLocked":
+        if isinstance(exc, rollouts.RolloutLocked):
             kind, what = "refused", "was refused: another rollout holds the endpoint"
         elif "rolled back" in text:
             kind, what = "rolled-back", "was rolled back"

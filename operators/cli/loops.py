@@ -3,6 +3,7 @@ and resuming a trigger, and the two jobs their state machines run (retrain, depl
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -39,24 +40,26 @@ def loops_group(ctx: click.Context, limit: int, as_json: bool) -> None:
         return
     rows = [
         (
+            _when(r["started"]),
             r["loop"],
-            r["started"] or "-",
-            r["stopped"] or "-",
             r["reason"] or "-",
-            r["status"],
-            r["outcome"] or "-",
+            r["outcome"] or r["status"].lower(),
             r["version"] or "-",
-            r["message"] or "-",
+            _took(r),
         )
         for r in state["executions"]
     ]
     console.print(
         table(
             "Loop executions (newest first)",
-            ["loop", "started", "stopped", "reason", "status", "outcome", "version", "message"],
+            ["started", "loop", "reason", "outcome", "version", "took"],
             rows,
+            right=["version", "took"],
         )
     )
+    for r in state["executions"]:
+        if r["message"]:
+            console.print(f"  {_when(r['started'])} {r['loop']}: {r['message']}")
     console.print(
         table(
             "Triggers",
@@ -70,6 +73,18 @@ def loops_group(ctx: click.Context, limit: int, as_json: bool) -> None:
     for loop, held in state["locks"].items():
         if held:
             console.print(f"{loop}: held by {held['holder']} since {held['since']}")
+
+
+def _when(iso: str | None) -> str:
+    """2026-12-02T19:07:11+00:00 → 12-02 19:07:11 (UTC)."""
+    return "-" if not iso else iso[5:19].replace("T", " ")
+
+
+def _took(row: dict) -> str:
+    if not row["started"] or not row["stopped"]:
+        return "running" if row["status"] == "RUNNING" else "-"
+    seconds = datetime.fromisoformat(row["stopped"]) - datetime.fromisoformat(row["started"])
+    return f"{seconds.total_seconds():.0f} s"
 
 
 @loops_group.command("trigger")
