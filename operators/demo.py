@@ -27,7 +27,7 @@ import numpy as np
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
-from operators import batch, events, ground_truth, invoke, status, traffic
+from operators import batch, events, ground_truth, invoke, rollout, status, traffic
 from operators.aws import Clients
 from operators.cli.options import console, guarded, table, variants_table
 from operators.config import Settings
@@ -188,8 +188,11 @@ def rollout_story(
     AUC condition, register approved, deploy as variant-b at weight 0), then shift 10→50→100
     with traffic during every step, send traffic, generate ground truth."""
     endpoint = monitor.endpoint
+    # The endpoint's rollout lock, as byo traffic takes it (the pipeline's deploy step takes it
+    # for its own part).
+    lock = rollout.from_settings(settings, clients, endpoint, "byo demo (the rollout story)")
     if "variant-b" in {v.name for v in traffic.live_variants(clients, endpoint)}:
-        traffic.set_weights(clients, endpoint, {"variant-a": 1, "variant-b": 0})  # a re-run
+        traffic.set_weights(clients, endpoint, {"variant-a": 1, "variant-b": 0}, lock=lock)
     run, steps = run_pipeline(clients, settings, data_csv, work_dir, "variant-b")
     auc = steps["evaluate"]["outputs"]["binary_classification_metrics"]["auc"]
     version = steps["register"]["outputs"]["version"]
@@ -215,6 +218,7 @@ def rollout_story(
         0.01,
         sleep=traffic_then_wait,
         report=console.print,
+        lock=lock,
     )
     started = datetime.now(UTC)
     sent = invoke.send_rows(clients, endpoint, rows, inference_id_prefix="demo-")

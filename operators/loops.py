@@ -128,7 +128,10 @@ def retrain(
     record_outcome(clients, table, record, Outcome="running", Data=data)
     try:
         run = runs.run(overrides)
-    except CheckFailed:
+    except CheckFailed as exc:
+        if not _step(runs.record or {}, "condition").get("reason"):
+            _record_failure(clients, table, record, name, reason, data, exc)
+            raise
         run = runs.record or {}
         condition = _step(run, "condition")
         auc = (condition.get("inputs") or {}).get("auc")
@@ -148,6 +151,9 @@ def retrain(
         }
         record_outcome(clients, table, record, **outcome)
         return outcome
+    except ByoError as exc:
+        _record_failure(clients, table, record, name, reason, data, exc)
+        raise
     registered = _step(run, "register")
     version = int(registered["outputs"]["version"])
     auc = float(_step(run, "condition")["inputs"]["auc"])
@@ -200,6 +206,20 @@ def retrain(
     }
     record_outcome(clients, table, record, **outcome)
     return outcome
+
+
+def _record_failure(
+    clients: Clients, table: str, record: str, name: str, reason: str, data: str, exc: Exception
+) -> None:
+    """The job failed: say why in the record (the machine notifies it), then fail the job."""
+    record_outcome(
+        clients,
+        table,
+        record,
+        Outcome="failed",
+        Subject=f"{name}: retraining failed",
+        Message=f"Retraining ({reason}) on {data} failed, nothing registered: {exc}",
+    )
 
 
 def _step(run: Mapping[str, Any], name: str) -> dict[str, Any]:

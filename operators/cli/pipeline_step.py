@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from operators import registry
+from operators import registry, rollout
 from operators.aws import Clients
 from operators.cli.options import endpoint_option
 from operators.config import Settings
@@ -127,13 +127,21 @@ def step_deploy_cmd(
     clients = Clients()
     settings = settings.with_options(endpoint_name=endpoint)
     package = registry.describe(clients, model_package_arn)
+    endpoint_name = settings.require("endpoint_name", "--endpoint")
+    table = settings.get("job_table")  # the endpoint's rollout lock, where the step has it
+    lock = (
+        rollout.lock(clients, table, endpoint_name, f"byo pipeline step deploy ({variant})")
+        if table
+        else None
+    )
     state, reason, outputs = runner.deploy_version(
         clients,
-        endpoint=settings.require("endpoint_name", "--endpoint"),
+        endpoint=endpoint_name,
         group=settings.require("model_package_group"),
         role_arn=settings.require("sagemaker_execution_role_arn"),
         version=package["version"],
         variant=variant,
         weight=params.deploy_weight(weight),
+        lock=lock,
     )
     click.echo(json.dumps({"status": state, "reason": reason, **outputs}, default=str))

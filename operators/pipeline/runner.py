@@ -30,7 +30,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from operators import deploy, registry, status
+from operators import deploy, registry, rollout, status
 from operators.aws import Clients
 from operators.errors import ByoError, CheckFailed, ConfigError
 from operators.layout import Layout
@@ -92,6 +92,7 @@ class Runner:
         use_cache: bool = True,
         progress: Callable[[str], None] = lambda _: None,
         threads: int = 0,
+        job_table: str | None = None,
     ) -> None:
         self.clients = clients
         self.name = name
@@ -104,6 +105,7 @@ class Runner:
         self.use_cache = use_cache
         self.progress = progress
         self.threads = threads
+        self.job_table = job_table  # the endpoint's rollout lock, taken by the deploy step
         self.prefix = f"{layout.pipelines}{name}/"
         self._manifests: dict[str, dict[str, Any]] = {}  # this run's cached-step manifests
         self._verified: set[Path] = set()  # local copies known to match their manifest
@@ -134,6 +136,7 @@ class Runner:
             image=settings.require("serving_image"),
             endpoint=settings.get("endpoint_name"),
             role_arn=settings.get("sagemaker_execution_role_arn"),
+            job_table=settings.get("job_table"),
             work_dir=work_dir / pipeline,
             **options,
         )
@@ -587,6 +590,14 @@ class Runner:
             version=package["version"],
             variant=variant,
             weight=weight,
+            lock=None
+            if not self.job_table
+            else rollout.lock(
+                self.clients,
+                self.job_table,
+                self.endpoint,
+                f"byo pipeline run {self.name} (deploy step, {variant})",
+            ),
         )
 
 
@@ -599,6 +610,7 @@ def deploy_version(
     version: int,
     variant: str,
     weight: float | None,
+    lock: rollout.Lock | None = None,
 ) -> tuple[str, str | None, dict[str, Any]]:
     """The deploy step: serve an Approved version as `variant` unless it already does; a new
     variant starts at weight 0 unless a weight is given. Returns (status, reason, outputs)."""
@@ -627,6 +639,7 @@ def deploy_version(
         variant=variant,
         role_arn=role_arn,
         weight=0.0 if serving is None and weight is None else weight,
+        lock=lock,
     )
     return "Succeeded", None, result
 

@@ -263,18 +263,22 @@ locals {
       }
       RecordFailed = {
         Type     = "Task"
+        Comment  = "The job died without saying why (it records its own failures): the error is the reason."
         Resource = "arn:${local.partition}:states:::dynamodb:updateItem"
         Parameters = {
-          TableName        = var.job_table_name
-          Key              = local.retraining_record_key
-          UpdateExpression = "SET Outcome = :o, Subject = :s, Message = :m"
+          TableName           = var.job_table_name
+          Key                 = local.retraining_record_key
+          UpdateExpression    = "SET Outcome = :o, Subject = :s, Message = :m"
+          ConditionExpression = "Outcome = :running"
           ExpressionAttributeValues = {
-            ":o" = { S = "failed" }
-            ":s" = { S = "${var.name}: retraining failed" }
-            ":m" = { "S.$" = "States.Format('Retraining {} ({}) failed, nothing registered: {}: {}', $$.Execution.Name, $.reason, $.error.Error, $.error.Cause)" }
+            ":o"       = { S = "failed" }
+            ":running" = { S = "running" }
+            ":s"       = { S = "${var.name}: retraining failed" }
+            ":m"       = { "S.$" = "States.Format('Retraining {} ({}) failed, nothing registered: {}: {}', $$.Execution.Name, $.reason, $.error.Error, $.error.Cause)" }
           }
         }
         ResultPath = null
+        Catch      = [{ ErrorEquals = ["DynamoDB.ConditionalCheckFailedException"], ResultPath = null, Next = "ReadOutcome" }]
         Next       = "ReadOutcome"
       }
       ReadOutcome = {

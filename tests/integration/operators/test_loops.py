@@ -89,6 +89,9 @@ def test_a_failing_pipeline_fails_the_job(emulator, stack):
     with pytest.raises(ByoError, match=r"missing\.csv"):
         retrain(stack)
     assert registry.versions(Clients(), stack["group"]) == []
+    saved = loops.read_record(Clients(), stack["table"], "loops/retraining/e-1")
+    assert saved["Outcome"] == "failed" and "nothing registered" in saved["Message"]
+    assert "missing.csv" in saved["Message"]  # the job says why, for the machine to notify
 
 
 def test_auto_approval_needs_the_margin_over_the_serving_version(emulator, stack, tmp_path):
