@@ -140,6 +140,9 @@ class Stage:
             result = invoke(self.predictor, body, content_type, accept, self.options)
         except InferenceError as exc:
             raise StageError(self.hostname, exc.status, str(exc)) from None
+        except Exception:  # the model itself failed: a 500, as the serving container answers it
+            log.exception("%s: the model failed while predicting", self.hostname)
+            raise StageError(self.hostname, 500, "internal error while predicting") from None
         return StageAnswer(result.body, result.content_type, result.status)
 
 
