@@ -190,11 +190,17 @@ resource "aws_iam_role_policy" "deploy" {
         Condition = { StringEquals = { "iam:PassedToService" = "sagemaker.amazonaws.com" } }
       },
       {
-        # DescribeAlarms and GetMetricStatistics have no resource-level permissions: AWS
-        # requires Resource "*". The deploy reads its gate alarms and the variants' metrics.
-        Sid      = "ReadTheGate"
+        # The gate: the platform's alarms (named <name>-…) that roll the deploy back.
+        Sid      = "ReadTheGateAlarms"
         Effect   = "Allow"
-        Action   = ["cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics"]
+        Action   = ["cloudwatch:DescribeAlarms"]
+        Resource = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name}-*"]
+      },
+      {
+        # GetMetricStatistics has no resource-level permissions: AWS requires Resource "*".
+        Sid      = "ReadTheVariantsMetrics"
+        Effect   = "Allow"
+        Action   = ["cloudwatch:GetMetricStatistics"]
         Resource = ["*"]
       },
       {

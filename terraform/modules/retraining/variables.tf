@@ -274,9 +274,14 @@ variable "timeout_seconds" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the jobs' and the state machines' logs, days."
+  description = "Days the jobs' and the state machines' log groups keep events (a CloudWatch Logs retention value; 0 keeps them forever)."
   type        = number
-  default     = 30
+  default     = 365
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs value: 0 (forever), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
 }
 
 variable "tags" {
