@@ -6,7 +6,15 @@ import click
 
 from operators import deploy, rollout
 from operators.aws import Clients
-from operators.cli.options import console, endpoint_option, err_console, json_option, print_json
+from operators.cli.options import (
+    canary_options,
+    console,
+    endpoint_option,
+    err_console,
+    force_option,
+    json_option,
+    print_json,
+)
 from operators.config import Settings
 
 
@@ -26,15 +34,7 @@ from operators.config import Settings
     help="Let SageMaker move the endpoint blue/green (canary first) and roll back on the "
     "alarms (the embedded AWS runs the deployment too); fails if it was rolled back.",
 )
-@click.option("--canary-percent", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option(
-    "--canary-wait",
-    "canary_wait_s",
-    type=click.IntRange(min=0),
-    default=300,
-    show_default=True,
-    help="Seconds the canary serves before the rest moves.",
-)
+@canary_options
 @click.option(
     "--termination-wait",
     "termination_wait_s",
@@ -43,18 +43,7 @@ from operators.config import Settings
     show_default=True,
     help="Seconds the old fleet is kept afterwards.",
 )
-@click.option(
-    "--rollback-alarm",
-    "rollback_alarms",
-    multiple=True,
-    help="Alarm that rolls the update back (repeatable; default: the stack's 5XX and "
-    "p99-latency alarms).",
-)
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Break another rollout's lock of the endpoint (the lock records it as ForcedOver).",
-)
+@force_option()
 @json_option()
 @click.pass_obj
 def deploy_cmd(

@@ -10,7 +10,14 @@ import click
 
 from operators import deploy, loops
 from operators.aws import Clients
-from operators.cli.options import console, err_console, json_option, print_json, table
+from operators.cli.options import (
+    canary_options,
+    console,
+    err_console,
+    json_option,
+    print_json,
+    table,
+)
 from operators.config import Settings
 from operators.pipeline import runner
 
@@ -192,22 +199,7 @@ def retrain_cmd(
 @loops_group.command("deploy")
 @click.argument("version", type=click.IntRange(min=1))
 @click.option("--record", required=True, help="The job table record to write the outcome to.")
-@click.option("--canary-percent", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option(
-    "--canary-wait",
-    "canary_wait_s",
-    type=click.IntRange(min=0),
-    default=300,
-    show_default=True,
-    help="Seconds the canary serves before the rest moves.",
-)
-@click.option(
-    "--rollback-alarm",
-    "rollback_alarms",
-    multiple=True,
-    help="Alarm that rolls the update back (repeatable; default: the stack's 5XX and "
-    "p99-latency alarms).",
-)
+@canary_options
 @json_option()
 @click.pass_obj
 def deploy_cmd(

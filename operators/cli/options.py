@@ -26,6 +26,44 @@ def json_option(help: str = "Print machine-readable JSON."):
     return click.option("--json", "as_json", is_flag=True, help=help)
 
 
+def force_option():
+    """--force of the commands that take the endpoint's rollout lock."""
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="Break another rollout's lock of the endpoint (the lock records it as ForcedOver).",
+    )
+
+
+def canary_options(func):
+    """--canary-percent, --canary-wait and --rollback-alarm: a blue/green deployment's canary
+    and the alarms that roll it back (byo deploy --blue-green, byo loops deploy)."""
+    for option in reversed(
+        (
+            click.option(
+                "--canary-percent", type=click.IntRange(1, 100), default=10, show_default=True
+            ),
+            click.option(
+                "--canary-wait",
+                "canary_wait_s",
+                type=click.IntRange(min=0),
+                default=300,
+                show_default=True,
+                help="Seconds the canary serves before the rest moves.",
+            ),
+            click.option(
+                "--rollback-alarm",
+                "rollback_alarms",
+                multiple=True,
+                help="Alarm that rolls the update back (repeatable; default: the stack's 5XX and "
+                "p99-latency alarms).",
+            ),
+        )
+    ):
+        func = option(func)
+    return func
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 

@@ -7,9 +7,16 @@ import click
 
 from operators import rollout, shadow
 from operators.aws import Clients
-from operators.cli.options import console, endpoint_option, err_console, json_option, print_json
+from operators.cli.options import (
+    console,
+    endpoint_option,
+    err_console,
+    force_option,
+    json_option,
+    print_json,
+)
 from operators.cli.options import table as make_table
-from operators.cli.traffic import force_option, gate_options
+from operators.cli.traffic import gate_options
 from operators.config import Settings
 from operators.monitoring.captures import parse_window
 

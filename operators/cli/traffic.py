@@ -10,6 +10,7 @@ from operators.cli.options import (
     console,
     endpoint_option,
     err_console,
+    force_option,
     json_option,
     print_json,
     variants_table,
@@ -65,15 +66,6 @@ def gate_options(steps_help: str, whose: str):
         return command
 
     return decorate
-
-
-def force_option():
-    """--force of the commands that take the endpoint's rollout lock."""
-    return click.option(
-        "--force",
-        is_flag=True,
-        help="Break another rollout's lock of the endpoint (the lock records it as ForcedOver).",
-    )
 
 
 @click.group("traffic")

@@ -16,12 +16,15 @@ import xgboost as xgb
 from click.testing import CliRunner
 
 from batch_processor.package import build_trigger_zip
+from operators import loops as loops_lib
+from operators import registry
 from operators.aws import Clients
 from operators.batch import wait_for_batch_job
 from operators.cli import cli
 from operators.terraform import write_cli_config
 from serving.artifact import load_booster
 from tests.helpers.aws import s3_object
+from tests.helpers.flow import wait_for
 from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.e2e
@@ -212,7 +215,7 @@ def check_the_monitoring_schedule(emulator, outputs) -> None:
 
 
 def test_apply_replan_operate_teardown_leaves_nothing(
-    terraform, emulator, record_property, trained_model, monkeypatch
+    terraform, emulator, record_property, trained_model, dataset, monkeypatch
 ):
     began = time.perf_counter()
     terraform("apply", "-input=false", "-auto-approve")
@@ -256,6 +259,12 @@ def test_apply_replan_operate_teardown_leaves_nothing(
     began = time.perf_counter()
     each_endpoint_kind_in_turn(emulator, terraform, outputs, record_property)
     record_property("timing:endpoint kinds, one apply each (emulator)", time.perf_counter() - began)
+
+    began = time.perf_counter()
+    the_loops(emulator, terraform, outputs, dataset, record_property)
+    record_property(
+        "timing:the loops, applied, run and removed (emulator)", time.perf_counter() - began
+    )
 
     operate_the_stack(emulator, terraform, outputs, trained_model, monkeypatch)
 
@@ -347,6 +356,173 @@ def each_endpoint_kind_in_turn(emulator, terraform, outputs: dict, record_proper
     assert all(now.get(o) is None for _, _, _, o in ENDPOINT_KINDS), now
     names = [e["EndpointName"] for e in emulator.client("sagemaker").list_endpoints()["Endpoints"]]
     assert [n for n in names if n.startswith(terraform.name)] == [outputs["endpoint_name"]]
+
+
+# The loops as the e2e applies them: a short cool-down (the runtime's clock is advanced past it)
+# and no canary wait.
+LOOPS = "{alarm_cooldown_seconds = 60, deploy_canary_wait_seconds = 0}"
+
+
+def the_loops(emulator, terraform, outputs: dict, dataset, record_property) -> None:
+    """The loops applied (clean re-plan), then each trigger once: two datasets landing at once
+    start one retraining (the other is skipped, naming the holder), a failed AUC condition and a
+    failed job notify and register nothing, an alarm retrains and its repeat within the
+    cool-down is skipped, an approval deploys; every outcome reaches the alarm topic. Removed
+    again by the next apply."""
+    began = time.perf_counter()
+    terraform("apply", "-input=false", "-auto-approve", "-refresh=false", f"-var=loops={LOOPS}")
+    record_property("timing:loops apply (emulator)", time.perf_counter() - began)
+    plan = terraform(
+        "plan", "-input=false", "-detailed-exitcode", f"-var=loops={LOOPS}", ok_codes=(0, 2)
+    )
+    assert plan.returncode == 0, (
+        "re-plan with the loops must show no changes:\n" + plan.stdout[-6000:]
+    )
+    loops = state_outputs(terraform)["loops"]
+    sfn, s3, sm = (
+        emulator.client("stepfunctions"),
+        emulator.client("s3"),
+        emulator.client("sagemaker"),
+    )
+    for arn in loops["state_machine_arns"].values():
+        definition = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+        assert sfn.validate_state_machine_definition(definition=definition)["result"] == "OK"
+    bucket, table = outputs["data_bucket"], loops["job_table"]
+    group = outputs["model_package_group"]
+    inbox = notifications(emulator, outputs["alarm_topic_arn"])
+
+    def finished(loop: str, count: int) -> list[dict]:
+        """The loop's executions once `count` of them exist and none runs, oldest first."""
+
+        def done():
+            listed = sfn.list_executions(stateMachineArn=loops["state_machine_arns"][loop])
+            runs = listed["executions"]
+            if len(runs) >= count and all(e["status"] != "RUNNING" for e in runs):
+                return sorted(runs, key=lambda e: e["startDate"])
+            return None
+
+        return wait_for(f"{count} {loop} executions", done, timeout_s=240, poll_s=0.5)
+
+    def record(loop: str, execution: dict) -> dict:
+        return loops_lib.read_record(Clients(), table, f"loops/{loop}/{execution['name']}")
+
+    def versions() -> int:
+        return len(sm.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"])
+
+    lines = dataset.read_text().splitlines(keepends=True)
+    header, rows = lines[0], lines[1:30_001]
+    before = versions()
+    # two datasets at once: one retraining, the other trigger finds the loop held
+    s3.put_object(Bucket=bucket, Key="datasets/a.csv", Body="".join([header, *rows]).encode())
+    s3.put_object(Bucket=bucket, Key="datasets/b.csv", Body="".join([header, *rows[::-1]]).encode())
+    first = [record("retraining", e) for e in finished("retraining", 2)]
+    assert sorted(r["Outcome"] for r in first) == ["registered", "skipped"], first
+    ran = next(r for r in first if r["Outcome"] == "registered")
+    skipped = next(r for r in first if r["Outcome"] == "skipped")
+    assert ran["Reason"] == skipped["Reason"] == "new-data"
+    assert ran["Execution"] in skipped["Message"], skipped
+    assert versions() == before + 1
+    version = int(ran["Version"])
+    assert registry.find(Clients(), group, version)["status"] == "PendingManualApproval"
+    assert any(f"version {version}" in m and "AUC" in m for m in inbox()), inbox()
+
+    # a failed AUC condition (labels shuffled) and a failed job (no data) register nothing
+    shuffled = [r.rsplit(",", 1)[0] + "," + rows[(i * 7919) % len(rows)].rsplit(",", 1)[1]
+                for i, r in enumerate(rows)]  # fmt: skip
+    s3.put_object(
+        Bucket=bucket, Key="pipelines/e2e/shuffled.csv", Body="".join([header, *shuffled]).encode()
+    )
+    for data in (
+        f"s3://{bucket}/pipelines/e2e/shuffled.csv",
+        f"s3://{bucket}/pipelines/e2e/none.csv",
+    ):
+        loops_lib.trigger(Clients(), loops, "retraining", data=data)
+        finished("retraining", 3 if data.endswith("shuffled.csv") else 4)
+    runs = finished("retraining", 4)
+    condition, failed = (record("retraining", e) for e in runs[2:])
+    assert condition["Outcome"] == "condition-failed" and "AucThreshold" in condition["Message"]
+    assert failed["Outcome"] == "failed" and runs[3]["status"] == "FAILED", failed
+    assert "none.csv" in failed["Message"], failed
+    assert versions() == before + 1
+    assert any("is below AucThreshold" in m for m in inbox()), inbox()
+    assert any("failed, nothing registered" in m for m in inbox()), inbox()
+
+    # the drift alarm goes to ALARM: one retraining; the same alarm again in its cool-down: none
+    cloudwatch = emulator.client("cloudwatch")
+    drift = outputs["alarm_names"]["monitoring/drift"]
+    cloudwatch.set_alarm_state(AlarmName=drift, StateValue="ALARM", StateReason="e2e: drift")
+    wait_for(
+        "the alarm's retraining to register and cool down",
+        lambda: (
+            record("retraining", finished_running(sfn, loops, 5)[-1]).get("Outcome") == "registered"
+        ),
+        timeout_s=240,
+        poll_s=0.5,
+    )
+    cloudwatch.set_alarm_state(AlarmName=drift, StateValue="OK", StateReason="e2e: recovered")
+    cloudwatch.set_alarm_state(AlarmName=drift, StateValue="ALARM", StateReason="e2e: again")
+    wait_for(
+        "the repeated alarm's execution",
+        lambda: len(sfn.list_executions(stateMachineArn=loops["state_machine_arns"]["retraining"])[
+            "executions"]) == 6,
+        timeout_s=60,
+    )  # fmt: skip
+    emulator.advance_clock(61)  # past the cool-down
+    runs = finished("retraining", 6)
+    alarm, repeat = (record("retraining", e) for e in runs[4:])
+    assert (alarm["Reason"], alarm["Alarm"], alarm["Outcome"]) == ("alarm", drift, "registered")
+    assert (repeat["Reason"], repeat["Outcome"]) == ("alarm", "skipped"), repeat
+    assert versions() == before + 2
+
+    # approving the alarm's version deploys it in place of the serving variant's model
+    newest = int(alarm["Version"])
+    registry.set_status(Clients(), group, newest, "Approved")
+    (deployed,) = (record("deploy", e) for e in finished("deploy", 1))
+    assert (deployed["Outcome"], deployed["Version"]) == ("deployed", str(newest)), deployed
+    assert any(f"Version {newest} serves" in m for m in inbox()), inbox()
+    chain = loops_lib.executions(Clients(), loops, limit=10)
+    assert [e["outcome"] for e in chain][:1] == ["deployed"] and len(chain) == 7, chain
+    assert [e["reason"] for e in chain] == [
+        "approval", "alarm", "alarm", "manual", "manual", "new-data", "new-data"
+    ]  # fmt: skip
+
+    began = time.perf_counter()
+    terraform("apply", "-input=false", "-auto-approve", "-refresh=false")
+    record_property("timing:loops removed (emulator)", time.perf_counter() - began)
+    assert state_outputs(terraform).get("loops") is None
+    assert not sfn.list_state_machines()["stateMachines"]
+
+
+def finished_running(sfn, loops: dict, count: int) -> list[dict]:
+    """The retraining executions, oldest first, once there are `count` (else [{}]-safe)."""
+    runs = sfn.list_executions(stateMachineArn=loops["state_machine_arns"]["retraining"])[
+        "executions"
+    ]
+    runs = sorted(runs, key=lambda e: e["startDate"])
+    return runs if len(runs) >= count else [{"name": "-"}]
+
+
+def notifications(emulator, topic_arn: str):
+    """A queue subscribed to the topic; the returned function gives every message so far."""
+    sqs, sns = emulator.client("sqs"), emulator.client("sns")
+    url = sqs.create_queue(QueueName=f"e2e-inbox-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+    seen: list[str] = []
+
+    def received() -> list[str]:
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return seen
+            for message in got:
+                seen.append(json.loads(message["Body"]).get("Message", ""))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    received.queue_url = url
+    return received
 
 
 def state_outputs(terraform) -> dict:
@@ -461,7 +637,11 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
     ]
     state = byo("status")
     assert {v["variant"] for v in state["variants"]} == {"variant-a", "variant-b"}
-    assert [p["status"] for p in state["registry"]] == ["Approved"]
+    # newest first: the version registered here, then the loops' (retrained, one deployed)
+    assert [(p["version"], p["status"]) for p in state["registry"]][0] == (
+        registered["version"],
+        "Approved",
+    )
 
     # The SageMaker pipeline from the stack's outputs: its jobs run the operators image in the
     # private subnets with the compute security group, encrypted with the platform's key.

@@ -92,12 +92,7 @@ locals {
       ResultPath     = "$.job"
       # Batch API errors (throttling, a service error) are transient: retried with backoff. A job
       # whose container fails is retried by the job definition's own retry strategy.
-      Retry = [{
-        ErrorEquals     = ["Batch.AWSBatchException", "Batch.ServerException", "Batch.TooManyRequestsException"]
-        IntervalSeconds = 10
-        MaxAttempts     = 3
-        BackoffRate     = 2
-      }]
+      Retry = local.batch_api_retry
       Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "RecordFailed" }]
       Next  = "ReadOutcome"
     }
@@ -281,27 +276,6 @@ locals {
         Catch      = [{ ErrorEquals = ["DynamoDB.ConditionalCheckFailedException"], ResultPath = null, Next = "ReadOutcome" }]
         Next       = "ReadOutcome"
       }
-      ReadOutcome = {
-        Type           = "Task"
-        Resource       = "arn:${local.partition}:states:::dynamodb:getItem"
-        Parameters     = { TableName = var.job_table_name, Key = local.retraining_record_key, ConsistentRead = true }
-        ResultSelector = { "Outcome.$" = "$.Item.Outcome.S", "Subject.$" = "$.Item.Subject.S", "Message.$" = "$.Item.Message.S" }
-        ResultPath     = "$.outcome"
-        Next           = "Notify"
-      }
-      Notify = {
-        Type     = "Task"
-        Resource = "arn:${local.partition}:states:::sns:publish"
-        Parameters = {
-          TopicArn    = var.sns_topic_arn
-          "Subject.$" = "$.outcome.Subject"
-          "Message.$" = "$.outcome.Message"
-        }
-        ResultPath = null
-        # A notification that cannot be sent must not keep the loop held.
-        Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.notify_error", Next = "CoolDown" }]
-        Next  = "CoolDown"
-      }
       CoolDown = {
         Type        = "Wait"
         Comment     = "An alarm's retraining holds the loop a while longer: one drift episode, one retraining."
@@ -332,8 +306,49 @@ locals {
       }
       RetrainingFailed = { Type = "Fail", Error = "RetrainingFailed", CausePath = "$.outcome.Message" }
       Done             = { Type = "Succeed" }
-    }, { batch = local.train_with_batch, sagemaker = local.train_with_sagemaker }[var.pipeline_backend])
+    }, local.outcome_states.retraining, { batch = local.train_with_batch, sagemaker = local.train_with_sagemaker }[var.pipeline_backend])
   }
+}
+
+# ---------------------------------------------------------------------------------------------
+# What both machines do with their job's outcome: read the record the job wrote, publish its
+# subject and message (a notification that cannot be sent does not stop the machine); and the
+# retry of transient Batch API errors (throttling, a service error) of their .sync task — a job
+# whose container fails is retried by the job definition's own retry strategy.
+# ---------------------------------------------------------------------------------------------
+locals {
+  batch_api_retry = [{
+    ErrorEquals     = ["Batch.AWSBatchException", "Batch.ServerException", "Batch.TooManyRequestsException"]
+    IntervalSeconds = 10
+    MaxAttempts     = 3
+    BackoffRate     = 2
+  }]
+
+  outcome_states = { for machine, m in {
+    retraining = { key = local.retraining_record_key, next = "CoolDown" }
+    deploy     = { key = local.deploy_record_key, next = "Deployed?" }
+    } : machine => {
+    ReadOutcome = {
+      Type           = "Task"
+      Resource       = "arn:${local.partition}:states:::dynamodb:getItem"
+      Parameters     = { TableName = var.job_table_name, Key = m.key, ConsistentRead = true }
+      ResultSelector = { "Outcome.$" = "$.Item.Outcome.S", "Subject.$" = "$.Item.Subject.S", "Message.$" = "$.Item.Message.S" }
+      ResultPath     = "$.outcome"
+      Next           = "Notify"
+    }
+    Notify = {
+      Type     = "Task"
+      Resource = "arn:${local.partition}:states:::sns:publish"
+      Parameters = {
+        TopicArn    = var.sns_topic_arn
+        "Subject.$" = "$.outcome.Subject"
+        "Message.$" = "$.outcome.Message"
+      }
+      ResultPath = null
+      Catch      = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.notify_error", Next = m.next }]
+      Next       = m.next
+    }
+  } }
 }
 
 resource "aws_sfn_state_machine" "retraining" {
@@ -371,7 +386,7 @@ locals {
   deploy_definition = {
     Comment = "${var.name}: roll an approved version out (canary, alarms, rollback) and notify."
     StartAt = "Version"
-    States = {
+    States = merge(local.outcome_states.deploy, {
       Version = {
         Type = "Pass"
         Parameters = {
@@ -413,35 +428,10 @@ locals {
         }
         ResultSelector = { "JobId.$" = "$.JobId", "Status.$" = "$.Status" }
         ResultPath     = "$.job"
-        Retry = [{
-          ErrorEquals     = ["Batch.AWSBatchException", "Batch.ServerException", "Batch.TooManyRequestsException"]
-          IntervalSeconds = 10
-          MaxAttempts     = 3
-          BackoffRate     = 2
-        }]
+        Retry          = local.batch_api_retry
         # A rollback or a refusal fails the job: its record says which.
         Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "ReadOutcome" }]
         Next  = "ReadOutcome"
-      }
-      ReadOutcome = {
-        Type           = "Task"
-        Resource       = "arn:${local.partition}:states:::dynamodb:getItem"
-        Parameters     = { TableName = var.job_table_name, Key = local.deploy_record_key, ConsistentRead = true }
-        ResultSelector = { "Outcome.$" = "$.Item.Outcome.S", "Subject.$" = "$.Item.Subject.S", "Message.$" = "$.Item.Message.S" }
-        ResultPath     = "$.outcome"
-        Next           = "Notify"
-      }
-      Notify = {
-        Type     = "Task"
-        Resource = "arn:${local.partition}:states:::sns:publish"
-        Parameters = {
-          TopicArn    = var.sns_topic_arn
-          "Subject.$" = "$.outcome.Subject"
-          "Message.$" = "$.outcome.Message"
-        }
-        ResultPath = null
-        Catch      = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.notify_error", Next = "Deployed?" }]
-        Next       = "Deployed?"
       }
       "Deployed?" = {
         Type    = "Choice"
@@ -454,7 +444,7 @@ locals {
         CausePath = "$.outcome.Message"
       }
       Done = { Type = "Succeed" }
-    }
+    })
   }
 }
 

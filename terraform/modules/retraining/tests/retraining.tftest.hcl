@@ -134,6 +134,10 @@ run "the_retraining_machine_holds_the_loop_trains_notifies_and_releases" {
     error_message = "the loop is released by its holder after the cool-down"
   }
   assert {
+    condition     = jsondecode(aws_sfn_state_machine.retraining[0].definition).States.Notify.Next == "CoolDown" && jsondecode(aws_sfn_state_machine.deploy[0].definition).States.Notify.Next == "Deployed?"
+    error_message = "both machines publish what their job recorded, then go on (retraining: to its cool-down; deploy: to its verdict)"
+  }
+  assert {
     condition     = aws_sfn_state_machine.retraining[0].tracing_configuration[0].enabled && aws_sfn_state_machine.retraining[0].logging_configuration[0].level == "ALL"
     error_message = "executions are traced and logged"
   }
