@@ -1132,6 +1132,41 @@ def _patch_execution_names() -> None:
     StepFunctionsParserBackend.start_execution = start_execution
 
 
+def _patch_bucket_notification_eventbridge() -> None:
+    """GetBucketNotificationConfiguration answers EventBridgeConfiguration when it is on.
+
+    moto stores a bucket's EventBridgeConfiguration (and sends its events) but leaves it out of
+    the Get answer, so Terraform's aws_s3_bucket_notification with eventbridge = true plans a
+    change on every refresh.
+    """
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_notification
+
+    def get_bucket_notification(self: S3Response) -> Any:
+        answer = original(self)
+        config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if config is None or config.event_bridge is None:
+            return answer
+        status, headers, body = answer
+        text = body.decode() if isinstance(body, bytes) else body
+        if "EventBridgeConfiguration" in text:
+            return answer
+        # <NotificationConfiguration xmlns="…"/> when nothing else is configured.
+        text = re.sub(
+            r"<NotificationConfiguration([^>]*?)\s*/>",
+            r"<NotificationConfiguration\1></NotificationConfiguration>",
+            text,
+        )
+        text = text.replace(
+            "</NotificationConfiguration>",
+            "<EventBridgeConfiguration></EventBridgeConfiguration></NotificationConfiguration>",
+        )
+        return status, headers, text
+
+    S3Response.get_bucket_notification = get_bucket_notification
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -1153,4 +1188,5 @@ def apply() -> None:
     _patch_validate_state_machine_definition()
     _patch_list_state_machine_versions()
     _patch_execution_names()
+    _patch_bucket_notification_eventbridge()
     _applied = True
