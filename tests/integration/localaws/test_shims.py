@@ -516,3 +516,43 @@ def test_endpoint_config_without_data_capture_describes_none(sagemaker):
     _, captured = make_endpoint(sagemaker, {"A": 1}, capture=True)
     capture = sagemaker.describe_endpoint_config(EndpointConfigName=captured)["DataCaptureConfig"]
     assert capture["EnableCapture"] and capture["DestinationS3Uri"] == "s3://b/captures"
+
+
+def test_list_state_machine_versions_answers_the_published_ones(emulator):
+    sfn = emulator.client("stepfunctions")
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    created = sfn.create_state_machine(
+        name=unique("machine"), definition=definition, roleArn=ROLE, publish=True
+    )
+    versions = sfn.list_state_machine_versions(stateMachineArn=created["stateMachineArn"])
+    assert [v["stateMachineVersionArn"] for v in versions["stateMachineVersions"]] == [
+        created["stateMachineVersionArn"]
+    ]
+    plain = sfn.create_state_machine(name=unique("machine"), definition=definition, roleArn=ROLE)
+    listed = sfn.list_state_machine_versions(stateMachineArn=plain["stateMachineArn"])
+    assert listed["stateMachineVersions"] == []
+
+
+def test_an_execution_started_without_a_name_gets_a_uuid(emulator):
+    sfn = emulator.client("stepfunctions")
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    arn = sfn.create_state_machine(name=unique("machine"), definition=definition, roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    first, second = (sfn.start_execution(stateMachineArn=arn) for _ in range(2))
+    names = [e["executionArn"].rsplit(":", 1)[1] for e in (first, second)]
+    assert names[0] != names[1] and all(uuid.UUID(n) for n in names), names
+
+
+def test_bucket_notification_answers_its_eventbridge_configuration(emulator):
+    import urllib.request
+
+    s3 = emulator.client("s3")
+    bucket = unique("events")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    # boto3 drops an empty structure when it parses; Terraform's SDK reads the element itself
+    with urllib.request.urlopen(f"{emulator.url}/{bucket}?notification") as answer:
+        assert b"<EventBridgeConfiguration></EventBridgeConfiguration>" in answer.read()
