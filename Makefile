@@ -39,7 +39,10 @@ ifeq ($(TARGET),local)
   AWS_ENV := AWS_ENDPOINT_URL=$(EMULATOR_URL) AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=$(RUNTIME_URL) \
              AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
              AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-  TF_VARS := -var emulator=true
+  # The loops on, with a short cool-down and canary wait (the demo's last act; the stack's own
+  # default is no loops).
+  TF_VARS := -var emulator=true \
+             -var 'loops={retrain_on_new_data = false, alarm_cooldown_seconds = 60, deploy_canary_wait_seconds = 10}'
   NEEDS_EMULATOR := emulator-up
 else ifeq ($(TARGET),aws)
   AWS_ENV :=

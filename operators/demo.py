@@ -6,9 +6,10 @@ Puts the trained model into S3 and scores sample.csv with the copy read back; wi
 outputs, sends each sample row to the endpoint, runs the batch flow (it uploads input/sample.csv
 and waits: S3, the trigger Lambda and the Batch job do the rest), rolls out model v2 through the
 pipeline with a gated traffic shift, runs the monitoring scenarios, fires the hourly monitoring
-rule now and shows the job it ran, and deploys a second model kind (a scikit-learn preprocessor
-in front of XGBoost, one two-container version) as a variant next to the XGBoost one. A leaf: it
-imports what it shows, nothing imports it.
+rule now and shows the job it ran, deploys a second model kind (a scikit-learn preprocessor
+in front of XGBoost, one two-container version) as a variant next to the XGBoost one, and — with
+the stack's loops — shows the drift alarm retraining the model and the approval deploying it.
+A leaf: it imports what it shows, nothing imports it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
-from operators import batch, events, ground_truth, invoke, rollout, status, traffic
+from operators import batch, events, ground_truth, invoke, loops, registry, rollout, status, traffic
 from operators.aws import Clients
 from operators.cli.options import console, guarded, table, variants_table
 from operators.config import Settings
@@ -453,6 +454,143 @@ def show_second_model(
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# The loops: the drift alarm retrains, an approval deploys
+# ---------------------------------------------------------------------------------------------
+LOOP_ROWS = 30_000  # the labelled data the retraining trains on: small, so it takes seconds
+LOOP_TIMEOUT_S = 300.0
+
+
+def prepare_loops(
+    clients: Clients, loop_state: dict[str, Any], layout: Layout, data_csv: Path
+) -> None:
+    """Before the manual rollouts: the approval trigger paused (the operators roll out by hand
+    first: byo loops pause approval), and recent labelled data under datasets/ for the
+    retraining machine (the demo's stack has no new-data trigger)."""
+    if "approval" in (loop_state.get("rule_names") or {}):
+        loops.set_trigger(clients, loop_state, "approval", on=False)
+    with data_csv.open() as lines:
+        head = [next(lines) for _ in range(LOOP_ROWS + 1)]
+    key = f"{layout.datasets}recent.csv"
+    clients.s3.put_object(Bucket=layout.bucket, Key=key, Body="".join(head).encode())
+    console.print(
+        f"loops: the approval trigger paused while the operators roll out by hand (byo loops "
+        f"pause approval); {LOOP_ROWS:,} recent labelled rows at s3://{layout.bucket}/{key} for "
+        "the retraining machine"
+    )
+
+
+def _execution(
+    clients: Clients,
+    loop_state: dict[str, Any],
+    loop: str,
+    since: datetime,
+    done: bool,
+    timeout_s: float = LOOP_TIMEOUT_S,
+    status_line: Any = None,
+) -> dict[str, Any] | None:
+    """The newest execution of `loop` started after `since` that did the loop's work (not one
+    that found the loop held and was skipped) — once it has a final outcome, with `done` — or
+    None when there is none by the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        runs = [
+            r
+            for r in loops.executions(clients, loop_state, limit=10)
+            if r["loop"] == loop
+            and r["outcome"] != "skipped"
+            and r["started"]
+            and datetime.fromisoformat(r["started"]) >= since
+        ]
+        final = [r for r in runs if r["outcome"] not in (None, "running")]
+        if runs and (not done or final):
+            return (final or runs)[0]
+        if time.monotonic() > deadline:
+            return None
+        if status_line is not None and runs:
+            status_line.update(f"{loop} {runs[0]['execution']}: {runs[0]['outcome'] or 'running'}")
+        time.sleep(1.0)
+
+
+def loops_story(
+    clients: Clients,
+    settings: Settings,
+    loop_state: dict[str, Any],
+    data_csv: Path,
+    since: datetime,
+) -> dict[str, Any]:
+    """The drift the monitoring found (step 8) sent the drift alarm to ALARM, which started the
+    retraining machine; its version is approved; the deploy machine rolls it out."""
+    alarm = (settings.get("alarm_names") or {}).get("monitoring/drift")
+    with console.status("waiting for the retraining the drift alarm started") as line:
+        retraining = _execution(clients, loop_state, "retraining", since, done=False, timeout_s=30)
+        if retraining is None:
+            # The alarm was already in ALARM (a re-run within its hour): no state change, no
+            # event. Started by hand instead, as an operator would.
+            state = "unknown"
+            if alarm:
+                described = clients.client("cloudwatch").describe_alarms(AlarmNames=[alarm])
+                state = described["MetricAlarms"][0]["StateValue"]
+            console.print(
+                f"no retraining started since the demo began (drift alarm {alarm}: {state}, no "
+                "new state change): byo loops trigger retraining"
+            )
+            loops.trigger(clients, loop_state, "retraining")
+        retraining = _execution(
+            clients, loop_state, "retraining", since, done=True, status_line=line
+        )
+    if retraining is None or retraining["outcome"] not in ("registered", "approved", "unchanged"):
+        raise ByoError(f"the retraining did not register a version: {retraining}")
+    trigger = retraining["reason"]
+    if trigger == "alarm":
+        trigger = f"alarm {retraining['alarm']} went to ALARM"
+    console.print(f"retraining ({trigger}): {retraining['message']}")
+    version = int(retraining["version"])
+    loops.set_trigger(clients, loop_state, "approval", on=True)
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    if retraining["outcome"] != "approved":
+        group = settings.require("model_package_group")
+        registry.set_status(clients, group, version, "Approved", "approved in the demo")
+        console.print(f"byo model approve {version}: the approval trigger is on again")
+    with console.status("the deploy machine rolls it out") as line:
+        deployed = _execution(clients, loop_state, "deploy", started, done=True, status_line=line)
+    if deployed is None:
+        raise ByoError(f"no deploy of version {version} ran within {LOOP_TIMEOUT_S:.0f} s")
+    console.print(f"deploy ({deployed['outcome']}): {deployed['message']}")
+    return {"retraining": retraining, "deploy": deployed}
+
+
+def show_loops(
+    clients: Clients,
+    settings: Settings,
+    loop_state: dict[str, Any],
+    data_csv: Path,
+    since: datetime,
+) -> None:
+    loops_story(clients, settings, loop_state, data_csv, since)
+    chain = [
+        r
+        for r in loops.executions(clients, loop_state, limit=10)
+        if r["started"] and datetime.fromisoformat(r["started"]) >= since
+    ]
+    console.print(
+        table(
+            "byo loops: this run's executions (newest first)",
+            ["started", "loop", "reason", "outcome", "version"],
+            [
+                (
+                    r["started"][11:19],
+                    r["loop"],
+                    f"alarm {r['alarm']}" if r["reason"] == "alarm" else r["reason"] or "-",
+                    r["outcome"] or r["status"].lower(),
+                    r["version"] or "-",
+                )
+                for r in chain
+            ],
+        )
+    )
+
+
 def run(
     model_dir: Path,
     sample_csv: Path,
@@ -472,6 +610,10 @@ def run(
     if settings is None or stack is None:
         return
     show_batch_flow(clients, stack, layout, sample_csv)
+    loop_state = settings.get("loops")
+    since = datetime.now(UTC)
+    if loop_state and data_csv.is_file():
+        prepare_loops(clients, loop_state, layout, data_csv)
     if data_csv.is_file():
         show_rollout_and_monitoring(
             clients, settings, layout, data_csv, sample_csv, model_dir.parent
@@ -479,6 +621,8 @@ def run(
         if settings.get("monitoring_rule"):
             show_scheduled_monitor(clients, settings)
         show_second_model(clients, settings, data_csv, sample_csv, model_dir.parent)
+        if loop_state:
+            show_loops(clients, settings, loop_state, data_csv, since)
 
 
 def main(argv: list[str] | None = None) -> int:
