@@ -486,6 +486,14 @@ def the_loops(emulator, terraform, outputs: dict, dataset, record_property) -> N
         "approval", "alarm", "alarm", "manual", "manual", "new-data", "new-data"
     ]  # fmt: skip
 
+    # The operators' state after all this — a paused trigger, the deploy's blue/green
+    # deployment config on the endpoint — is theirs: a re-plan changes nothing.
+    loops_lib.set_trigger(Clients(), loops, "new-data", on=False)
+    plan = terraform(
+        "plan", "-input=false", "-detailed-exitcode", f"-var=loops={LOOPS}", ok_codes=(0, 2)
+    )
+    assert plan.returncode == 0, "re-plan after the loops ran:\n" + plan.stdout[-6000:]
+
     began = time.perf_counter()
     terraform("apply", "-input=false", "-auto-approve", "-refresh=false")
     record_property("timing:loops removed (emulator)", time.perf_counter() - began)

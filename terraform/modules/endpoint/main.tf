@@ -268,7 +268,9 @@ resource "aws_sagemaker_endpoint" "this" {
     # The operators own the live config (rollouts, weights, instance counts). Without this,
     # apply would switch the endpoint back to Terraform's config and reset the weights
     # (hashicorp/terraform-provider-aws#48990). A changed config is created; the operators roll it out.
-    ignore_changes = [endpoint_config_name]
+    # The deployment config of the last rollout (byo deploy --blue-green, the deploy loop) is
+    # theirs too: the provider reads it back, and a change of it replaces the endpoint.
+    ignore_changes = [endpoint_config_name, deployment_config]
   }
 
   # The endpoint pulls the model artifacts with the role as soon as it is created.

@@ -550,6 +550,12 @@ resource "aws_cloudwatch_event_rule" "this" {
   event_pattern       = each.value.event_pattern
 
   tags = merge(local.tags, { Name = "${var.name}-loops-${each.key}" })
+
+  # Whether a trigger is on is the operators' (byo loops pause / resume): an apply does not
+  # resume a paused trigger.
+  lifecycle {
+    ignore_changes = [state]
+  }
 }
 
 resource "aws_cloudwatch_event_target" "this" {
