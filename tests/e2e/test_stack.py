@@ -646,10 +646,8 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
     state = byo("status")
     assert {v["variant"] for v in state["variants"]} == {"variant-a", "variant-b"}
     # newest first: the version registered here, then the loops' (retrained, one deployed)
-    assert [(p["version"], p["status"]) for p in state["registry"]][0] == (
-        registered["version"],
-        "Approved",
-    )
+    newest = state["registry"][0]
+    assert (newest["version"], newest["status"]) == (registered["version"], "Approved")
 
     # The SageMaker pipeline from the stack's outputs: its jobs run the operators image in the
     # private subnets with the compute security group, encrypted with the platform's key.
