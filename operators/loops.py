@@ -189,9 +189,16 @@ def retrain(
             f"version {version}, PendingManualApproval (approve it: byo model approve {version})"
         )
     delta = "" if current.auc is None else f", {auc - current.auc:+.4f} against it"
+    metrics = _step(run, "evaluate").get("outputs", {}).get("binary_classification_metrics", {})
+    others = ", ".join(
+        f"{name} {float(metrics[name]):.4f}"
+        for name in ("precision", "recall", "f1")
+        if isinstance(metrics.get(name), int | float)
+    )
     message = (
         f"Retraining ({reason}) on {data} registered {status_text}: test AUC {auc:.4f} "
-        f"(condition >= {auc_threshold:g}); the serving version {current.version} on "
+        f"(condition >= {auc_threshold:g}{'; ' + others if others else ''}); the serving "
+        f"version {current.version} on "
         f"{current.variant} has {_auc_text(current.auc)}{delta}. Run record: {run.get('run_id')}."
     )
     outcome = {

@@ -16,8 +16,8 @@ import xgboost as xgb
 from click.testing import CliRunner
 
 from batch_processor.package import build_trigger_zip
+from operators import events, registry, rollout
 from operators import loops as loops_lib
-from operators import registry
 from operators.aws import Clients
 from operators.batch import wait_for_batch_job
 from operators.cli import cli
@@ -360,7 +360,10 @@ def each_endpoint_kind_in_turn(emulator, terraform, outputs: dict, record_proper
 
 # The loops as the e2e applies them: a short cool-down (the runtime's clock is advanced past it)
 # and no canary wait.
-LOOPS = "{alarm_cooldown_seconds = 60, deploy_canary_wait_seconds = 0}"
+LOOPS = (
+    "{alarm_cooldown_seconds = 60, deploy_canary_wait_seconds = 0, "
+    'retrain_schedule = "rate(1 day)"}'
+)
 
 
 def the_loops(emulator, terraform, outputs: dict, dataset, record_property) -> None:
@@ -474,16 +477,35 @@ def the_loops(emulator, terraform, outputs: dict, dataset, record_property) -> N
     assert (repeat["Reason"], repeat["Outcome"]) == ("alarm", "skipped"), repeat
     assert versions() == before + 2
 
+    # the schedule (fired now): the same data as the alarm's retraining, so the same model
+    fired = events.fire_rule(Clients(), loops["rule_names"]["schedule"])
+    assert not [t for t in fired["targets"] if "error" in t.get("result", {})], fired
+    scheduled = record("retraining", finished("retraining", 7)[-1])
+    assert (scheduled["Reason"], scheduled["Outcome"]) == ("schedule", "unchanged"), scheduled
+    assert versions() == before + 2
+
     # approving the alarm's version deploys it in place of the serving variant's model
     newest = int(alarm["Version"])
     registry.set_status(Clients(), group, newest, "Approved")
     (deployed,) = (record("deploy", e) for e in finished("deploy", 1))
     assert (deployed["Outcome"], deployed["Version"]) == ("deployed", str(newest)), deployed
     assert any(f"Version {newest} serves" in m for m in inbox()), inbox()
+
+    # an approval while another rollout holds the endpoint: the deploy is refused, changes
+    # nothing, is notified, and the execution fails
+    held = rollout.lock(Clients(), table, outputs["endpoint_name"], "e2e: a rollout by hand")
+    with held:
+        registry.set_status(Clients(), group, version, "Approved")
+        refused_run = finished("deploy", 2)[-1]
+        refused = record("deploy", refused_run)
+    assert (refused["Outcome"], refused_run["status"]) == ("refused", "FAILED"), refused
+    assert "e2e: a rollout by hand" in refused["Message"], refused
+    assert any(f"Deploy of version {version}" in m and "was refused" in m for m in inbox())
     chain = loops_lib.executions(Clients(), loops, limit=10)
-    assert [e["outcome"] for e in chain][:1] == ["deployed"] and len(chain) == 7, chain
+    assert [e["outcome"] for e in chain][:2] == ["refused", "deployed"] and len(chain) == 9, chain
     assert [e["reason"] for e in chain] == [
-        "approval", "alarm", "alarm", "manual", "manual", "new-data", "new-data"
+        "approval", "approval", "schedule", "alarm", "alarm", "manual", "manual", "new-data",
+        "new-data",
     ]  # fmt: skip
 
     # The operators' state after all this — a paused trigger, the deploy's blue/green
@@ -493,6 +515,16 @@ def the_loops(emulator, terraform, outputs: dict, dataset, record_property) -> N
         "plan", "-input=false", "-detailed-exitcode", f"-var=loops={LOOPS}", ok_codes=(0, 2)
     )
     assert plan.returncode == 0, "re-plan after the loops ran:\n" + plan.stdout[-6000:]
+
+    # the SageMaker Pipelines backend: applied and validated (moto runs no pipelines)
+    sagemaker_backend = LOOPS.replace("{", '{pipeline_backend = "sagemaker", ', 1)
+    terraform("apply", "-input=false", "-auto-approve", "-refresh=false",
+              f"-var=loops={sagemaker_backend}")  # fmt: skip
+    definition = sfn.describe_state_machine(
+        stateMachineArn=loops["state_machine_arns"]["retraining"]
+    )["definition"]
+    assert "startPipelineExecution" in definition
+    assert sfn.validate_state_machine_definition(definition=definition)["result"] == "OK"
 
     began = time.perf_counter()
     terraform("apply", "-input=false", "-auto-approve", "-refresh=false")

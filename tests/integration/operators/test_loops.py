@@ -69,6 +69,7 @@ def test_retrain_registers_a_version_pending_approval_and_records_it(emulator, s
     assert float(saved["Auc"]) > 0.5
     assert saved["ServingVersion"] == "initial"  # the endpoint serves the stack's model
     assert "byo model approve 1" in saved["Message"] and "test AUC" in saved["Message"]
+    assert "recall" in saved["Message"] and "f1" in saved["Message"]
     assert saved["Subject"].endswith("version 1 pending approval")
 
     again = retrain(stack, record="loops/retraining/e-2")

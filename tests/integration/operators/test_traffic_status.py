@@ -53,7 +53,8 @@ def endpoint(emulator, trained_model, tmp_path_factory):
     # The table's other items (a loop's lock, a loop's record) are not batch jobs.
     for item in ({"Holder": {"S": "exec-1"}}, {"Outcome": {"S": "registered"}}):
         emulator.client("dynamodb").put_item(
-            TableName=table, Item={"FileName": {"S": f"loops/retraining/{next(iter(item))}"}, **item}
+            TableName=table,
+            Item={"FileName": {"S": f"loops/retraining/{next(iter(item))}"}, **item},
         )
     group = f"models-{uuid.uuid4().hex[:8]}"
     emulator.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
