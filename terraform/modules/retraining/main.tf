@@ -351,26 +351,6 @@ locals {
   } }
 }
 
-resource "aws_sfn_state_machine" "retraining" {
-  count = local.machines ? 1 : 0
-
-  name       = local.retraining_name
-  role_arn   = aws_iam_role.machine["retraining"].arn
-  definition = jsonencode(local.retraining_definition)
-
-  logging_configuration {
-    log_destination        = "${aws_cloudwatch_log_group.this["retraining"].arn}:*"
-    include_execution_data = true
-    level                  = "ALL"
-  }
-
-  tracing_configuration {
-    enabled = true
-  }
-
-  tags = merge(local.tags, { Name = local.retraining_name })
-}
-
 # ---------------------------------------------------------------------------------------------
 # The deploy machine
 #
@@ -448,15 +428,21 @@ locals {
   }
 }
 
-resource "aws_sfn_state_machine" "deploy" {
-  count = local.machines ? 1 : 0
+# ---------------------------------------------------------------------------------------------
+# The two machines, each logged (execution data included) and traced
+# ---------------------------------------------------------------------------------------------
+resource "aws_sfn_state_machine" "this" {
+  for_each = { for machine, m in {
+    retraining = { name = local.retraining_name, definition = local.retraining_definition }
+    deploy     = { name = local.deploy_name, definition = local.deploy_definition }
+  } : machine => m if local.machines }
 
-  name       = local.deploy_name
-  role_arn   = aws_iam_role.machine["deploy"].arn
-  definition = jsonencode(local.deploy_definition)
+  name       = each.value.name
+  role_arn   = aws_iam_role.machine[each.key].arn
+  definition = jsonencode(each.value.definition)
 
   logging_configuration {
-    log_destination        = "${aws_cloudwatch_log_group.this["deploy"].arn}:*"
+    log_destination        = "${aws_cloudwatch_log_group.this[each.key].arn}:*"
     include_execution_data = true
     level                  = "ALL"
   }
@@ -465,7 +451,7 @@ resource "aws_sfn_state_machine" "deploy" {
     enabled = true
   }
 
-  tags = merge(local.tags, { Name = local.deploy_name })
+  tags = merge(local.tags, { Name = each.value.name })
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -563,7 +549,7 @@ resource "aws_cloudwatch_event_target" "this" {
 
   rule      = aws_cloudwatch_event_rule.this[each.key].name
   target_id = "${each.value.machine}-machine"
-  arn       = each.value.machine == "deploy" ? aws_sfn_state_machine.deploy[0].arn : aws_sfn_state_machine.retraining[0].arn
+  arn       = aws_sfn_state_machine.this[each.value.machine].arn
   role_arn  = aws_iam_role.events[0].arn
   input     = each.value.input
 

@@ -43,8 +43,7 @@ output "job_definitions" {
 output "state_machine_arns" {
   description = "ARN of each loop's state machine (retraining, deploy); null until job_definition_arns are given, or with create = false."
   value = local.machines ? {
-    retraining = aws_sfn_state_machine.retraining[0].arn
-    deploy     = aws_sfn_state_machine.deploy[0].arn
+    for machine, m in aws_sfn_state_machine.this : machine => m.arn
   } : null
 }
 
@@ -61,7 +60,7 @@ output "lock_keys" {
 output "loops" {
   description = "What `byo loops` reads (the stack passes it on as its loops output): state machine ARNs, trigger rules, the job table, and the alarm cool-down."
   value = local.machines ? {
-    state_machine_arns     = { retraining = aws_sfn_state_machine.retraining[0].arn, deploy = aws_sfn_state_machine.deploy[0].arn }
+    state_machine_arns     = { for machine, m in aws_sfn_state_machine.this : machine => m.arn }
     rule_names             = { for k, r in aws_cloudwatch_event_rule.this : k => r.name }
     job_table              = var.job_table_name
     alarm_cooldown_seconds = var.alarm_cooldown_seconds

@@ -21,11 +21,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def stack(emulator, tmp_path, trained_model, dataset):
-    """The minimal stack, its initial model in S3, 30,000 labelled rows under datasets/."""
+    """The minimal stack, its initial model in S3, 10,000 labelled rows under datasets/."""
     made = minimal_stack(emulator, tmp_path)
     s3 = emulator.client("s3")
     s3.upload_file(str(trained_model.model_path), made["bucket"], "initial/model.tar.gz")
-    lines = dataset.read_text().splitlines(keepends=True)[:30_001]
+    lines = dataset.read_text().splitlines(keepends=True)[:10_001]
     s3.put_object(Bucket=made["bucket"], Key="datasets/a.csv", Body="".join(lines).encode())
     made["data"] = f"s3://{made['bucket']}/datasets/a.csv"
     made["table"] = json.loads(made["outputs"].read_text())["job_table"]["value"]
@@ -76,12 +76,18 @@ def test_retrain_registers_a_version_pending_approval_and_records_it(emulator, s
     assert json.loads(again.stdout)["Outcome"] == "unchanged"  # the same data: the same model
 
 
-def test_a_failed_auc_condition_is_an_outcome_that_registers_nothing(emulator, stack):
-    done = retrain(stack, threshold="1")
+def test_a_failed_auc_condition_is_an_outcome_that_registers_nothing(emulator, stack, dataset):
+    # labels that no feature predicts (every other row): an AUC near 0.5, below 0.9
+    lines = dataset.read_text().splitlines()[:5_001]
+    rows = [f"{line.rsplit(',', 1)[0]},{i % 2}" for i, line in enumerate(lines[1:])]
+    body = "\n".join([lines[0], *rows]) + "\n"
+    emulator.client("s3").put_object(Bucket=stack["bucket"], Key="datasets/noise.csv", Body=body)
+    stack["data"] = f"s3://{stack['bucket']}/datasets/noise.csv"
+    done = retrain(stack, threshold="0.9")
     assert done.exit_code == 0, done.output  # the machine notifies it; the job did its work
     outcome = json.loads(done.stdout)
     assert outcome["Outcome"] == "condition-failed"
-    assert "AucThreshold 1" in outcome["Message"] and "nothing registered" in outcome["Message"]
+    assert "AucThreshold 0.9" in outcome["Message"] and "nothing registered" in outcome["Message"]
     assert registry.versions(Clients(), stack["group"]) == []
 
 

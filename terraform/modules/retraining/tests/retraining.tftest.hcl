@@ -68,7 +68,7 @@ run "create_false_creates_nothing" {
     create = false
   }
   assert {
-    condition = (length(aws_sfn_state_machine.retraining) + length(aws_sfn_state_machine.deploy) + length(aws_cloudwatch_event_rule.this)
+    condition = (length(aws_sfn_state_machine.this) + length(aws_cloudwatch_event_rule.this)
       + length(aws_cloudwatch_event_target.this) + length(aws_iam_role.job) + length(aws_iam_role.machine) + length(aws_iam_role.events)
     + length(aws_iam_role.execution) + length(aws_cloudwatch_log_group.this)) == 0
     error_message = "create = false creates nothing"
@@ -85,7 +85,7 @@ run "without_job_definitions_only_the_jobs_are_described" {
     job_definition_arns = null
   }
   assert {
-    condition     = length(aws_sfn_state_machine.retraining) == 0 && length(aws_cloudwatch_event_rule.this) == 0 && keys(output.job_definitions) == ["deploy", "retrain"]
+    condition     = length(aws_sfn_state_machine.this) == 0 && length(aws_cloudwatch_event_rule.this) == 0 && keys(output.job_definitions) == ["deploy", "retrain"]
     error_message = "the jobs come first; the machines and triggers once the batch module made the definitions"
   }
 }
@@ -115,30 +115,30 @@ run "the_retrain_job_runs_byo_loops_retrain_with_the_stack_environment" {
 run "the_retraining_machine_holds_the_loop_trains_notifies_and_releases" {
   command = plan
   assert {
-    condition     = jsondecode(aws_sfn_state_machine.retraining[0].definition).StartAt == "Defaults"
+    condition     = jsondecode(aws_sfn_state_machine.this["retraining"].definition).StartAt == "Defaults"
     error_message = "the machine starts by filling the input's defaults"
   }
   assert {
-    condition = (jsondecode(aws_sfn_state_machine.retraining[0].definition).States.Acquire.Parameters.ConditionExpression == "attribute_not_exists(Holder)"
-    && jsondecode(aws_sfn_state_machine.retraining[0].definition).States.Acquire.Catch[0].ErrorEquals == ["DynamoDB.ConditionalCheckFailedException"])
+    condition = (jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Acquire.Parameters.ConditionExpression == "attribute_not_exists(Holder)"
+    && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Acquire.Catch[0].ErrorEquals == ["DynamoDB.ConditionalCheckFailedException"])
     error_message = "one execution at a time: a held loop sends the trigger to RecordSkipped"
   }
   assert {
-    condition = (jsondecode(aws_sfn_state_machine.retraining[0].definition).States.Train.Resource == "arn:aws:states:::batch:submitJob.sync"
-      && jsondecode(aws_sfn_state_machine.retraining[0].definition).States.Train.Parameters.JobDefinition == "arn:aws:batch:eu-west-1:111122223333:job-definition/byo-retrain:2"
-    && jsondecode(aws_sfn_state_machine.retraining[0].definition).States.Train.Retry[0].BackoffRate == 2)
+    condition = (jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Train.Resource == "arn:aws:states:::batch:submitJob.sync"
+      && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Train.Parameters.JobDefinition == "arn:aws:batch:eu-west-1:111122223333:job-definition/byo-retrain:2"
+    && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Train.Retry[0].BackoffRate == 2)
     error_message = "training is the retrain Batch job, waited for, with transient Batch errors retried with backoff"
   }
   assert {
-    condition     = jsondecode(aws_sfn_state_machine.retraining[0].definition).States.Release.Parameters.ConditionExpression == "Holder = :holder" && jsondecode(aws_sfn_state_machine.retraining[0].definition).States.CoolDown.SecondsPath == "$.cooldown_seconds"
+    condition     = jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Release.Parameters.ConditionExpression == "Holder = :holder" && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.CoolDown.SecondsPath == "$.cooldown_seconds"
     error_message = "the loop is released by its holder after the cool-down"
   }
   assert {
-    condition     = jsondecode(aws_sfn_state_machine.retraining[0].definition).States.Notify.Next == "CoolDown" && jsondecode(aws_sfn_state_machine.deploy[0].definition).States.Notify.Next == "Deployed?"
+    condition     = jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Notify.Next == "CoolDown" && jsondecode(aws_sfn_state_machine.this["deploy"].definition).States.Notify.Next == "Deployed?"
     error_message = "both machines publish what their job recorded, then go on (retraining: to its cool-down; deploy: to its verdict)"
   }
   assert {
-    condition     = aws_sfn_state_machine.retraining[0].tracing_configuration[0].enabled && aws_sfn_state_machine.retraining[0].logging_configuration[0].level == "ALL"
+    condition     = aws_sfn_state_machine.this["retraining"].tracing_configuration[0].enabled && aws_sfn_state_machine.this["retraining"].logging_configuration[0].level == "ALL"
     error_message = "executions are traced and logged"
   }
 }
@@ -149,8 +149,8 @@ run "the_sagemaker_backend_starts_and_polls_the_pipeline" {
     pipeline_backend = "sagemaker"
   }
   assert {
-    condition = (jsondecode(aws_sfn_state_machine.retraining[0].definition).States.Train.Resource == "arn:aws:states:::aws-sdk:sagemaker:startPipelineExecution"
-    && jsondecode(aws_sfn_state_machine.retraining[0].definition).States.DescribePipeline.Resource == "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution")
+    condition = (jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Train.Resource == "arn:aws:states:::aws-sdk:sagemaker:startPipelineExecution"
+    && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.DescribePipeline.Resource == "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution")
     error_message = "the SageMaker backend starts the pipeline and polls it"
   }
   assert {
