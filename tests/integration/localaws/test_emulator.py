@@ -135,7 +135,9 @@ def test_sigterm_stops_a_foreground_emulator_cleanly(tmp_path):
         assert "ready" in proc.stdout.readline()
         assert pidfile.read_text().strip() == str(proc.pid)
         proc.terminate()
-        assert proc.wait(timeout=10) == 0
+        # a guard against a hang, not a speed check: on a loaded 2-core machine (the e2e on the
+        # other worker) stopping every runtime service took longer than 10 s once
+        assert proc.wait(timeout=30) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
