@@ -136,26 +136,28 @@ class Context:
     def __post_init__(self) -> None:
         self.logs = Logs(self.client("logs"))
 
-    def client(self, service: str) -> Any:
-        """A boto3 client of the emulator itself (or of the hosting, for sagemaker-runtime)."""
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client of the emulator itself (or of the hosting, for sagemaker-runtime), in
+        `region` (this context's region by default)."""
+        region = region or self.region
         with self._lock:
-            if service not in self._clients:
+            if (service, region) not in self._clients:
                 session = boto3.session.Session(
                     aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
                     aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                    region_name=self.region,
+                    region_name=region,
                 )
                 url = self.emulator_url
                 if service == "sagemaker-runtime" and self.hosting_url:
                     url = self.hosting_url
-                self._clients[service] = session.client(
+                self._clients[service, region] = session.client(
                     service,
                     endpoint_url=url,
                     config=Config(
                         retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32
                     ),
                 )
-            return self._clients[service]
+            return self._clients[service, region]
 
     def aws_env(self) -> dict[str, str]:
         """The environment a process AWS runs gets to reach AWS: here, the emulator's endpoints
@@ -264,6 +266,13 @@ class Runtime:
             routes = getattr(service, "routes", None)
             if routes is not None:
                 routes(api)
+
+        # A service that watches every AWS request (CloudTrail's recorder) wraps the emulator's
+        # app with `middleware(app)`; the runtime's own routes are not AWS calls and pass by it.
+        for service in self.services.values():
+            middleware = getattr(service, "middleware", None)
+            if middleware is not None:
+                app = middleware(app)
 
         def dispatch(environ: dict, start_response: Callable) -> Any:
             if environ.get("PATH_INFO", "").startswith("/localaws/"):
