@@ -1167,6 +1167,49 @@ def _patch_bucket_notification_eventbridge() -> None:
     S3Response.get_bucket_notification = get_bucket_notification
 
 
+def _patch_update_model_package_keeps_metadata() -> None:
+    """UpdateModelPackage changes only what it is given.
+
+    moto sets a version's CustomerMetadataProperties, ApprovalDescription and approval status to
+    what the request carries (None when absent), so approving a version without them erases its metadata (the sha256 the
+    operators find versions by). On AWS, CustomerMetadataProperties adds or updates keys,
+    CustomerMetadataPropertiesToRemove removes them, and what is not given is kept.
+    """
+    original = SageMakerModelBackend.update_model_package
+
+    def update_model_package(
+        self: SageMakerModelBackend,
+        model_package_arn: str,
+        model_approval_status: str | None,
+        approval_description: str | None,
+        customer_metadata_properties: dict[str, str] | None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> str:
+        name = self.model_package_name_mapping.get(model_package_arn, model_package_arn)
+        package = self.model_packages.get(name)
+        if package is not None:
+            customer_metadata_properties = {
+                **(package.customer_metadata_properties or {}),
+                **(customer_metadata_properties or {}),
+            } or None
+            if approval_description is None:
+                approval_description = package.approval_description
+            if model_approval_status is None:
+                model_approval_status = package.model_approval_status
+        return original(
+            self,
+            model_package_arn,
+            model_approval_status,
+            approval_description,
+            customer_metadata_properties,
+            *args,
+            **kwargs,
+        )
+
+    SageMakerModelBackend.update_model_package = update_model_package
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -1189,4 +1232,5 @@ def apply() -> None:
     _patch_list_state_machine_versions()
     _patch_execution_names()
     _patch_bucket_notification_eventbridge()
+    _patch_update_model_package_keeps_metadata()
     _applied = True

@@ -556,3 +556,30 @@ def test_bucket_notification_answers_its_eventbridge_configuration(emulator):
     # boto3 drops an empty structure when it parses; Terraform's SDK reads the element itself
     with urllib.request.urlopen(f"{emulator.url}/{bucket}?notification") as answer:
         assert b"<EventBridgeConfiguration></EventBridgeConfiguration>" in answer.read()
+
+
+def test_approving_a_version_keeps_its_metadata_and_merges_new_keys(sagemaker):
+    group = unique("keep-meta")
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        InferenceSpecification={
+            "Containers": [{"Image": "img", "ModelDataUrl": "s3://b/m.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties={"sha256": "abc", "metric": "auc"},
+    )["ModelPackageArn"]
+    sagemaker.update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="good"
+    )
+    sagemaker.update_model_package(
+        ModelPackageArn=arn,
+        CustomerMetadataProperties={"mirrored": "yes"},
+        CustomerMetadataPropertiesToRemove=["metric"],
+    )
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert described["ModelApprovalStatus"] == "Approved"
+    assert described["ApprovalDescription"] == "good"
+    assert described["CustomerMetadataProperties"] == {"sha256": "abc", "mirrored": "yes"}
