@@ -137,7 +137,28 @@ class Settings:
 
     @property
     def outputs(self) -> dict[str, Any]:
-        return self.outputs_reader.read()
+        """The stack's outputs; of a multi-region stack (terraform/stacks/multi-region), those of
+        one region's platform — the `region` setting's (--region, BYO_REGION), else the
+        primary's — with `stack_regions` (primary first) and `region_outputs` beside them."""
+        raw = self.outputs_reader.read()
+        regions = raw.get("regions")
+        if not (isinstance(regions, dict) and raw.get("primary_region") in regions):
+            return raw
+        chosen = self.options.get("region") or self._lookup_raw("region") or raw["primary_region"]
+        if chosen not in regions:
+            raise ConfigError(
+                f"region {chosen!r}: the stack's regions are {', '.join(raw['stack_regions'])} "
+                "(--region / BYO_REGION picks one)"
+            )
+        return {
+            **regions[chosen],
+            "stack_regions": list(raw["stack_regions"]),
+            "region_outputs": regions,
+        }
+
+    def for_region(self, region: str) -> Settings:
+        """A copy that reads `region`'s platform of a multi-region stack."""
+        return self.with_options(region=region)
 
     @property
     def outputs_source(self) -> str:

@@ -6,15 +6,22 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from operators.aws import Clients
 from operators.errors import ByoError
 from operators.layout import Layout
+from operators.regions import Target
 from operators.s3 import get_bytes_or_none, split_uri
 
 
@@ -24,14 +31,37 @@ class TrafficSummary:
     per_variant: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    # With failover targets: rows each region answered, and requests that moved to the next one.
+    per_region: Counter = field(default_factory=Counter)
+    failovers: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        answer = {
             "sent": self.sent,
             "per_variant": dict(self.per_variant),
             "errors": dict(self.errors),
             "seconds": round(self.seconds, 3),
         }
+        if self.per_region or self.failovers:
+            answer["per_region"] = dict(self.per_region)
+            answer["failovers"] = dict(self.failovers)
+        return answer
+
+
+def fails_over(exc: Exception) -> bool:
+    """Whether a request that failed so should go to the next region: the endpoint is gone or
+    unreachable, or the service failed (5xx); a model's own error (ModelError) or a bad request
+    would fail the same way everywhere."""
+    if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)):
+        return True
+    if not isinstance(exc, ClientError):
+        return False
+    error = exc.response.get("Error", {})
+    if error.get("Code") == "ModelError":
+        return False
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    gone = error.get("Code") == "ValidationError" and "not found" in (error.get("Message") or "")
+    return gone or status >= 500
 
 
 def send_rows(
@@ -46,10 +76,13 @@ def send_rows(
     on_row: Callable[[], None] = lambda: None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    failover: Sequence[Target] | None = None,
 ) -> TrafficSummary:
     """Invoke once per row, at most `rate` rows per second; errors are counted by code, not
-    raised, so a traffic run reports what the endpoint did."""
-    runtime = clients.client("sagemaker-runtime")
+    raised, so a traffic run reports what the endpoint did. With `failover` (every region's
+    endpoint, in order; `endpoint` is then unused), a row whose request fails over
+    (`fails_over`) goes to the next region's endpoint."""
+    targets = list(failover or [Target("", endpoint, clients.client("sagemaker-runtime"))])
     summary = TrafficSummary()
     started = clock()
     for index, row in enumerate(rows):
@@ -58,23 +91,29 @@ def send_rows(
             now = clock()
             if due > now:
                 sleep(due - now)
-        request: dict[str, Any] = {
-            "EndpointName": endpoint,
-            "ContentType": "text/csv",
-            "Body": row.encode(),
-        }
+        request: dict[str, Any] = {"ContentType": "text/csv", "Body": row.encode()}
         if target_variant:
             request["TargetVariant"] = target_variant
         if target_model:
             request["TargetModel"] = target_model
         if inference_id_prefix:
             request["InferenceId"] = f"{inference_id_prefix}{index}"
-        try:
-            response = runtime.invoke_endpoint(**request)
-            response["Body"].read()
-            summary.per_variant[response["InvokedProductionVariant"]] += 1
-        except ClientError as exc:
-            summary.errors[exc.response["Error"].get("Code", "Unknown")] += 1
+        for position, target in enumerate(targets):
+            try:
+                response = target.runtime.invoke_endpoint(EndpointName=target.endpoint, **request)
+                response["Body"].read()
+                summary.per_variant[response["InvokedProductionVariant"]] += 1
+                if failover:
+                    summary.per_region[target.region] += 1
+                break
+            except (ClientError, BotoCoreError) as exc:
+                if failover and position + 1 < len(targets) and fails_over(exc):
+                    summary.failovers[f"{target.region} -> {targets[position + 1].region}"] += 1
+                    continue
+                if not isinstance(exc, ClientError):
+                    raise
+                summary.errors[exc.response["Error"].get("Code", "Unknown")] += 1
+                break
         summary.sent += 1
         on_row()
     summary.seconds = clock() - started

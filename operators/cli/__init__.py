@@ -11,6 +11,7 @@ the commands imports none of them (as pip's commands_dict does).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -141,14 +142,36 @@ COMMANDS = {
     type=click.Path(dir_okay=False, path_type=Path),
     help="The stack's saved `terraform output -json` [env BYO_OUTPUTS]; default: ask Terraform.",
 )
+@click.option(
+    "--region",
+    metavar="REGION",
+    help="Act in this region: of a multi-region stack, its platform (default: the primary's) "
+    "[env BYO_REGION].",
+)
 @click.pass_context
-def cli(ctx: click.Context, outputs_file: Path | None) -> None:
+def cli(ctx: click.Context, outputs_file: Path | None, region: str | None) -> None:
     """Operate the BYO model platform: models, endpoints, traffic, monitoring.
 
     Every setting is looked up in this order: CLI option, environment variable BYO_<NAME>, .env,
     the platform stack's Terraform outputs, default.
     """
-    ctx.obj = Settings(outputs_file=outputs_file)
+    region = region or os.environ.get("BYO_REGION")
+    if region:
+        # Every AWS client the command makes is in that region, as with the AWS CLI's --region
+        # (for this command only: a caller's environment is as it was afterwards).
+        names = ("AWS_DEFAULT_REGION", "AWS_REGION")
+        before = {name: os.environ.get(name) for name in names}
+        os.environ.update(dict.fromkeys(names, region))
+        ctx.call_on_close(lambda: _restore_environment(before))
+    ctx.obj = Settings(outputs_file=outputs_file, options={"region": region})
+
+
+def _restore_environment(before: dict[str, str | None]) -> None:
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from operators import invoke
+from operators import regions as regions_lib
 from operators.aws import Clients
 from operators.cli.options import (
     console,
@@ -15,6 +16,7 @@ from operators.cli.options import (
     err_console,
     json_option,
     print_json,
+    regions_option,
     table,
 )
 from operators.config import Settings
@@ -60,6 +62,10 @@ from operators.layout import Layout
     "--inference-id-prefix",
     help="InferenceId = PREFIX + row index (joins captures with ground truth).",
 )
+@regions_option(
+    "Fail over across these regions' endpoints of a multi-region stack (all: primary first): "
+    "a row whose region's endpoint is gone, unreachable or failing goes to the next region."
+)
 @json_option()
 @click.pass_obj
 def invoke_cmd(
@@ -72,11 +78,26 @@ def invoke_cmd(
     timeout: float,
     rate: float | None,
     inference_id_prefix: str | None,
+    regions: str | None,
     as_json: bool,
 ) -> None:
     """Send the rows of a CSV to the endpoint as traffic, with a summary per variant (or, with
     --async, as one asynchronous inference, printing its answer)."""
-    name = settings.with_options(endpoint_name=endpoint).require("endpoint_name", "--endpoint")
+    if regions and (endpoint or as_async):
+        raise click.UsageError(
+            "--regions sends to each region's own endpoint: it takes neither --endpoint nor "
+            "--async."
+        )
+    failover = (
+        regions_lib.failover_targets(settings, regions_lib.select(settings, regions))
+        if regions
+        else None
+    )
+    name = (
+        " → ".join(f"{t.endpoint} ({t.region})" for t in failover)
+        if failover
+        else settings.with_options(endpoint_name=endpoint).require("endpoint_name", "--endpoint")
+    )
     rows = [line for line in rows_file.read_text().splitlines() if line.strip()]
     if as_async:
         clashing = [
@@ -109,12 +130,15 @@ def invoke_cmd(
             rate=rate,
             inference_id_prefix=inference_id_prefix,
             on_row=lambda: progress.advance(task),
+            failover=failover,
         )
     if as_json:
         print_json({"endpoint": name, **summary.as_dict()})
     else:
         rows = [(variant, str(n)) for variant, n in sorted(summary.per_variant.items())]
         rows += [(f"[red]error: {code}[/]", str(n)) for code, n in sorted(summary.errors.items())]
+        rows += [(f"answered in {r}", str(n)) for r, n in sorted(summary.per_region.items())]
+        rows += [(f"[yellow]failed over {r}[/]", str(n)) for r, n in summary.failovers.items()]
         console.print(
             table(
                 f"{summary.sent} requests to {name} in {summary.seconds:.1f} s",

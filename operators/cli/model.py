@@ -1,5 +1,5 @@
-"""`byo model …`: versions in the model registry (register, list, approve, reject), and as
-target models of a multi-model endpoint (add-to-mme, list-mme)."""
+"""`byo model …`: versions in the model registry (register, list, approve, reject, mirror), and
+as target models of a multi-model endpoint (add-to-mme, list-mme)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 
 from operators import multimodel, registry
+from operators import regions as regions_lib
 from operators.aws import Clients
 from operators.cli.options import (
     console,
     endpoint_option,
     json_option,
     print_json,
+    regions_option,
     table,
     versions_table,
 )
@@ -124,14 +126,61 @@ def model_list_cmd(settings: Settings, as_json: bool) -> None:
 @json_option()
 @click.pass_obj
 def model_approve_cmd(settings: Settings, version: int, as_json: bool) -> None:
-    """Approve VERSION for deployment."""
+    """Approve VERSION for deployment (of a multi-region stack's primary: and mirror it into
+    every other region's registry)."""
     package = registry.set_status(
         Clients(), settings.require("model_package_group"), version, "Approved"
     )
+    names = regions_lib.stack_regions(settings)
+    mirrored = []
+    if len(names) > 1 and (settings.get("region") or names[0]) == names[0]:
+        mirrored = mirror_into(settings, version, names[1:])
     if as_json:
-        print_json(package)
+        print_json({**package, "mirrors": mirrored} if mirrored else package)
     else:
         console.print(f"version {package['version']} is {package['status']}")
+        print_mirrors(version, mirrored)
+
+
+@model_group.command("mirror")
+@click.argument("version", type=click.IntRange(min=1))
+@regions_option("Mirror into these regions (default: every region but the primary).")
+@json_option()
+@click.pass_obj
+def model_mirror_cmd(settings: Settings, version: int, regions: str | None, as_json: bool) -> None:
+    """Register the primary's approved VERSION in the other regions' registries of a
+    multi-region stack (the replica of its artifacts, the region's image), approved; a version
+    already there is left as it is."""
+    names = regions_lib.stack_regions(settings)
+    targets = regions_lib.select(settings, regions) if regions else names[1:]
+    targets = [name for name in targets if name != names[0]]
+    if not targets:
+        raise ConfigError(
+            f"nothing to mirror into: the stack's regions are {', '.join(names)} and the "
+            "primary is where versions come from"
+        )
+    mirrored = mirror_into(settings, version, targets)
+    if as_json:
+        print_json(mirrored)
+    else:
+        print_mirrors(version, mirrored)
+
+
+def mirror_into(settings: Settings, version: int, names: list[str]) -> list[dict]:
+    primary = regions_lib.region(settings, regions_lib.stack_regions(settings)[0])
+    return [
+        {**regions_lib.mirror(primary, regions_lib.region(settings, name), version), "region": name}
+        for name in names
+    ]
+
+
+def print_mirrors(version: int, mirrored: list[dict]) -> None:
+    for entry in mirrored:
+        how = "mirrored" if entry["created"] else "already mirrored"
+        console.print(
+            f"{how} into {entry['region']}: version {entry['version']} there "
+            f"({entry['status']}, {entry['model_data_url']})"
+        )
 
 
 @model_group.command("reject")

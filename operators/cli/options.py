@@ -26,6 +26,11 @@ def json_option(help: str = "Print machine-readable JSON."):
     return click.option("--json", "as_json", is_flag=True, help=help)
 
 
+def regions_option(help: str):
+    """--regions of a multi-region stack: `all` (primary first) or a comma list of its regions."""
+    return click.option("--regions", metavar="all|REGION[,REGION]", help=help)
+
+
 def force_option():
     """--force of the commands that take the endpoint's rollout lock."""
     return click.option(
