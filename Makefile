@@ -20,18 +20,21 @@ HOSTING_PORT ?= $(shell echo $$(($(EMULATOR_PORT) + 1)))
 EMULATOR_URL := http://$(EMULATOR_HOST):$(EMULATOR_PORT)
 RUNTIME_URL := http://$(EMULATOR_HOST):$(HOSTING_PORT)
 
+# STACK=terraform/stacks/multi-region applies the platform in two regions (its README); each
+# stack other than the platform keeps its own provider cache and state (<target>-<stack>).
 STACK := terraform/stacks/platform
+STACK_STATE := $(TARGET)$(if $(filter platform,$(notdir $(STACK))),,-$(notdir $(STACK)))
 TF_RC := $(abspath $(BUILD))/terraform.rc
 TF := TF_CLI_CONFIG_FILE=$(TF_RC) terraform
 # Each target has its own provider cache and state; state lives outside build/ so `make clean`
 # never loses track of real resources.
-TF_STACK := TF_CLI_CONFIG_FILE=$(TF_RC) TF_DATA_DIR=$(abspath $(BUILD))/tf/$(TARGET) terraform
-TF_STATE := $(abspath .state)/$(TARGET)/terraform.tfstate
+TF_STACK := TF_CLI_CONFIG_FILE=$(TF_RC) TF_DATA_DIR=$(abspath $(BUILD))/tf/$(STACK_STATE) terraform
+TF_STATE := $(abspath .state)/$(STACK_STATE)/terraform.tfstate
 
 DATA := $(BUILD)/data/creditcard.csv
 TRIGGER_ZIP := $(BUILD)/lambda/trigger.zip
 MODEL := $(BUILD)/model/model.tar.gz
-OUTPUTS := $(BUILD)/outputs-$(TARGET).json
+OUTPUTS := $(BUILD)/outputs-$(STACK_STATE).json
 LOGS := $(BUILD)/logs
 
 ifeq ($(TARGET),local)
@@ -175,7 +178,7 @@ destroy: $(NEEDS_EMULATOR) tf-init lambda-package ## terraform destroy of the pl
 
 # The emulator keeps its state in memory: a new one makes the local Terraform state meaningless.
 emulator-up: setup ## Start the embedded AWS (127.0.0.1:4566; its runtime: Lambda, Batch, EventBridge, alarms, scaling) + SageMaker runtime (:4567) in the background (LOCALAWS_RUNTIME_OFF=svc,... switches services off)
-	@$(PY) -m localaws.emulator --pidfile $(EMULATOR_PIDFILE) --status >/dev/null || rm -rf .state/local
+	@$(PY) -m localaws.emulator --pidfile $(EMULATOR_PIDFILE) --status >/dev/null || rm -rf .state/local .state/local-*
 	@$(PY) -m localaws.emulator --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) \
 	  --hosting-port $(HOSTING_PORT) --pidfile $(EMULATOR_PIDFILE) --detach
 

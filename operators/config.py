@@ -36,14 +36,16 @@ def _plain(outputs: Mapping[str, Any]) -> dict[str, Any]:
 
 def terraform_env(stack_dir: Path, target: str) -> dict[str, str]:
     """The environment `make` gives Terraform: the project's CLI config and the target's data
-    dir (unless the caller already chose them)."""
+    dir of the stack (unless the caller already chose them)."""
     from operators.terraform import write_cli_config
 
     resolved = stack_dir.resolve()
     root = resolved.parents[2] if len(resolved.parents) > 2 else Path.cwd()
     env = dict(os.environ)
     env.setdefault("TF_CLI_CONFIG_FILE", str(write_cli_config(root / "build" / "terraform.rc")))
-    env.setdefault("TF_DATA_DIR", str(root / "build" / "tf" / target))
+    # As the Makefile names them: the platform's under the target, another stack's beside it.
+    data_dir = target if resolved.name == "platform" else f"{target}-{resolved.name}"
+    env.setdefault("TF_DATA_DIR", str(root / "build" / "tf" / data_dir))
     return env
 
 

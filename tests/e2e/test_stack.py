@@ -4,8 +4,6 @@ destroy that leaves nothing of the stack behind (checked by listing every servic
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 import urllib.request
 import uuid
@@ -15,17 +13,16 @@ import pytest
 import xgboost as xgb
 from click.testing import CliRunner
 
-from batch_processor.package import build_trigger_zip
 from operators import events, registry, rollout
 from operators import loops as loops_lib
 from operators.aws import Clients
 from operators.batch import wait_for_batch_job
 from operators.cli import cli
-from operators.terraform import write_cli_config
 from serving.artifact import load_booster
 from tests.helpers.aws import s3_object
 from tests.helpers.flow import wait_for
 from tests.helpers.paths import REPO
+from tests.helpers.stack import Terraform, stack_resources
 
 pytestmark = pytest.mark.e2e
 
@@ -35,135 +32,9 @@ STACK = REPO / "terraform" / "stacks" / "platform"
 @pytest.fixture
 def terraform(emulator, tmp_path, trained_model):
     name = f"e2e{uuid.uuid4().hex[:6]}"
-    env = {
-        **os.environ,
-        "TF_CLI_CONFIG_FILE": str(write_cli_config(tmp_path / "terraform.rc")),
-        "TF_DATA_DIR": str(tmp_path / "tf"),
-        "AWS_ENDPOINT_URL": emulator.url,
-        "TF_IN_AUTOMATION": "1",
-        "TF_VAR_name": name,
-        "TF_VAR_emulator": "true",
-        "TF_VAR_initial_model_path": str(trained_model.model_path),
-        "TF_VAR_trigger_package_path": str(build_trigger_zip(tmp_path / "trigger.zip")),
-    }
-
-    def run(*args: str, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            ["terraform", f"-chdir={STACK}", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert result.returncode in ok_codes, result.stdout[-5000:] + result.stderr[-5000:]
-        return result
-
-    lock = (STACK / ".terraform.lock.hcl").read_bytes()
-    run(
-        "init",
-        "-input=false",
-        "-lockfile=readonly",
-        f"-backend-config=path={tmp_path / 'state' / 'terraform.tfstate'}",
-    )
-    run.name = name
-    run.env = env
-    run.state_path = tmp_path / "state" / "terraform.tfstate"
+    run = Terraform(STACK, emulator, tmp_path, trained_model.model_path, name)
     yield run
-    assert (STACK / ".terraform.lock.hcl").read_bytes() == lock, "init must not rewrite the lock"
-
-
-def stack_resources(emulator, name: str) -> dict[str, list[str]]:
-    """Everything in the emulator whose name carries the stack's prefix, per service."""
-    c = emulator.client
-    found: dict[str, list[str]] = {}
-
-    def add(kind: str, names) -> None:
-        hits = sorted(n for n in names if name in n)
-        if hits:
-            found[kind] = hits
-
-    add("s3", [b["Name"] for b in c("s3").list_buckets()["Buckets"]])
-    add("dynamodb", c("dynamodb").list_tables()["TableNames"])
-    sm = c("sagemaker")
-    add("endpoints", [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]])
-    add(
-        "endpoint-configs",
-        [e["EndpointConfigName"] for e in sm.list_endpoint_configs()["EndpointConfigs"]],
-    )
-    add("models", [m["ModelName"] for m in sm.list_models()["Models"]])
-    add("pipelines", [x["PipelineName"] for x in sm.list_pipelines()["PipelineSummaries"]])
-    add(
-        "model-package-groups",
-        [
-            g["ModelPackageGroupName"]
-            for g in sm.list_model_package_groups()["ModelPackageGroupSummaryList"]
-        ],
-    )
-    batch = c("batch")
-    add("batch-queues", [q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]])
-    add(
-        "batch-compute",
-        [
-            e["computeEnvironmentName"]
-            for e in batch.describe_compute_environments()["computeEnvironments"]
-        ],
-    )
-    add(
-        "batch-job-definitions",
-        [
-            d["jobDefinitionName"]
-            for d in batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"]
-        ],
-    )
-    add("lambda", [f["FunctionName"] for f in c("lambda").list_functions()["Functions"]])
-    add("sqs", c("sqs").list_queues().get("QueueUrls", []))
-    add("sns", [t["TopicArn"] for t in c("sns").list_topics()["Topics"]])
-    cw = c("cloudwatch")
-    add("alarms", [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]])
-    add("dashboards", [d["DashboardName"] for d in cw.list_dashboards()["DashboardEntries"]])
-    add("event-rules", [r["Name"] for r in c("events").list_rules()["Rules"]])
-    add(
-        "state-machines",
-        [m["name"] for m in c("stepfunctions").list_state_machines()["stateMachines"]],
-    )
-    add("ecr", [r["repositoryName"] for r in c("ecr").describe_repositories()["repositories"]])
-    add("iam-roles", [r["RoleName"] for r in c("iam").list_roles()["Roles"]])
-    add("log-groups", [g["logGroupName"] for g in c("logs").describe_log_groups()["logGroups"]])
-    aas = c("application-autoscaling")
-    add(
-        "scalable-targets",
-        [
-            t["ResourceId"]
-            for t in aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
-        ],
-    )
-    ec2 = c("ec2")
-    add(
-        "vpcs",
-        [
-            t["Value"]
-            for v in ec2.describe_vpcs()["Vpcs"]
-            for t in v.get("Tags", [])
-            if t["Key"] == "Name"
-        ],
-    )
-    kms = c("kms")
-    add("kms-aliases", [a["AliasName"] for a in kms.list_aliases()["Aliases"]])
-    enabled_keys = [
-        k["KeyId"]
-        for k in kms.list_keys()["Keys"]
-        if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
-    ]
-    add(
-        "kms-keys",
-        [
-            f"{key}:{tag['TagValue']}"
-            for key in enabled_keys
-            for tag in kms.list_resource_tags(KeyId=key).get("Tags", [])
-            if tag["TagKey"] == "Name"
-        ],
-    )
-    return found
+    run.check_lock_kept()
 
 
 def check_serving_through_the_stack(emulator, outputs: dict, trained_model) -> None:
@@ -319,40 +190,31 @@ ENDPOINT_SUFFIXES = {
 
 
 def each_endpoint_kind_in_turn(emulator, terraform, outputs: dict, record_property) -> None:
-    """Enable each endpoint kind alone (one apply, the previous kind off again), re-plan clean,
-    and get a real prediction from it equal to the main endpoint's for the same row; a last apply
-    with every kind off leaves the stack as before."""
+    """Enable every endpoint kind (one apply), re-plan clean, and get a real prediction from each
+    equal to the main endpoint's for the same row; a last apply with every kind off leaves the
+    stack as before."""
     row = (REPO / "sample" / "sample.csv").read_text().splitlines()[0] + "\n"
     runtime = emulator.client("sagemaker-runtime")
     main = runtime.invoke_endpoint(
         EndpointName=outputs["endpoint_name"], ContentType="text/csv", Body=row
     )
     expected = float(main["Body"].read())
-    # Each apply follows a clean, refreshed plan of the same state, so it skips the refresh
-    # (half of a small apply's time); the plan after it refreshes everything again.
-    for kind, variable, value, output in ENDPOINT_KINDS:
-        began = time.perf_counter()
-        terraform(
-            "apply", "-input=false", "-auto-approve", "-refresh=false", f"-var={variable}={value}"
-        )
-        applied = time.perf_counter() - began
-        plan = terraform(
-            "plan",
-            "-input=false",
-            "-detailed-exitcode",
-            f"-var={variable}={value}",
-            ok_codes=(0, 2),
-        )
-        assert plan.returncode == 0, (
-            f"re-plan with {kind} must show no changes:\n" + plan.stdout[-6000:]
-        )
-        now = state_outputs(terraform)
-        assert [o for _, _, _, o in ENDPOINT_KINDS if now.get(o)] == [output], now
+    every_kind = [f"-var={variable}={value}" for _, variable, value, _ in ENDPOINT_KINDS]
+    # The apply follows a clean, refreshed plan of the same state, so it skips the refresh (half
+    # of a small apply's time); the plan after it refreshes everything again.
+    began = time.perf_counter()
+    terraform("apply", "-input=false", "-auto-approve", "-refresh=false", *every_kind)
+    record_property("timing:every endpoint kind, one apply (emulator)", time.perf_counter() - began)
+    plan = terraform("plan", "-input=false", "-detailed-exitcode", *every_kind, ok_codes=(0, 2))
+    assert plan.returncode == 0, (
+        "re-plan with every kind must show no changes:\n" + plan.stdout[-6000:]
+    )
+    now = state_outputs(terraform)
+    for kind, _, _, output in ENDPOINT_KINDS:
         endpoint = now[output]
         assert endpoint == f"{terraform.name}-{ENDPOINT_SUFFIXES[kind]}"
         served = invoke_kind(emulator, kind, endpoint, row, now)
         assert served == pytest.approx(expected, rel=1e-6), (kind, served, expected)
-        record_property(f"timing:{kind} endpoint apply (emulator)", applied)
     began = time.perf_counter()
     terraform("apply", "-input=false", "-auto-approve", "-refresh=false")
     record_property("timing:endpoint kinds off again (emulator)", time.perf_counter() - began)
