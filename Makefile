@@ -78,7 +78,7 @@ $(STAMP): pyproject.toml
 COMPAT_VENV := $(BUILD)/compat/xgboost17
 COMPAT_PY := $(COMPAT_VENV)/bin/python
 
-test: setup lint security validate compat-venv lambda-package tf-test ## Lint, checkov, validate, then every test (unit, emulator, e2e, Terraform modules)
+test: setup lint security validate compat-venv lambda-package ## Lint, checkov, validate, then every test (unit, emulator, e2e, Terraform modules' terraform test)
 	$(PY) -m pytest -n 2 --dist loadfile
 
 tf-test: tf-config ## terraform test in every module, two at a time (mock providers; logs in build/tf-test/)

@@ -1,0 +1,41 @@
+"""`terraform test` of every module (plans against mock providers, in each module's tests/).
+
+Here rather than before pytest: these are CPU-bound plans, and run beside the tests that mostly
+wait (on the emulator, on processes) they cost `make test` little of their wall time; `make
+tf-test` still runs them alone, two modules at a time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from operators.terraform import write_cli_config
+from tests.helpers.paths import REPO
+
+MODULES = sorted(p.parent.name for p in (REPO / "terraform" / "modules").glob("*/tests"))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_modules_own_tests_pass(module, tmp_path):
+    env = {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(write_cli_config(tmp_path / "terraform.rc")),
+        "TF_DATA_DIR": str(tmp_path / "tf"),
+        "TF_IN_AUTOMATION": "1",
+    }
+    directory = REPO / "terraform" / "modules" / module
+    for args in (("init", "-input=false", "-backend=false"), ("test", "-no-color")):
+        result = subprocess.run(
+            ["terraform", f"-chdir={directory}", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, (
+            f"terraform {args[0]} in terraform/modules/{module} failed:\n"
+            + result.stdout[-8000:]
+            + result.stderr[-4000:]
+        )
