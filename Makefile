@@ -61,7 +61,7 @@ PIP_STDERR_FILTER := 2> >(grep -v "is ignored: it is neither a file nor a direct
 
 .PHONY: help setup test lint format demo apply plan destroy emulator-up emulator-down model data \
         sample-csv bench clean tf-init tf-config compat-venv security lambda-package validate tf-test \
-        outputs images push
+        outputs images push bundle
 
 help: ## List the targets
 	@echo "Usage: make <target> [TARGET=local|aws]"
@@ -204,6 +204,9 @@ images: ## Build byo/{serving,batch-processor,operators}:<TAG> with docker, else
 
 push: setup ## Tag and push the images to the stack's ECR repositories (TARGET=aws, after make outputs)
 	@ENGINE='$(ENGINE)' TAG='$(TAG)' TARGET='$(TARGET)' PYTHON='$(PY)' scripts/images.sh push $(OUTPUTS)
+
+bundle: ## Make the images' source bundle for CodeBuild: build/bundle/source.zip (+ .sha256), the same bytes for the same tracked files
+	@$(PYTHON) scripts/bundle.py --out $(BUILD)/bundle
 
 bench: setup ## Run the benchmarks and write bench/RESULTS.md
 	$(PY) -m bench
