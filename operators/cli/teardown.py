@@ -25,9 +25,9 @@ from operators.errors import ConfigError
 def teardown_cmd(
     settings: Settings, dry_run: bool, yes: bool, keep_data: bool, as_json: bool
 ) -> None:
-    """Remove what the operators created, then the Terraform stack, in dependency order (of a
-    multi-region stack: in every region, then the stack once). Running it again finds nothing
-    and exits 0."""
+    """Remove what the operators created, then the Terraform stack, in dependency order.
+    Of a multi-region stack: in every region, then the stack once. Running it again finds
+    nothing and exits 0."""
     names = regions_lib.stack_regions(settings) if settings_have_regions(settings) else [None]
     if len(names) > 1 and keep_data:
         raise click.UsageError(

@@ -195,7 +195,7 @@ def test_a_passing_run_registers_and_deploys_then_a_rerun_is_cached(
     assert len(versions(emulator, platform["group"])) == 1
 
     # A changed hyperparameter: the split is reused, training and evaluation run again.
-    changed = json.loads(run(platform, "--data", str(dataset), "--param", "NumRound=40").output)
+    changed = json.loads(run(platform, "--data", str(dataset), "--param", "NumRound=10").output)
     steps = steps_of(changed)
     assert [steps[n]["status"] for n in ("process", "train", "evaluate")] == [
         "Cached",
