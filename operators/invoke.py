@@ -48,6 +48,10 @@ class TrafficSummary:
         return answer
 
 
+# How long a region whose request failed over is passed by before it is tried again.
+FAILED_REGION_REST_S = 30.0
+
+
 def fails_over(exc: Exception) -> bool:
     """Whether a request that failed so should go to the next region: the endpoint is gone or
     unreachable, or the service failed (5xx); a model's own error (ModelError) or a bad request
@@ -81,8 +85,10 @@ def send_rows(
     """Invoke once per row, at most `rate` rows per second; errors are counted by code, not
     raised, so a traffic run reports what the endpoint did. With `failover` (every region's
     endpoint, in order; `endpoint` is then unused), a row whose request fails over
-    (`fails_over`) goes to the next region's endpoint."""
+    (`fails_over`) goes to the next region's endpoint, and the failed region is passed by for
+    FAILED_REGION_REST_S before it is tried first again."""
     targets = list(failover or [Target("", endpoint, clients.client("sagemaker-runtime"))])
+    resting: dict[str, float] = {}  # region -> when it is tried again
     summary = TrafficSummary()
     started = clock()
     for index, row in enumerate(rows):
@@ -98,17 +104,23 @@ def send_rows(
             request["TargetModel"] = target_model
         if inference_id_prefix:
             request["InferenceId"] = f"{inference_id_prefix}{index}"
-        for position, target in enumerate(targets):
+        # A region that just failed over is passed by for a while (each request to it would
+        # wait out its retries), then tried again first; if every region is passed by, all are.
+        now = clock()
+        live = [t for t in targets if resting.get(t.region, now) <= now] or targets
+        for position, target in enumerate(live):
             try:
                 response = target.runtime.invoke_endpoint(EndpointName=target.endpoint, **request)
                 response["Body"].read()
                 summary.per_variant[response["InvokedProductionVariant"]] += 1
                 if failover:
                     summary.per_region[target.region] += 1
+                resting.pop(target.region, None)
                 break
             except (ClientError, BotoCoreError) as exc:
-                if failover and position + 1 < len(targets) and fails_over(exc):
-                    summary.failovers[f"{target.region} -> {targets[position + 1].region}"] += 1
+                if failover and position + 1 < len(live) and fails_over(exc):
+                    summary.failovers[f"{target.region} -> {live[position + 1].region}"] += 1
+                    resting[target.region] = clock() + FAILED_REGION_REST_S
                     continue
                 if not isinstance(exc, ClientError):
                     raise

@@ -3,11 +3,15 @@ mirrored version serves with, and which failures send a request to the next regi
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
 from click.testing import CliRunner
 
 from operators import regions
@@ -15,7 +19,8 @@ from operators.aws import Clients
 from operators.cli import cli
 from operators.config import Settings
 from operators.errors import ConfigError
-from operators.invoke import fails_over
+from operators.invoke import FAILED_REGION_REST_S, fails_over, send_rows
+from operators.regions import Target
 
 ACCOUNT = "123456789012"
 
@@ -144,3 +149,56 @@ def test_region_option_is_for_the_command_only(outputs, monkeypatch):
     )
     assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
     assert "AWS_REGION" not in os.environ
+
+
+def runtime_stub(region: str):
+    runtime = boto3.client(
+        "sagemaker-runtime",
+        region_name=region,
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
+    return runtime, Stubber(runtime)
+
+
+def answer(variant: str) -> dict:
+    return {
+        "Body": StreamingBody(io.BytesIO(b"0.5"), 3),
+        "ContentType": "text/csv",
+        "InvokedProductionVariant": variant,
+    }
+
+
+def test_a_region_that_failed_over_rests_then_is_tried_first_again():
+    east, east_stub = runtime_stub("us-east-1")
+    west, west_stub = runtime_stub("us-west-2")
+    gone = {"service_error_code": "ValidationError", "http_status_code": 400}
+    east_stub.add_client_error(
+        "invoke_endpoint", service_message="Endpoint byo of account 1 not found.", **gone
+    )
+    east_stub.add_response("invoke_endpoint", answer("variant-a"))
+    for _ in range(3):
+        west_stub.add_response("invoke_endpoint", answer("variant-a"))
+    targets = [Target("us-east-1", "byo", east), Target("us-west-2", "byo-dr", west)]
+    now, done = [0.0], [0]
+
+    def row_done() -> None:  # rows 1-3 at t=0 (the east rests after the first), row 4 after
+        done[0] += 1
+        if done[0] == 3:
+            now[0] = FAILED_REGION_REST_S + 1
+
+    with east_stub, west_stub:
+        summary = send_rows(
+            Clients(),
+            "unused",
+            ["1", "2", "3", "4"],
+            failover=targets,
+            clock=lambda: now[0],
+            on_row=row_done,
+        )
+    east_stub.assert_no_pending_responses()
+    west_stub.assert_no_pending_responses()
+    assert summary.per_region == {"us-west-2": 3, "us-east-1": 1}
+    assert summary.failovers == {"us-east-1 -> us-west-2": 1}
+    assert not summary.errors
