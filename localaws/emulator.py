@@ -111,9 +111,9 @@ def serve(
     servers = [make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)]
     hosting = None
     if hosting_port is not None:
-        from localaws.hosting import Hosting, create_app
+        from localaws.hosting import RegionalHosting, create_app
 
-        hosting = Hosting(endpoint_url(host, port))
+        hosting = RegionalHosting(endpoint_url(host, port), os.environ["AWS_DEFAULT_REGION"])
         servers.append(make_server(host, hosting_port, create_app(hosting), threaded=True))
     stop = threading.Event()
 

@@ -1171,9 +1171,10 @@ def _patch_update_model_package_keeps_metadata() -> None:
     """UpdateModelPackage changes only what it is given.
 
     moto sets a version's CustomerMetadataProperties, ApprovalDescription and approval status to
-    what the request carries (None when absent), so approving a version without them erases its metadata (the sha256 the
-    operators find versions by). On AWS, CustomerMetadataProperties adds or updates keys,
-    CustomerMetadataPropertiesToRemove removes them, and what is not given is kept.
+    what the request carries (None when absent), so approving a version without them erases its
+    metadata (the sha256 the operators find versions by). On AWS, CustomerMetadataProperties
+    adds or updates keys, CustomerMetadataPropertiesToRemove removes them, and what is not given
+    is kept.
     """
     original = SageMakerModelBackend.update_model_package
 
@@ -1210,6 +1211,51 @@ def _patch_update_model_package_keeps_metadata() -> None:
     SageMakerModelBackend.update_model_package = update_model_package
 
 
+def _patch_bucket_replication_rules() -> None:
+    """GetBucketReplication answers the rules as they were put.
+
+    moto stores the whole ReplicationConfiguration but answers every rule with an empty Filter
+    prefix, DeleteMarkerReplication Disabled and no SourceSelectionCriteria, so Terraform's
+    aws_s3_bucket_replication_configuration plans a change on every refresh (and the runtime's
+    replication could not read the rules back through the API).
+    """
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+    from moto.s3.responses import ActionResult, S3Response
+
+    def get_bucket_replication(self: S3Response) -> Any:
+        self.data["Action"] = "GetBucketReplication"
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        rules = []
+        for stored in replication["Rule"]:
+            rule = {
+                "ID": stored["ID"],
+                "Priority": int(stored.get("Priority") or 0),
+                "Status": stored["Status"],
+                "DeleteMarkerReplication": stored.get("DeleteMarkerReplication")
+                or {"Status": "Disabled"},
+                "Destination": stored["Destination"],
+            }
+            if "Filter" in stored:
+                rule["Filter"] = stored["Filter"] or {}
+            elif "Prefix" in stored:
+                rule["Prefix"] = stored["Prefix"] or ""
+            else:
+                rule["Filter"] = {"Prefix": ""}
+            for optional in ("SourceSelectionCriteria", "ExistingObjectReplication"):
+                if stored.get(optional):
+                    rule[optional] = stored[optional]
+            rules.append(rule)
+        return self.serialized(
+            ActionResult(
+                {"ReplicationConfiguration": {"Role": replication["Role"], "Rules": rules}}
+            )
+        )
+
+    S3Response.get_bucket_replication = get_bucket_replication
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -1233,4 +1279,5 @@ def apply() -> None:
     _patch_execution_names()
     _patch_bucket_notification_eventbridge()
     _patch_update_model_package_keeps_metadata()
+    _patch_bucket_replication_rules()
     _applied = True

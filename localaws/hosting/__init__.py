@@ -3,6 +3,9 @@
 `POST /endpoints/{EndpointName}/invocations`, as InvokeEndpoint, so an unmodified boto3
 `sagemaker-runtime` client with AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME pointing here works.
 
+Every region is served: a request goes to its region's hosting (the region its client signed
+for; `RegionalHosting`), which reads, captures and measures in that region.
+
 Everything is read through the ordinary AWS APIs of the emulator (DescribeEndpoint,
 DescribeEndpointConfig, DescribeModel, S3 GetObject), never moto's internals, so the same hosting
 serves endpoints of any AWS-compatible emulator:
@@ -25,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import shutil
 import tempfile
 import threading
@@ -69,6 +73,7 @@ class Hosting:
         rng: random.Random | None = None,
         flush_interval_s: float = FLUSH_INTERVAL_S,
     ) -> None:
+        self.region = region
         session = boto3.session.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name=region
         )
@@ -139,6 +144,10 @@ class Hosting:
         written = self.captures.flush()
         self.metrics.flush()
         return written
+
+    def for_headers(self, headers: Any) -> Hosting:
+        """The hosting that serves a request with these headers: this one (it has one region)."""
+        return self
 
     def close(self) -> None:
         self._stop.set()
@@ -225,8 +234,8 @@ class Hosting:
                     f"See the local hosting log for more information.",
                     OriginalStatusCode=exc.status,
                     OriginalMessage=str(exc),
-                    LogStreamArn=f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/"
-                    f"Endpoints/{endpoint}",
+                    LogStreamArn=f"arn:aws:logs:{self.region}:123456789012:log-group:"
+                    f"/aws/sagemaker/Endpoints/{endpoint}",
                 ) from None
             latency_us = (time.perf_counter() - started) * 1e6
         self.metrics.record(endpoint, variant, 200, latency_us)
@@ -246,13 +255,55 @@ class Hosting:
         return answer
 
 
-def create_app(hosting: Hosting) -> Flask:
+# SigV4's credential scope: Credential=<access key>/<yyyymmdd>/<region>/<service>/aws4_request.
+_SCOPE_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+
+
+def request_region(headers: Any) -> str | None:
+    """The region a SigV4-signed request was signed for; None for an unsigned one."""
+    match = _SCOPE_REGION.search(headers.get("Authorization") or "")
+    return match.group(1) if match else None
+
+
+class RegionalHosting:
+    """The hosting of every region: each request is served by its region's Hosting (the region
+    its client signed for), made on that region's first request, so an endpoint is looked up,
+    served, captured and measured in its own region; unsigned requests go to `default_region`."""
+
+    def __init__(self, aws_endpoint_url: str, default_region: str, **options: Any) -> None:
+        self.aws_endpoint_url = aws_endpoint_url
+        self.default_region = default_region
+        self.options = options
+        self._hostings: dict[str, Hosting] = {}
+        self._lock = threading.Lock()
+        self.for_region(default_region)
+
+    def for_region(self, region: str) -> Hosting:
+        with self._lock:
+            if region not in self._hostings:
+                self._hostings[region] = Hosting(
+                    self.aws_endpoint_url, region=region, **self.options
+                )
+            return self._hostings[region]
+
+    def for_headers(self, headers: Any) -> Hosting:
+        return self.for_region(request_region(headers) or self.default_region)
+
+    def flush(self) -> int:
+        return sum(hosting.flush() for hosting in list(self._hostings.values()))
+
+    def close(self) -> None:
+        for hosting in list(self._hostings.values()):
+            hosting.close()
+
+
+def create_app(hosting: Hosting | RegionalHosting) -> Flask:
     app = Flask("localaws.hosting")
 
     @app.post("/endpoints/<endpoint>/invocations")
     def invocations(endpoint: str) -> Response:
         try:
-            body, headers = hosting.invoke(
+            body, headers = hosting.for_headers(request.headers).invoke(
                 # werkzeug's Headers: case-insensitive, as HTTP header names are.
                 endpoint,
                 request.get_data(cache=False),
@@ -267,8 +318,10 @@ def create_app(hosting: Hosting) -> Flask:
             )
         return Response(body, status=200, headers=headers)
 
-    # InvokeEndpointAsync (the async helper's routes: localaws.hosting.asynchronous).
-    hosting.async_invocations.routes(app)
+    # InvokeEndpointAsync (localaws.hosting.asynchronous), by the request's region too.
+    @app.post("/endpoints/<endpoint>/async-invocations")
+    def async_invocations(endpoint: str) -> Response:
+        return hosting.for_headers(request.headers).async_invocations.handle(endpoint)
 
     @app.post("/localaws/flush")
     def flush() -> Response:

@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from flask import Flask, Response, request
+from flask import Response, request
 from werkzeug.datastructures import Headers
 
 from localaws.hosting.models import HostingError, validation_error
@@ -113,29 +113,28 @@ class AsyncInvocations:
     # -----------------------------------------------------------------------------------------
     # The API
     # -----------------------------------------------------------------------------------------
-    def routes(self, app: Flask) -> None:
+    def handle(self, endpoint: str) -> Response:
+        """The answer to the InvokeEndpointAsync request being served (the hosting's route)."""
         from localaws.hosting import error_response  # the hosting's one error shape
 
-        @app.post("/endpoints/<endpoint>/async-invocations")
-        def async_invocations(endpoint: str) -> Response:
-            try:
-                queued = self.submit(endpoint, request.headers, request.get_data(cache=False))
-            except HostingError as exc:
-                return error_response(exc)
-            except Exception:
-                log.exception("async invocation of %s failed", endpoint)
-                return error_response(
-                    HostingError(500, "InternalFailure", "The local hosting failed; see its log.")
-                )
-            headers = {"X-Amzn-SageMaker-OutputLocation": queued.output_location}
-            if queued.failure_location:
-                headers["X-Amzn-SageMaker-FailureLocation"] = queued.failure_location
-            return Response(
-                json.dumps({"InferenceId": queued.inference_id}),
-                status=202,
-                mimetype="application/json",
-                headers=headers,
+        try:
+            queued = self.submit(endpoint, request.headers, request.get_data(cache=False))
+        except HostingError as exc:
+            return error_response(exc)
+        except Exception:
+            log.exception("async invocation of %s failed", endpoint)
+            return error_response(
+                HostingError(500, "InternalFailure", "The local hosting failed; see its log.")
             )
+        headers = {"X-Amzn-SageMaker-OutputLocation": queued.output_location}
+        if queued.failure_location:
+            headers["X-Amzn-SageMaker-FailureLocation"] = queued.failure_location
+        return Response(
+            json.dumps({"InferenceId": queued.inference_id}),
+            status=202,
+            mimetype="application/json",
+            headers=headers,
+        )
 
     def submit(self, endpoint: str, headers: Any, body: bytes) -> AsyncRequest:
         """Validate an InvokeEndpointAsync request and queue it."""

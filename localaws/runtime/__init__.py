@@ -18,6 +18,7 @@ does the work as local processes, driven only by the ordinary AWS APIs and event
     deployments    SageMaker blue/green deployments that roll back on their alarms (deployments.py)
     stepfunctions  executions run by moto's own state-machine engine (a moto setting)
     transform      SageMaker Batch Transform jobs, run with the hosting's model loading
+    replication    S3 replication of new objects to the rule's destination bucket (replication.py)
 
 All services are on by default; `LOCALAWS_RUNTIME_OFF=alarms,scaling` (or the emulator's
 `--runtime-off`) switches some off, `--no-runtime` all of them. Every process a service starts
@@ -66,6 +67,7 @@ SERVICES: dict[str, str] = {
     "deployments": "localaws.runtime.deployments:DeploymentsRuntime",
     "transform": "localaws.runtime.transform:TransformRuntime",
     "stepfunctions": "localaws.runtime.stepfunctions:StepFunctionsRuntime",
+    "replication": "localaws.runtime.replication:ReplicationRuntime",
 }
 
 

@@ -141,13 +141,13 @@ def test_two_regions_mirror_deploy_fail_over_and_destroy(
     assert after["failovers"] == {f"{primary} -> {secondary}": 1} and not after["errors"]
     # The secondary's variants publish their metrics in their own region (its alarms read them).
     wait_for(
+        f"an Invocations metric of {names[secondary]} in {secondary}",
         lambda: client(emulator, "cloudwatch", secondary).list_metrics(
             Namespace="AWS/SageMaker",
             MetricName="Invocations",
             Dimensions=[{"Name": "EndpointName", "Value": names[secondary]}],
         )["Metrics"],
-        timeout=30,
-        message=f"no Invocations metric of {names[secondary]} in {secondary}",
+        timeout_s=30,
     )
 
     # Teardown: the operators' versions, models and configs in both regions, then the stack.
