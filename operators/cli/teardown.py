@@ -71,7 +71,8 @@ def teardown_cmd(
         if todo.stack:
             listing.append(("terraform", "destroy" + (" (all but storage)" if keep_data else "")))
     title = "teardown" + (" (dry run)" if dry_run else "")
-    console.print(table(title, ["what", "name"], listing, show_header=False))
+    if not as_json:  # --json prints the document alone
+        console.print(table(title, ["what", "name"], listing, show_header=False))
     if dry_run:
         return
     if not yes and not click.confirm("Remove all of this?", err=True):
