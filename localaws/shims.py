@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -1256,6 +1257,29 @@ def _patch_bucket_replication_rules() -> None:
     S3Response.get_bucket_replication = get_bucket_replication
 
 
+def _patch_dynamodb_atomic_conditional_writes() -> None:
+    """A DynamoDB write's condition check and the write itself are one step.
+
+    moto's server is threaded and checks a ConditionExpression and then writes, unlocked, so
+    two conditional writes at the same instant can both succeed (two holders of one lock item
+    — the loops' and the rollouts' locks rely on DynamoDB refusing the second). Writes are
+    serialized, as DynamoDB serializes the writes of one item.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+
+    def serialized(original: Any) -> Any:
+        def write(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return original(self, *args, **kwargs)
+
+        return write
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -1280,4 +1304,5 @@ def apply() -> None:
     _patch_bucket_notification_eventbridge()
     _patch_update_model_package_keeps_metadata()
     _patch_bucket_replication_rules()
+    _patch_dynamodb_atomic_conditional_writes()
     _applied = True

@@ -583,3 +583,33 @@ def test_approving_a_version_keeps_its_metadata_and_merges_new_keys(sagemaker):
     assert described["ModelApprovalStatus"] == "Approved"
     assert described["ApprovalDescription"] == "good"
     assert described["CustomerMetadataProperties"] == {"sha256": "abc", "mirrored": "yes"}
+
+
+def test_concurrent_conditional_writes_of_one_item_let_exactly_one_win(emulator):
+    from concurrent.futures import ThreadPoolExecutor
+
+    table = unique("lock")
+    ddb = emulator.client("dynamodb")
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def take(holder: int) -> bool:
+        try:
+            emulator.client("dynamodb").put_item(
+                TableName=table,
+                Item={"k": {"S": "lock"}, "Holder": {"N": str(holder)}},
+                ConditionExpression="attribute_not_exists(Holder)",
+            )
+            return True
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+            return False
+
+    for _ in range(5):
+        ddb.delete_item(TableName=table, Key={"k": {"S": "lock"}})
+        with ThreadPoolExecutor(8) as pool:
+            assert sum(pool.map(take, range(8))) == 1
