@@ -300,28 +300,43 @@ class RegionalHosting:
 def create_app(hosting: Hosting | RegionalHosting) -> Flask:
     app = Flask("localaws.hosting")
 
+    def answer(what: str, endpoint: str, work: Any) -> Response:
+        """`work()`'s response; a HostingError as SageMaker's error shape, anything else as
+        InternalFailure (logged)."""
+        try:
+            return work()
+        except HostingError as exc:
+            return error_response(exc)
+        except Exception:
+            log.exception("%s of %s failed", what, endpoint)
+            return error_response(
+                HostingError(500, "InternalFailure", "The local hosting failed; see its log.")
+            )
+
     @app.post("/endpoints/<endpoint>/invocations")
     def invocations(endpoint: str) -> Response:
-        try:
+        def work() -> Response:
             body, headers = hosting.for_headers(request.headers).invoke(
                 # werkzeug's Headers: case-insensitive, as HTTP header names are.
                 endpoint,
                 request.get_data(cache=False),
                 request.headers,
             )
-        except HostingError as exc:
-            return error_response(exc)
-        except Exception:
-            log.exception("invocation of %s failed", endpoint)
-            return error_response(
-                HostingError(500, "InternalFailure", "The local hosting failed; see its log.")
-            )
-        return Response(body, status=200, headers=headers)
+            return Response(body, status=200, headers=headers)
+
+        return answer("invocation", endpoint, work)
 
     # InvokeEndpointAsync (localaws.hosting.asynchronous), by the request's region too.
     @app.post("/endpoints/<endpoint>/async-invocations")
     def async_invocations(endpoint: str) -> Response:
-        return hosting.for_headers(request.headers).async_invocations.handle(endpoint)
+        queue = hosting.for_headers(request.headers).async_invocations
+        return answer(
+            "async invocation",
+            endpoint,
+            lambda: queue.accepted(
+                queue.submit(endpoint, request.headers, request.get_data(cache=False))
+            ),
+        )
 
     @app.post("/localaws/flush")
     def flush() -> Response:

@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from flask import Response, request
+from flask import Response
 from werkzeug.datastructures import Headers
 
 from localaws.hosting.models import HostingError, validation_error
@@ -113,19 +113,9 @@ class AsyncInvocations:
     # -----------------------------------------------------------------------------------------
     # The API
     # -----------------------------------------------------------------------------------------
-    def handle(self, endpoint: str) -> Response:
-        """The answer to the InvokeEndpointAsync request being served (the hosting's route)."""
-        from localaws.hosting import error_response  # the hosting's one error shape
-
-        try:
-            queued = self.submit(endpoint, request.headers, request.get_data(cache=False))
-        except HostingError as exc:
-            return error_response(exc)
-        except Exception:
-            log.exception("async invocation of %s failed", endpoint)
-            return error_response(
-                HostingError(500, "InternalFailure", "The local hosting failed; see its log.")
-            )
+    @staticmethod
+    def accepted(queued: AsyncRequest) -> Response:
+        """InvokeEndpointAsync's answer for a queued request: 202, its id and locations."""
         headers = {"X-Amzn-SageMaker-OutputLocation": queued.output_location}
         if queued.failure_location:
             headers["X-Amzn-SageMaker-FailureLocation"] = queued.failure_location
