@@ -19,6 +19,9 @@ does the work as local processes, driven only by the ordinary AWS APIs and event
     stepfunctions  executions run by moto's own state-machine engine (a moto setting)
     transform      SageMaker Batch Transform jobs, run with the hosting's model loading
     replication    S3 replication of new objects to the rule's destination bucket (replication.py)
+    metricfilters  CloudWatch Logs metric filters applied to ingested events  (metric_filters.py)
+    cloudtrail     management calls recorded in CloudTrail's format, delivered by logging trails to
+                   S3 and CloudWatch Logs  (cloudtrail.py)
 
 All services are on by default; `LOCALAWS_RUNTIME_OFF=alarms,scaling` (or the emulator's
 `--runtime-off`) switches some off, `--no-runtime` all of them. Every process a service starts
@@ -56,6 +59,18 @@ log = logging.getLogger("localaws.runtime")
 OFF_VAR = "LOCALAWS_RUNTIME_OFF"
 ACCOUNT_ID = "123456789012"  # moto's default account, the one the emulator serves
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+# The key the runtime signs its own calls with: AWS's work inside its services, which CloudTrail
+# does not record as the account's API calls (localaws.runtime.cloudtrail).
+RUNTIME_ACCESS_KEY = "LOCALAWSRUNTIME00000"
+# Keys of calls AWS makes on the account's behalf through a service-linked role, which CloudTrail
+# records as that role's (key -> (invokedBy, role ARN with {account})).
+ON_BEHALF: dict[str, tuple[str, str]] = {
+    "LOCALAWSAUTOSCALING0": (
+        "application-autoscaling.amazonaws.com",
+        "arn:aws:iam::{account}:role/aws-service-role/sagemaker.application-autoscaling"
+        ".amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+    ),
+}
 
 # name -> "module:Class"; the order is the start order (events first: others publish to it).
 SERVICES: dict[str, str] = {
@@ -68,6 +83,8 @@ SERVICES: dict[str, str] = {
     "transform": "localaws.runtime.transform:TransformRuntime",
     "stepfunctions": "localaws.runtime.stepfunctions:StepFunctionsRuntime",
     "replication": "localaws.runtime.replication:ReplicationRuntime",
+    "metricfilters": "localaws.runtime.metric_filters:MetricFiltersRuntime",
+    "cloudtrail": "localaws.runtime.cloudtrail:CloudTrailRuntime",
 }
 
 
@@ -138,34 +155,56 @@ class Context:
     def __post_init__(self) -> None:
         self.logs = Logs(self.client("logs"))
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    def client(self, service: str, region: str | None = None, on_behalf: str | None = None) -> Any:
         """A boto3 client of the emulator itself (or of the hosting, for sagemaker-runtime), in
-        `region` (this context's region by default)."""
+        `region` (this context's region by default). Its calls are the runtime's own, unless
+        `on_behalf` names a key of ON_BEHALF: then they are that service-linked role's."""
         region = region or self.region
+        key = on_behalf or RUNTIME_ACCESS_KEY
+        if on_behalf is not None and on_behalf not in ON_BEHALF:
+            raise ValueError(f"on_behalf={on_behalf!r}: not one of {', '.join(ON_BEHALF)}")
         with self._lock:
-            if (service, region) not in self._clients:
+            if (service, region, key) not in self._clients:
                 session = boto3.session.Session(
-                    aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    aws_access_key_id=key,
                     aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
                     region_name=region,
                 )
                 url = self.emulator_url
                 if service == "sagemaker-runtime" and self.hosting_url:
                     url = self.hosting_url
-                self._clients[service, region] = session.client(
+                self._clients[service, region, key] = session.client(
                     service,
                     endpoint_url=url,
                     config=Config(
                         retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32
                     ),
                 )
-            return self._clients[service, region]
+            return self._clients[service, region, key]
 
-    def aws_env(self) -> dict[str, str]:
-        """The environment a process AWS runs gets to reach AWS: here, the emulator's endpoints
-        and its test credentials (on AWS, the role's credentials and the real endpoints)."""
+    def aws_env(
+        self, role_arn: str | None = None, session_name: str = "localaws"
+    ) -> dict[str, str]:
+        """The environment a process AWS runs gets to reach AWS: the emulator's endpoints and
+        the role's STS credentials (AssumeRole on the emulator, so its calls are the role's in
+        CloudTrail), or the test credentials without a role."""
+        credentials = dict(CREDENTIALS)
+        if role_arn:
+            try:
+                found = self.client("sts").assume_role(
+                    RoleArn=role_arn, RoleSessionName=session_name[:64]
+                )["Credentials"]
+                credentials = {
+                    "AWS_ACCESS_KEY_ID": found["AccessKeyId"],
+                    "AWS_SECRET_ACCESS_KEY": found["SecretAccessKey"],
+                    "AWS_SESSION_TOKEN": found["SessionToken"],
+                }
+            except Exception as exc:  # a role STS refuses: the process still runs
+                log.warning(
+                    "runtime: cannot assume %s: %s; test credentials instead", role_arn, exc
+                )
         env = {
-            **CREDENTIALS,
+            **credentials,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.emulator_url,

@@ -484,6 +484,8 @@ class BatchRuntime:
             batch_env["AWS_BATCH_JOB_ARRAY_INDEX"] = str(run.index)
             batch_env["AWS_BATCH_JOB_ARRAY_SIZE"] = str(len(run.parent.children))
         job_env = {**_environment(job), **batch_env}
+        # The job role's credentials (the container's, on AWS through the task role endpoint).
+        job_role = job.job_definition.container_properties.get("jobRoleArn")
         command = list(run.command or [])
         if self.engine is not None:
             container = f"localaws-batch-{task_id[:12]}"
@@ -492,7 +494,7 @@ class BatchRuntime:
                 container,
                 local_image(self.engine, image),
                 command,
-                {**self.ctx.aws_env(), **job_env},
+                {**self.ctx.aws_env(job_role, task_id), **job_env},
             )
             with self._lock:
                 run.container = container
@@ -503,7 +505,7 @@ class BatchRuntime:
         launch = resolved.launch(command, base_env().get("PATH", os.defpath))
         if launch.cwd is None:
             scratch.mkdir(parents=True, exist_ok=True)
-        env = {**base_env(), **launch.env, **self.ctx.aws_env(), **job_env}
+        env = {**base_env(), **launch.env, **self.ctx.aws_env(job_role, task_id), **job_env}
         return launch.argv, env, launch.cwd or scratch
 
     def _attempt_duration(self, job: Job) -> float | None:

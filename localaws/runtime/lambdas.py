@@ -898,10 +898,10 @@ class LambdaRuntime:
                 path.unlink()
 
     def _environment(self, fn: LambdaFunction, code_dir: Path, stream_name: str) -> dict[str, str]:
-        """The process's environment: the host's basics, the emulator's endpoint and
-        credentials, the function's Environment, then the variables Lambda defines (those win,
-        as AWS does not let a function set them)."""
-        aws = self.ctx.aws_env()
+        """The process's environment: the host's basics, the emulator's endpoint and the
+        function role's credentials, the function's Environment, then the variables Lambda
+        defines (those win, as AWS does not let a function set them)."""
+        aws = self.ctx.aws_env(fn.role, fn.function_name)
         runtime_vars = {
             "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
             "AWS_LAMBDA_FUNCTION_VERSION": str(fn.version),
@@ -914,6 +914,7 @@ class LambdaRuntime:
             "AWS_DEFAULT_REGION": fn.region,
             "AWS_ACCESS_KEY_ID": aws["AWS_ACCESS_KEY_ID"],
             "AWS_SECRET_ACCESS_KEY": aws["AWS_SECRET_ACCESS_KEY"],
+            **{k: v for k, v in aws.items() if k == "AWS_SESSION_TOKEN"},
             "LAMBDA_TASK_ROOT": str(code_dir),
             "_HANDLER": fn.handler or "",
             "TZ": ":UTC",

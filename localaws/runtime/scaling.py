@@ -1085,7 +1085,11 @@ class ScalingRuntime:
         )
         started = self.ctx.clock.now()
         try:
-            self.ctx.client("sagemaker").update_endpoint_weights_and_capacities(
+            # Application Auto Scaling calls SageMaker through its service-linked role: CloudTrail
+            # records the call as that role's (localaws.runtime.cloudtrail).
+            self.ctx.client(
+                "sagemaker", on_behalf="LOCALAWSAUTOSCALING0"
+            ).update_endpoint_weights_and_capacities(
                 EndpointName=endpoint,
                 DesiredWeightsAndCapacities=[{"VariantName": variant, **change}],
             )
