@@ -40,6 +40,34 @@ locals {
           Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
         },
       ] : s if length(var.topic_publisher_services) > 0],
+      [for s in [
+        {
+          # CloudTrail encrypts the trail's log files with the key (AWS's "Configure AWS KMS key
+          # policies for CloudTrail"): only for this account's trails.
+          Sid       = "CloudTrailEncryptsTrailLogs"
+          Effect    = "Allow"
+          Principal = { Service = "cloudtrail.amazonaws.com" }
+          Action    = "kms:GenerateDataKey*"
+          Resource  = "*"
+          Condition = {
+            StringEquals = { "aws:SourceAccount" = local.account_id }
+            StringLike   = { "kms:EncryptionContext:aws:cloudtrail:arn" = "arn:${local.partition}:cloudtrail:*:${local.account_id}:trail/*" }
+          }
+        },
+        {
+          Sid       = "CloudTrailDescribesKey"
+          Effect    = "Allow"
+          Principal = { Service = "cloudtrail.amazonaws.com" }
+          Action    = "kms:DescribeKey"
+          Resource  = "*"
+          Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+        },
+      ] : s if var.allow_cloudtrail],
     )
   })
+}
+
+locals {
+  # the CloudTrail statement of the key policy, for the tests (null without allow_cloudtrail)
+  cloudtrail_statement = one([for s in jsondecode(local.key_policy).Statement : s if s.Sid == "CloudTrailEncryptsTrailLogs"])
 }

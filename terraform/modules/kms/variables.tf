@@ -31,6 +31,12 @@ variable "allow_cloudwatch_logs" {
   default     = true
 }
 
+variable "allow_cloudtrail" {
+  description = "Let CloudTrail encrypt this account's trail log files with the key (the audit module's trail uses it)."
+  type        = bool
+  default     = false
+}
+
 variable "topic_publisher_services" {
   description = "Service principals of this account that may publish to SNS topics encrypted with the key (CloudWatch alarms, EventBridge rules). Empty grants none."
   type        = list(string)

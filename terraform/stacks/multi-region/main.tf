@@ -55,6 +55,8 @@ module "secondary" {
   force_destroy        = local.common.force_destroy
   # Versions come from the primary's registry (mirrored), not from retraining here.
   enable_pipeline = false
+  # The primary's multi-region trail records this region's calls too.
+  enable_audit = false
   tags            = merge(var.tags, { Region = "secondary" })
 }
 

@@ -32,8 +32,9 @@ locals {
 module "kms" {
   source = "../../modules/kms"
 
-  name = var.name
-  tags = var.tags
+  name             = var.name
+  allow_cloudtrail = var.enable_audit
+  tags             = var.tags
 }
 
 module "storage" {
@@ -149,7 +150,7 @@ module "trigger" {
   subnet_ids         = module.network.private_subnet_ids
   security_group_ids = [module.network.batch_security_group_id]
   # The retraining loop's new-data rule listens for the bucket's events.
-  eventbridge = try(var.loops.retrain_on_new_data, false)
+  eventbridge = try(var.loops.retrain_on_new_data, false) || var.enable_build # so does the build's upload rule
   tags        = var.tags
 }
 

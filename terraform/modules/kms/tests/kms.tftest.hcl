@@ -146,3 +146,29 @@ run "rejects_a_publisher_that_is_not_a_service_principal" {
   }
   expect_failures = [var.topic_publisher_services]
 }
+
+run "allow_cloudtrail_lets_this_accounts_trails_encrypt_with_the_key" {
+  command = plan
+
+  variables {
+    allow_cloudtrail = true
+  }
+
+  assert {
+    condition = (
+      local.cloudtrail_statement.Principal.Service == "cloudtrail.amazonaws.com"
+      && local.cloudtrail_statement.Condition.StringEquals["aws:SourceAccount"] == "111122223333"
+      && local.cloudtrail_statement.Condition.StringLike["kms:EncryptionContext:aws:cloudtrail:arn"] == "arn:aws:cloudtrail:*:111122223333:trail/*"
+    )
+    error_message = "the key policy lets this account's trails, and only them, generate data keys"
+  }
+}
+
+run "without_allow_cloudtrail_the_key_policy_names_no_cloudtrail" {
+  command = plan
+
+  assert {
+    condition     = !strcontains(aws_kms_key.this[0].policy, "cloudtrail")
+    error_message = "CloudTrail gets nothing unless allow_cloudtrail"
+  }
+}
