@@ -15,6 +15,11 @@ so an updated filter counted twice): the hook drops the earlier filter of the sa
 name. A pattern the parser does not take is logged with the filter's name and skipped.
 
 Data points go through a queue to a worker, so PutLogEvents answers as fast as it did.
+
+FilterLogEvents reads the same patterns the same way: moto matched a JSON pattern (`{ $.x = 1 }`)
+against every event (it knew terms only), so a reader that lets AWS filter (`byo audit`) got
+everything offline; the hook matches with filter_patterns, moto's own matching is kept for what
+the parser does not take.
 """
 
 from __future__ import annotations
@@ -101,6 +106,7 @@ class MetricFiltersRuntime:
     def start(self) -> None:
         from moto.logs.metric_filters import MetricFilters
         from moto.logs.models import LogsBackend
+        from moto.logs.utils import EventMessageFilter
 
         service = self
 
@@ -131,7 +137,20 @@ class MetricFiltersRuntime:
                 filters, filter_name, filter_pattern, log_group_name, metric_transformations
             )
 
+        def filter_init(matcher: EventMessageFilter, pattern: str) -> None:
+            original_init(matcher, pattern)
+            matcher._localaws_pattern = pattern  # type: ignore[attr-defined]
+
+        def filter_matches(matcher: EventMessageFilter, message: str) -> bool:
+            text = getattr(matcher, "_localaws_pattern", "")
+            parsed = service._pattern(text, "FilterLogEvents") if text else None
+            if parsed is None:
+                return original_matches(matcher, message)
+            return parsed.matches(message)
+
         original_put = self.hooks.install(LogsBackend, "put_log_events", put_log_events)
+        original_init = self.hooks.install(EventMessageFilter, "__init__", filter_init)
+        original_matches = self.hooks.install(EventMessageFilter, "matches", filter_matches)
         original_add = self.hooks.install(MetricFilters, "add_filter", add_filter)
         self._thread = threading.Thread(target=self._work, name="metric-filters", daemon=True)
         self._thread.start()

@@ -68,6 +68,13 @@ COMMANDS = {
         "operators.cli.alarms:alarms_group",
         "CloudWatch alarms: states and history, and the notifications they sent.",
     ),
+    "audit": LazyCommand(
+        "operators.cli.audit:audit_cmd",
+        "Who changed what serves, oldest first: each endpoint, traffic and registry change the "
+        "audit trail recorded — when, the caller (role session, IAM user, root, or a service "
+        "on the account's behalf) and whether it is a trusted role, from which address and "
+        "region, on what, and its outcome.",
+    ),
     "batch": LazyCommand(
         "operators.cli.batch:batch_group", "Batch scoring of S3 CSVs (the job AWS Batch runs)."
     ),

@@ -65,13 +65,14 @@ module "audit" {
 }
 
 output "audit" {
-  description = "The audit trail (null with enable_audit = false): trail, bucket, log group (`byo audit` reads it), metric namespace and the alarm per kind of change."
+  description = "The audit trail (null with enable_audit = false): trail, bucket, log group (`byo audit` reads it), metric namespace, the alarm per kind of change and the roles trusted to change what serves."
   value = var.enable_audit ? {
-    trail            = module.audit.trail_name
-    bucket           = module.audit.bucket
-    log_files_prefix = module.audit.log_files_prefix
-    log_group        = module.audit.log_group
-    metric_namespace = module.audit.metric_namespace
-    alarm_names      = module.audit.alarm_names
+    trail             = module.audit.trail_name
+    bucket            = module.audit.bucket
+    log_files_prefix  = module.audit.log_files_prefix
+    log_group         = module.audit.log_group
+    metric_namespace  = module.audit.metric_namespace
+    alarm_names       = module.audit.alarm_names
+    trusted_role_arns = local.trusted_role_arns
   } : null
 }

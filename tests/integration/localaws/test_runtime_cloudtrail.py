@@ -400,3 +400,19 @@ def test_metric_values_dimensions_and_default_values(emu):
         wait_for("errors", lambda: datapoints(emu, namespace, "Errors") or None, timeout_s=20)
         == 2.0
     )
+
+
+def test_filter_log_events_reads_json_patterns_as_aws_does(emu):
+    logs = emu.client("logs")
+    group = unique("/audit/read")
+    logs.create_log_group(logGroupName=group)
+    put(
+        emu,
+        group,
+        {"readOnly": False, "eventName": "UpdateEndpoint"},
+        {"readOnly": True, "eventName": "DescribeEndpoint"},
+        "plain text",
+    )
+    found = logs.filter_log_events(logGroupName=group, filterPattern="{ $.readOnly IS FALSE }")
+    assert [json.loads(e["message"])["eventName"] for e in found["events"]] == ["UpdateEndpoint"]
+    assert len(logs.filter_log_events(logGroupName=group, filterPattern="plain")["events"]) == 1
