@@ -175,6 +175,23 @@ run "too_many_trusted_roles_for_a_pattern_are_refused" {
   expect_failures = [aws_cloudwatch_log_metric_filter.this]
 }
 
+run "example_basic_plans" {
+  command = plan
+
+  module {
+    source = "./examples/basic"
+  }
+
+  assert {
+    condition     = output.trail_name == "byo-audit" && output.log_group == "/aws/cloudtrail/byo-audit"
+    error_message = "the example creates the trail and its log group"
+  }
+  assert {
+    condition     = output.alarm_names == { endpoint = "byo-untrusted-endpoint-change", traffic = "byo-untrusted-traffic-change", registry = "byo-untrusted-registry-change" }
+    error_message = "the example alarms on each kind of change"
+  }
+}
+
 run "create_false_creates_nothing" {
   command = plan
 
@@ -192,10 +209,10 @@ run "rejects_bad_input" {
   command = plan
 
   variables {
-    trusted_role_arns   = ["byo-operator"]
-    log_retention_days  = 42
-    object_lock         = { mode = "FOREVER", days = 1 }
-    s3_key_prefix       = "/cloudtrail/"
+    trusted_role_arns  = ["byo-operator"]
+    log_retention_days = 42
+    object_lock        = { mode = "FOREVER", days = 1 }
+    s3_key_prefix      = "/cloudtrail/"
   }
 
   expect_failures = [var.trusted_role_arns, var.log_retention_days, var.object_lock, var.s3_key_prefix]
