@@ -1280,6 +1280,212 @@ def _patch_dynamodb_atomic_conditional_writes() -> None:
         setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
 
 
+_CODEBUILD_LIST_FIELDS = (
+    "secondarySources",
+    "secondarySourceVersions",
+    "secondaryArtifacts",
+    "fileSystemLocations",
+)
+_CODEBUILD_CLEARED_WHEN_EMPTY = (
+    "buildBatchConfig",
+    "description",
+    "sourceVersion",
+    *_CODEBUILD_LIST_FIELDS,
+)
+_CODEBUILD_UPDATABLE = (
+    "source",
+    "sourceVersion",
+    "artifacts",
+    "cache",
+    "environment",
+    "serviceRole",
+    "timeoutInMinutes",
+    "queuedTimeoutInMinutes",
+    "autoRetryLimit",
+    "encryptionKey",
+    "tags",
+    "vpcConfig",
+    "badgeEnabled",
+    "logsConfig",
+    "buildBatchConfig",
+    "concurrentBuildLimit",
+    "description",
+    *_CODEBUILD_LIST_FIELDS,
+)
+
+
+def _codebuild_project(backend: Any, name: str) -> Any:
+    """The project a request names, by name or ARN (as AWS takes either); None if there is none."""
+    if name in backend.codebuild_projects:
+        return backend.codebuild_projects[name]
+    for project in backend.codebuild_projects.values():
+        if project.arn == name:
+            return project
+    return None
+
+
+def _default_encryption_key(backend: Any) -> str:
+    """The key CodeBuild uses when a project names none: the account's AWS-managed S3 key."""
+    from moto.utilities.utils import get_partition
+
+    region = backend.region_name
+    return f"arn:{get_partition(region)}:kms:{region}:{backend.account_id}:alias/aws/s3"
+
+
+def _set_project_fields(backend: Any, project: Any, fields: dict[str, Any]) -> None:
+    """Store UpdateProject-style fields on a project as BatchGetProjects answers them.
+
+    The clearing values are AWS's: concurrentBuildLimit -1, an empty vpcConfig or
+    buildBatchConfig, an empty list, an empty description or sourceVersion; an empty
+    encryptionKey goes back to the default key.
+    """
+    metadata = project.project_metadata
+    for field, value in fields.items():
+        if value is None:
+            continue
+        if field == "badgeEnabled":
+            metadata["badge"] = {"badgeEnabled": bool(value)}
+        elif field == "encryptionKey":
+            metadata[field] = value or _default_encryption_key(backend)
+        elif field == "concurrentBuildLimit":
+            _set_or_clear(metadata, field, None if value == -1 else value)
+        elif field == "serviceRole":
+            metadata[field] = project.service_role = value
+        elif field == "tags":
+            metadata[field] = project.tags = value
+        elif field == "vpcConfig":
+            cleared = not any(value.get(key) for key in ("vpcId", "subnets"))
+            _set_or_clear(metadata, field, None if cleared else value)
+        elif field in _CODEBUILD_CLEARED_WHEN_EMPTY:
+            _set_or_clear(metadata, field, value or None)
+        else:
+            metadata[field] = value
+
+
+def _set_or_clear(metadata: dict[str, Any], field: str, value: Any) -> None:
+    if value is None:
+        metadata.pop(field, None)
+    else:
+        metadata[field] = value
+
+
+def _patch_codebuild_projects() -> None:
+    """CodeBuild projects keep what CreateProject is given, and UpdateProject updates them.
+
+    moto's CreateProject stores alias/aws/s3 whatever encryptionKey it is given, drops
+    concurrentBuildLimit, badgeEnabled, autoRetryLimit, buildBatchConfig, fileSystemLocations
+    and the secondary sources/artifacts, defaults the timeouts to 0 (AWS: 60 and 480 minutes)
+    and keeps lastModified under a name the answer leaves out; UpdateProject is HTTP 500
+    (Terraform's aws_codebuild_project calls it on any change); DeleteProject ignores an ARN
+    (the name Terraform deletes a project by). UpdateProject changes only the fields it is
+    given, as AWS's.
+    """
+    from moto.codebuild.exceptions import InvalidInputException, ResourceNotFoundException
+    from moto.codebuild.models import CodeBuildBackend
+    from moto.codebuild.responses import (
+        CodeBuildResponse,
+        _validate_required_params_artifacts,
+        _validate_required_params_environment,
+        _validate_required_params_service_role,
+        _validate_required_params_source,
+    )
+    from moto.core.utils import unix_time
+
+    original_create = CodeBuildResponse.create_project
+    original_delete = CodeBuildBackend.delete_project
+
+    def create_project(self: CodeBuildResponse) -> Any:
+        answer = original_create(self)
+        project = self.codebuild_backend.codebuild_projects[self._get_param("name")]
+        metadata = project.project_metadata
+        fields = {
+            name: self._get_param(name)
+            for name in (
+                "encryptionKey",
+                "concurrentBuildLimit",
+                "badgeEnabled",
+                "autoRetryLimit",
+                "buildBatchConfig",
+                *_CODEBUILD_LIST_FIELDS,
+            )
+        }
+        _set_project_fields(self.codebuild_backend, project, fields)
+        if self._get_param("timeoutInMinutes") is None:
+            metadata["timeoutInMinutes"] = 60
+        if self._get_param("queuedTimeoutInMinutes") is None:
+            metadata["queuedTimeoutInMinutes"] = 480
+        metadata["lastModified"] = metadata.get("lastModifiedDate", metadata["created"])
+        return answer  # the answer holds the same metadata dict, serialized after this returns
+
+    def update_project(self: CodeBuildResponse) -> ActionResult:
+        backend = self.codebuild_backend
+        name = self._get_param("name")
+        project = _codebuild_project(backend, name)
+        if project is None:
+            raise ResourceNotFoundException(f"Project cannot be found: {name}")
+        fields = {field: self._get_param(field) for field in _CODEBUILD_UPDATABLE}
+        if fields["source"] is not None:
+            _validate_required_params_source(fields["source"])
+        if fields["artifacts"] is not None:
+            _validate_required_params_artifacts(fields["artifacts"])
+        if fields["environment"] is not None:
+            _validate_required_params_environment(fields["environment"])
+        if fields["serviceRole"] is not None:
+            _validate_required_params_service_role(
+                self.current_account, self.region, fields["serviceRole"]
+            )
+        limit = fields["concurrentBuildLimit"]
+        if limit is not None and limit != -1 and limit < 1:
+            raise InvalidInputException(
+                "Invalid concurrentBuildLimit: it must be at least 1 (-1 removes the limit)"
+            )
+        _set_project_fields(backend, project, fields)
+        project.project_metadata["lastModified"] = unix_time()
+        return ActionResult({"project": project.project_metadata})
+
+    def delete_project(self: CodeBuildBackend, project_name: str) -> None:
+        project = _codebuild_project(self, project_name)
+        original_delete(self, project.project_metadata["name"] if project else project_name)
+
+    CodeBuildResponse.create_project = create_project
+    CodeBuildResponse.update_project = update_project
+    CodeBuildBackend.delete_project = delete_project
+
+
+def _patch_object_lock_on_buckets_with_objects() -> None:
+    """PutObjectLockConfiguration is accepted on a versioned bucket that holds objects.
+
+    moto refuses it ("Bucket needs to be empty") unless the bucket is empty; AWS enables Object
+    Lock on existing buckets (versioning must be Enabled, which is still checked). Terraform's
+    aws_s3_bucket_object_lock_configuration, destroyed, puts a configuration without a rule, and
+    by then the bucket usually holds objects.
+    """
+    from moto.s3.exceptions import InvalidBucketState
+    from moto.s3.models import S3Backend
+
+    def put_object_lock_configuration(
+        self: S3Backend,
+        bucket_name: str,
+        lock_enabled: bool,
+        mode: str | None = None,
+        days: int | None = None,
+        years: int | None = None,
+    ) -> None:
+        bucket = self.get_bucket(bucket_name)
+        if not bucket.is_versioned:
+            raise InvalidBucketState(
+                "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration"
+            )
+        if lock_enabled:
+            bucket.object_lock_enabled = True
+            bucket.versioning_status = "Enabled"
+        bucket.default_lock_mode = mode
+        bucket.default_lock_days = days
+        bucket.default_lock_years = years
+
+    S3Backend.put_object_lock_configuration = put_object_lock_configuration
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -1305,4 +1511,6 @@ def apply() -> None:
     _patch_update_model_package_keeps_metadata()
     _patch_bucket_replication_rules()
     _patch_dynamodb_atomic_conditional_writes()
+    _patch_codebuild_projects()
+    _patch_object_lock_on_buckets_with_objects()
     _applied = True

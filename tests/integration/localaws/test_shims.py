@@ -613,3 +613,148 @@ def test_concurrent_conditional_writes_of_one_item_let_exactly_one_win(emulator)
         ddb.delete_item(TableName=table, Key={"k": {"S": "lock"}})
         with ThreadPoolExecutor(8) as pool:
             assert sum(pool.map(take, range(8))) == 1
+
+
+BUILD_ROLE = "arn:aws:iam::123456789012:role/build"
+DEFAULT_BUILD_KEY = "arn:aws:kms:us-east-1:123456789012:alias/aws/s3"
+
+
+def create_build_project(codebuild, name: str, **kwargs) -> dict:
+    """A project like the build module's: an S3 ZIP source with an inline buildspec."""
+    return codebuild.create_project(
+        name=name,
+        source={"type": "S3", "location": "bundles/bundle.zip", "buildspec": "version: 0.2\n"},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment={
+            "type": "LINUX_CONTAINER",
+            "computeType": "BUILD_GENERAL1_SMALL",
+            "image": "aws/codebuild/standard:7.0",
+            "privilegedMode": True,
+            "environmentVariables": [{"name": "IMAGE", "value": "serving", "type": "PLAINTEXT"}],
+        },
+        serviceRole=BUILD_ROLE,
+        **kwargs,
+    )["project"]
+
+
+def get_build_project(codebuild, name: str) -> dict:
+    (project,) = codebuild.batch_get_projects(names=[name])["projects"]
+    return project
+
+
+def test_codebuild_project_keeps_its_encryption_key_and_concurrent_build_limit(emulator):
+    codebuild = emulator.client("codebuild")
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    name = unique("keyed")
+    created = create_build_project(
+        codebuild, name, encryptionKey=key, concurrentBuildLimit=1, badgeEnabled=True
+    )
+    assert created["encryptionKey"] == key and created["concurrentBuildLimit"] == 1
+    project = get_build_project(codebuild, name)
+    assert project["encryptionKey"] == key
+    assert project["concurrentBuildLimit"] == 1
+    assert project["badge"]["badgeEnabled"] is True
+    assert project["lastModified"] == project["created"]
+
+    plain = unique("plain")
+    create_build_project(codebuild, plain)
+    project = get_build_project(codebuild, plain)
+    assert project["encryptionKey"] == DEFAULT_BUILD_KEY
+    assert "concurrentBuildLimit" not in project
+    assert (project["timeoutInMinutes"], project["queuedTimeoutInMinutes"]) == (60, 480)
+
+
+def test_codebuild_update_project_changes_only_what_it_is_given(emulator):
+    codebuild = emulator.client("codebuild")
+    name = unique("updated")
+    create_build_project(
+        codebuild,
+        name,
+        description="before",
+        timeoutInMinutes=30,
+        concurrentBuildLimit=1,
+        logsConfig={
+            "cloudWatchLogs": {"status": "ENABLED", "groupName": f"/aws/codebuild/{name}"},
+            "s3Logs": {"status": "DISABLED"},
+        },
+        vpcConfig={"vpcId": "vpc-1", "subnets": ["subnet-1"], "securityGroupIds": ["sg-1"]},
+        tags=[{"key": "Name", "value": name}],
+    )
+    before = get_build_project(codebuild, name)
+    time.sleep(0.01)
+
+    key = "arn:aws:kms:us-east-1:123456789012:key/other"
+    environment = {**before["environment"], "image": "aws/codebuild/standard:8.0"}
+    answer = codebuild.update_project(
+        name=name,
+        source={"type": "S3", "location": "bundles/next.zip", "buildspec": "version: 0.2\n#2\n"},
+        environment=environment,
+        encryptionKey=key,
+        concurrentBuildLimit=2,
+        badgeEnabled=True,
+        serviceRole="arn:aws:iam::123456789012:role/other",
+        tags=[{"key": "Name", "value": name}, {"key": "team", "value": "ml"}],
+    )["project"]
+    after = get_build_project(codebuild, name)
+    assert answer == after
+    assert after["source"]["location"] == "bundles/next.zip"
+    assert after["environment"]["image"] == "aws/codebuild/standard:8.0"
+    assert after["environment"]["environmentVariables"] == environment["environmentVariables"]
+    assert after["encryptionKey"] == key and after["concurrentBuildLimit"] == 2
+    assert after["badge"]["badgeEnabled"] is True
+    assert after["serviceRole"] == "arn:aws:iam::123456789012:role/other"
+    assert {t["key"]: t["value"] for t in after["tags"]} == {"Name": name, "team": "ml"}
+    assert after["lastModified"] > before["lastModified"]
+    assert after["created"] == before["created"]
+    for kept in ("description", "timeoutInMinutes", "logsConfig", "vpcConfig", "artifacts"):
+        assert after[kept] == before[kept], kept
+
+    # Terraform's clearing values: concurrent_build_limit and vpc_config removed
+    codebuild.update_project(name=after["arn"], concurrentBuildLimit=-1, vpcConfig={})
+    cleared = get_build_project(codebuild, name)
+    assert "concurrentBuildLimit" not in cleared and "vpcConfig" not in cleared
+    assert cleared["encryptionKey"] == key
+
+    with pytest.raises(ClientError) as missing:
+        codebuild.update_project(name=unique("missing"), description="x")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_codebuild_project_deleted_by_its_arn(emulator):
+    codebuild = emulator.client("codebuild")
+    name = unique("deleted")
+    arn = create_build_project(codebuild, name)["arn"]
+    codebuild.delete_project(name=arn)  # Terraform's project id is its ARN
+    assert name not in codebuild.list_projects()["projects"]
+    assert codebuild.batch_get_projects(names=[name])["projects"] == []
+
+
+def test_object_lock_is_configured_on_a_versioned_bucket_with_objects(emulator):
+    s3 = emulator.client("s3")
+    bucket = unique("locked")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="trail/log.json.gz", Body=b"{}")
+    retention = {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": retention},
+    )
+    config = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    assert config["ObjectLockEnabled"] == "Enabled"
+    assert config["Rule"]["DefaultRetention"].items() >= retention["DefaultRetention"].items()
+
+    # terraform destroy of aws_s3_bucket_object_lock_configuration: no rule, objects still there
+    s3.put_object_lock_configuration(
+        Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"}
+    )
+    config = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    assert config == {"ObjectLockEnabled": "Enabled"}
+
+    unversioned = unique("unversioned")
+    s3.create_bucket(Bucket=unversioned)
+    with pytest.raises(ClientError) as refused:
+        s3.put_object_lock_configuration(
+            Bucket=unversioned, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"}
+        )
+    assert refused.value.response["Error"]["Code"] == "InvalidBucketState"
