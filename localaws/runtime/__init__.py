@@ -10,6 +10,7 @@ does the work as local processes, driven only by the ordinary AWS APIs and event
                    async retries, dead-letter queues, /aws/lambda/<name> logs  (lambdas.py)
     batch          Batch jobs: states, Ref:: parameters, arrays, dependsOn, retries, timeouts,
                    maxvCpus; images from this repository's Dockerfiles as processes (batch.py)
+    codebuild      CodeBuild builds (S3 sources, buildspecs; docker pushes to ECR)  (codebuild.py)
     events         EventBridge schedules (rate, cron) and event patterns, delivered to targets;
                    POST /localaws/events/rules/<name>/fire fires a rule now  (events.py)
     alarms         CloudWatch metric alarms evaluated on the emulator's metrics; SNS delivery to
@@ -77,6 +78,7 @@ SERVICES: dict[str, str] = {
     "events": "localaws.runtime.events:EventsRuntime",
     "lambda": "localaws.runtime.lambdas:LambdaRuntime",
     "batch": "localaws.runtime.batch:BatchRuntime",
+    "codebuild": "localaws.runtime.codebuild:CodeBuildRuntime",
     "alarms": "localaws.runtime.alarms:AlarmsRuntime",
     "scaling": "localaws.runtime.scaling:ScalingRuntime",
     "deployments": "localaws.runtime.deployments:DeploymentsRuntime",
