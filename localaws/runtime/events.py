@@ -19,8 +19,10 @@ buses, in the request that put the event, and never runs a schedule. Here:
 - Targets, through the emulator's own APIs: a Batch job queue (SubmitJob with BatchParameters,
   and the Parameters / ContainerOverrides of the input), Lambda (asynchronous Invoke), SNS
   (Publish), SQS (SendMessage, SqsParameters.MessageGroupId), Step Functions (StartExecution),
-  a CloudWatch Logs group, another event bus (PutEvents). Input, InputPath and InputTransformer
-  shape what a target gets (target_input). A failed delivery is logged and counted, never raised.
+  a CodeBuild project (StartBuild, with the StartBuild parameters the input carries:
+  environmentVariablesOverride, sourceVersion, ...), a CloudWatch Logs group, another event bus
+  (PutEvents). Input, InputPath and InputTransformer shape what a target gets (target_input). A
+  failed delivery is logged and counted, never raised.
 - Metrics: AWS/Events TriggeredRules, Invocations and FailedInvocations per rule (RuleName, and
   EventBusName for a custom bus), to the emulator's CloudWatch.
 
@@ -38,7 +40,7 @@ import queue
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -256,6 +258,23 @@ def submit_job_request(target: dict[str, Any], payload: str) -> dict[str, Any]:
             }
         if isinstance(document.get("ContainerOverrides"), dict):
             request["containerOverrides"] = _lower_keys(document["ContainerOverrides"])
+    return request
+
+
+def start_build_request(arn: str, payload: str, parameters: Iterable[str]) -> dict[str, Any]:
+    """StartBuild's arguments for a CodeBuild project target: the project its ARN names, and the
+    members of the input (a JSON object) that are StartBuild `parameters` — EventBridge passes
+    the input as StartBuild's request, so a whole event (none of whose keys are) starts the
+    build as the project defines it."""
+    _service, _region, _account, resource = _arn_parts(arn)
+    request: dict[str, Any] = {"projectName": resource.removeprefix("project/")}
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        document = None
+    if isinstance(document, dict):
+        known = set(parameters) - {"projectName"}
+        request.update({k: v for k, v in document.items() if k in known})
     return request
 
 
@@ -599,7 +618,7 @@ class EventsRuntime:
         self, target: dict[str, Any], event: dict[str, Any], rule: RuleRef, ingested: float
     ) -> dict[str, Any]:
         arn = target.get("Arn") or ""
-        service, _region, account, resource = _arn_parts(arn)
+        service, region, account, resource = _arn_parts(arn)
         client = self.ctx.client
         if service == "events" and resource.startswith("event-bus/"):
             answer = client("events").put_events(
@@ -636,6 +655,11 @@ class EventsRuntime:
             if group:
                 message["MessageGroupId"] = group
             return {"MessageId": sqs.send_message(**message)["MessageId"]}
+        if service == "codebuild" and resource.startswith("project/"):
+            codebuild = client("codebuild", region)
+            members = codebuild.meta.service_model.operation_model("StartBuild").input_shape.members
+            build = codebuild.start_build(**start_build_request(arn, payload, members))["build"]
+            return {"id": build["id"], "arn": build["arn"]}
         if service == "states":
             execution = client("stepfunctions").start_execution(stateMachineArn=arn, input=payload)
             return {"executionArn": execution["executionArn"]}
@@ -660,7 +684,7 @@ class EventsRuntime:
             return {"logGroup": group, "logStream": stream}
         raise ValueError(
             f"target {arn}: the embedded EventBridge delivers to Batch job queues, Lambda, SNS, "
-            "SQS, Step Functions, CloudWatch Logs groups and event buses"
+            "SQS, Step Functions, CodeBuild projects, CloudWatch Logs groups and event buses"
         )
 
     def _metrics(self, rule: RuleRef, invocations: int, failed: int) -> None:
