@@ -57,7 +57,7 @@ module "secondary" {
   enable_pipeline = false
   # The primary's multi-region trail records this region's calls too.
   enable_audit = false
-  tags            = merge(var.tags, { Region = "secondary" })
+  tags         = merge(var.tags, { Region = "secondary" })
 }
 
 check "regions_differ" {
