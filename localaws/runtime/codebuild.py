@@ -42,11 +42,11 @@ the phase says `on-failure: ABORT` (to FINALIZING) or `CONTINUE` (to the next ph
   _KMS_KEY_ID, _LOG_PATH, _PROJECT_ARN, _SOURCE_REPO_URL, _SRC_DIR, _START_TIME,
   CODEBUILD_SOURCE_VERSION (an S3 source: the object's version id, when it has one; AWS sets no
   CODEBUILD_RESOLVED_SOURCE_VERSION for S3 sources, nor resolvedSourceVersion, and neither does
-  this), AWS_REGION / AWS_DEFAULT_REGION, and the emulator's endpoint and credentials (so `aws`
-  and SDK calls in a build reach the emulator). env.exported-variables end up in the build's
-  exportedEnvironmentVariables. The build image (environment.image) is not used: the commands
-  run with this machine's tools; run-as, runtime-versions, proxy, cache and reports are noted in
-  the log and not applied.
+  this), AWS_REGION / AWS_DEFAULT_REGION, and the emulator's endpoint with the service role's
+  STS credentials (so `aws` and SDK calls in a build reach the emulator, as the role).
+  env.exported-variables end up in the build's exportedEnvironmentVariables. The build image
+  (environment.image) is not used: the commands run with this machine's tools; run-as,
+  runtime-versions, proxy, cache and reports are noted in the log and not applied.
 - timeoutInMinutes (timeoutInMinutesOverride; 60 when 0) on the runtime's clock: the running
   command's process group is killed, the phase and build TIMED_OUT. StopBuild kills it too:
   STOPPED (its answer waits up to 5 s for that). FINALIZING follows either way.
@@ -976,10 +976,13 @@ class _Run:
 
     def _environment(self) -> dict[str, str]:
         """The commands' environment: the buildspec's variables under the project's (with the
-        overrides), CodeBuild's own, the emulator's endpoint and credentials."""
+        overrides), CodeBuild's own, the emulator's endpoint and the service role's credentials
+        (so the build's calls are the role's in CloudTrail, as on AWS)."""
         assert self.buildspec is not None
         record, region = self.record, self.build.region
-        env = {**base_env(), **self.ctx.aws_env(), "AWS_REGION": region}
+        role = record.get("serviceRole")
+        session = str(record.get("id", "codebuild")).replace(":", "-")
+        env = {**base_env(), **self.ctx.aws_env(role, session), "AWS_REGION": region}
         env["AWS_DEFAULT_REGION"] = region
         env.update(self.buildspec.variables)
         for name, parameter in self.buildspec.parameter_store.items():

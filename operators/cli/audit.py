@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 
 from operators import audit
 from operators.aws import Clients
-from operators.cli.options import console, err_console, json_option, print_json, table
+from operators.cli.options import (
+    console,
+    err_console,
+    json_option,
+    print_json,
+    since_option,
+    table,
+)
 from operators.config import Settings
 from operators.errors import ConfigError
-from operators.monitoring.captures import parse_window
 
 
 @click.command("audit")
-@click.option(
-    "--since",
-    default="1h",
-    show_default=True,
-    help="How far back to read the audit trail (e.g. 30m, 1h, 2d).",
-)
+@since_option("How far back to read the audit trail (e.g. 30m, 1h, 2d).")
 @click.option(
     "--kind",
     "kinds",
@@ -42,7 +43,7 @@ from operators.monitoring.captures import parse_window
 @click.pass_obj
 def audit_cmd(
     settings: Settings,
-    since: str,
+    since: timedelta,
     kinds: tuple[str, ...],
     untrusted: bool,
     log_group: str | None,
@@ -52,10 +53,6 @@ def audit_cmd(
     audit trail recorded — when, the caller (role session, IAM user, root, or a service on the
     account's behalf) and whether it is a trusted role, from which address and region, on
     what, and its outcome."""
-    try:
-        window = parse_window(since)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--since") from None
     outputs = settings.get("audit") or {}
     group = log_group or settings.get("audit_log_group") or outputs.get("log_group")
     if not group:
@@ -67,7 +64,7 @@ def audit_cmd(
     found = audit.changes(
         Clients(),
         group,
-        now - window,
+        now - since,
         now,
         kinds=kinds or audit.CHANGE_KINDS,
         trusted=outputs.get("trusted_role_arns") or [],
@@ -78,7 +75,7 @@ def audit_cmd(
         print_json(found)
         return
     if not found:
-        err_console.print(f"no changes in the last {since} ({group})")
+        err_console.print(f"no changes in the last {_ago(since)} ({group})")
         return
     rows = [
         (
@@ -104,9 +101,17 @@ def audit_cmd(
     ]
     console.print(
         table(
-            f"changes in the last {since}",
+            f"changes in the last {_ago(since)}",
             ["time", "caller", "trusted", "from", "region", "call", "on", "what", "outcome"],
             rows,
             styles=styles,
         )
     )
+
+
+def _ago(since: timedelta) -> str:
+    seconds = int(since.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -31,6 +31,20 @@ def regions_option(help: str):
     return click.option("--regions", metavar="all|REGION[,REGION]", help=help)
 
 
+def since_option(help: str, default: str = "1h"):
+    """--since as a duration (30m, 1h, 2d): the command gets a timedelta."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str):
+        from operators.monitoring.captures import parse_window
+
+        try:
+            return parse_window(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
+
+    return click.option("--since", default=default, show_default=True, callback=parse, help=help)
+
+
 def force_option():
     """--force of the commands that take the endpoint's rollout lock."""
     return click.option(

@@ -3,6 +3,8 @@ promotion to production behind the health gate of `byo traffic shift`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
 from operators import rollout, shadow
@@ -14,11 +16,11 @@ from operators.cli.options import (
     force_option,
     json_option,
     print_json,
+    since_option,
 )
 from operators.cli.options import table as make_table
 from operators.cli.traffic import gate_options
 from operators.config import Settings
-from operators.monitoring.captures import parse_window
 
 
 @click.group("shadow")
@@ -32,23 +34,16 @@ def _ms(value: float | None) -> str:
 
 @shadow_group.command("report")
 @endpoint_option()
-@click.option(
-    "--since",
-    default="1h",
-    show_default=True,
-    help="How far back to read the captures and metrics (e.g. 30m, 1h, 2d).",
-)
+@since_option("How far back to read the captures and metrics (e.g. 30m, 1h, 2d).")
 @json_option()
 @click.pass_obj
-def shadow_report_cmd(settings: Settings, endpoint: str | None, since: str, as_json: bool) -> None:
+def shadow_report_cmd(
+    settings: Settings, endpoint: str | None, since: timedelta, as_json: bool
+) -> None:
     """Compare the shadow with production on the requests both captured: agreement, score
     deltas, latency (ModelLatency) and the shadow's errors."""
-    try:
-        window = parse_window(since)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--since") from None
     name = settings.with_options(endpoint_name=endpoint).require("endpoint_name", "--endpoint")
-    result = shadow.report(Clients(), name, window)
+    result = shadow.report(Clients(), name, since)
     if as_json:
         print_json(result)
         return
