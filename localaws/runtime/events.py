@@ -368,6 +368,9 @@ class EventsRuntime:
             event["time"] = now
             if event.get("id") == _BASE_EVENT_MESSAGE["id"]:
                 event["id"] = str(uuid.uuid4())
+            obj = (event.get("detail") or {}).get("object")
+            if event.get("source") == "aws.s3" and isinstance(obj, dict) and "eTag" in obj:
+                obj["etag"] = obj.pop("eTag")  # AWS's spelling of the field
         if not self._matches(rule, event):
             return
         time = event.get("time")

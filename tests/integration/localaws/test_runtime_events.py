@@ -274,6 +274,8 @@ def test_s3_eventbridge_notifications_reach_a_rule_on_object_created(emu):
     event = json.loads(one_message(emu, url, "the Object Created event"))
     assert event["source"] == "aws.s3" and event["detail-type"] == "Object Created"
     assert event["detail"]["object"]["key"] == "in/data.csv"
+    assert set(event["detail"]["object"]) >= {"size", "etag"}  # AWS's spelling (moto's: eTag)
+    assert "eTag" not in event["detail"]["object"]
     assert event["resources"] == [f"arn:aws:s3:::{bucket}"]
     assert event["id"] != "17793124-05d4-b198-2fde-7ededc63b103"  # not moto's canned id
     assert abs(datetime.fromisoformat(event["time"]) - clock_now(emu)) < timedelta(minutes=1)
