@@ -1486,6 +1486,22 @@ def _patch_object_lock_on_buckets_with_objects() -> None:
     S3Backend.put_object_lock_configuration = put_object_lock_configuration
 
 
+def _patch_cloudtrail_delete_by_arn() -> None:
+    """DeleteTrail takes the trail's name or its ARN, as AWS's does.
+
+    moto deleted by name only and did nothing for an ARN; Terraform's aws_cloudtrail deletes by
+    its id, the ARN, so the trail outlived `terraform destroy`. A trail that does not exist is
+    TrailNotFoundException (moto's get_trail).
+    """
+    from moto.cloudtrail.models import CloudTrailBackend
+
+    def delete_trail(self: CloudTrailBackend, name: str) -> None:
+        trail = self.get_trail(name)
+        del self.trails[trail.trail_name]
+
+    CloudTrailBackend.delete_trail = delete_trail  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -1513,4 +1529,5 @@ def apply() -> None:
     _patch_dynamodb_atomic_conditional_writes()
     _patch_codebuild_projects()
     _patch_object_lock_on_buckets_with_objects()
+    _patch_cloudtrail_delete_by_arn()
     _applied = True

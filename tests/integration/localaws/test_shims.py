@@ -758,3 +758,14 @@ def test_object_lock_is_configured_on_a_versioned_bucket_with_objects(emulator):
             Bucket=unversioned, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"}
         )
     assert refused.value.response["Error"]["Code"] == "InvalidBucketState"
+
+
+def test_delete_trail_takes_the_trails_arn_as_terraform_passes_it(emulator):
+    s3, cloudtrail = emulator.client("s3"), emulator.client("cloudtrail")
+    bucket, name = unique("trail-logs"), unique("trail")
+    s3.create_bucket(Bucket=bucket)
+    arn = cloudtrail.create_trail(Name=name, S3BucketName=bucket)["TrailARN"]
+    cloudtrail.delete_trail(Name=arn)
+    assert name not in [t["Name"] for t in cloudtrail.describe_trails()["trailList"]]
+    with pytest.raises(cloudtrail.exceptions.TrailNotFoundException):
+        cloudtrail.delete_trail(Name=arn)
