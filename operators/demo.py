@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -28,7 +29,18 @@ import numpy as np
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
-from operators import batch, events, ground_truth, invoke, loops, registry, rollout, status, traffic
+from operators import (
+    audit,
+    batch,
+    events,
+    ground_truth,
+    invoke,
+    loops,
+    registry,
+    rollout,
+    status,
+    traffic,
+)
 from operators.aws import Clients
 from operators.cli.options import console, guarded, table, variants_table
 from operators.config import Settings
@@ -591,6 +603,49 @@ def show_loops(
     )
 
 
+def show_audit(clients: Clients, settings: Settings, since: datetime) -> None:
+    """What the audit trail recorded of the demo's changes (`byo audit`): CloudTrail delivers to
+    its log group within seconds offline (about 5 minutes on AWS), so wait a little for it."""
+    trail = settings.get("audit") or {}
+    if not trail.get("log_group"):
+        return
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        now = audit.changes(
+            clients, trail["log_group"], since, trusted=trail.get("trusted_role_arns") or []
+        )
+        if found and len(now) == len(found):
+            break
+        found = now
+        time.sleep(6)
+    if not found:
+        console.print(
+            "byo audit: no changes delivered yet (CloudTrail takes minutes on AWS; run "
+            "`byo audit --since 1h` later)"
+        )
+        return
+    # One row per caller (its role, not each session), the changes it made of each kind.
+    rows: dict[tuple[str, bool], dict[str, int]] = {}
+    for c in found:
+        who = re.sub(r" \(session [^)]*\)", "", c["caller"])
+        counts = rows.setdefault((who, c["trusted"]), dict.fromkeys(audit.CHANGE_KINDS, 0))
+        counts[c["kind"]] = counts.get(c["kind"], 0) + 1
+    console.print(
+        table(
+            f"byo audit: {len(found)} changes of what serves since the demo began "
+            "(`byo audit --since 1h` lists each)",
+            ["caller", "trusted", *audit.CHANGE_KINDS],
+            [
+                (who, "yes" if trusted else "no", *(str(n[k]) for k in audit.CHANGE_KINDS))
+                for (who, trusted), n in sorted(rows.items())
+            ],
+            right=audit.CHANGE_KINDS,
+            styles=[None if trusted else "yellow" for (_, trusted) in sorted(rows)],
+        )
+    )
+
+
 def run(
     model_dir: Path,
     sample_csv: Path,
@@ -623,6 +678,7 @@ def run(
         show_second_model(clients, settings, data_csv, sample_csv, model_dir.parent)
         if loop_state:
             show_loops(clients, settings, loop_state, data_csv, since)
+    show_audit(clients, settings, since)
 
 
 def main(argv: list[str] | None = None) -> int:
