@@ -3,8 +3,11 @@
 Order: model versions in the registry (the group can only go once empty) → SageMaker pipelines
 `byo pipeline upsert` made (tagged byo:pipeline, named after the stack) → endpoint configs and
 models the operators created (tagged by `byo deploy`) → the data bucket's objects, all versions
-(unless --keep-data) → `terraform destroy` (with --keep-data, every module but storage).
-A second run finds nothing and exits 0.
+(unless --keep-data) → the audit trail stopped and its bucket's log files, all versions (unless
+--keep-data) → `terraform destroy` (with --keep-data, every module but storage, and of the audit
+trail only the trail, its alarms and filters: the log files and the log group are data too).
+A second run finds nothing and exits 0. Log files under S3 Object Lock cannot be deleted before
+their retention ends: the teardown then fails naming the bucket (keep them with --keep-data).
 """
 
 from __future__ import annotations
@@ -35,7 +38,13 @@ MODULES_BUT_STORAGE = (
     "module.registry",
     "module.monitoring",
     "module.observability",
+    "module.build",
     "aws_s3_object.initial_model",
+    # the audit trail but its log files and log group
+    "module.audit.aws_cloudtrail.this",
+    "module.audit.aws_cloudwatch_metric_alarm.this",
+    "module.audit.aws_cloudwatch_log_metric_filter.this",
+    "module.audit.aws_iam_role.logs",
 )
 
 
@@ -47,6 +56,9 @@ class Plan:
     models: list[str] = field(default_factory=list)
     bucket: str | None = None
     objects: int = 0
+    trail: str | None = None  # the audit trail, stopped before its bucket is emptied
+    audit_bucket: str | None = None
+    audit_objects: int = 0
     stack: bool = False
 
     def empty(self) -> bool:
@@ -56,6 +68,7 @@ class Plan:
             or self.endpoint_configs
             or self.models
             or self.objects
+            or self.audit_objects
             or self.stack
         )
 
@@ -67,6 +80,8 @@ class Plan:
             "models": self.models,
             "bucket": self.bucket,
             "objects": self.objects,
+            "audit_bucket": self.audit_bucket,
+            "audit_objects": self.audit_objects,
             "stack": self.stack,
         }
 
@@ -108,13 +123,16 @@ def plan(clients: Clients, settings: Settings, keep_data: bool) -> Plan:
                 result.models.append(model["ModelName"])
     if not keep_data and outputs.get("data_bucket"):
         result.bucket = outputs["data_bucket"]
-        try:
-            pages = clients.s3.get_paginator("list_object_versions").paginate(Bucket=result.bucket)
-            result.objects = sum(
-                len(p.get("Versions", [])) + len(p.get("DeleteMarkers", [])) for p in pages
-            )
-        except ClientError:
-            result.bucket = None
+        result.objects = _versions(clients, result.bucket)
+        if result.objects is None:
+            result.bucket, result.objects = None, 0
+    audit = outputs.get("audit") or {}
+    if not keep_data and audit.get("bucket"):
+        result.trail = audit.get("trail")
+        result.audit_bucket = audit["bucket"]
+        result.audit_objects = _versions(clients, result.audit_bucket)
+        if result.audit_objects is None:
+            result.audit_bucket, result.audit_objects = None, 0
     return result
 
 
@@ -135,20 +153,53 @@ def execute(
         sagemaker.delete_model(ModelName=name)
         report(f"deleted model {name}")
     if todo.bucket and todo.objects:
-        pages = clients.s3.get_paginator("list_object_versions").paginate(Bucket=todo.bucket)
-        for page in pages:
-            doomed = [
-                {"Key": v["Key"], "VersionId": v["VersionId"]}
-                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-            ]
-            for start in range(0, len(doomed), 1000):
-                clients.s3.delete_objects(
-                    Bucket=todo.bucket, Delete={"Objects": doomed[start : start + 1000]}
-                )
+        _empty(clients, todo.bucket)
         report(f"emptied s3://{todo.bucket} ({todo.objects} object versions)")
+    if todo.trail:
+        try:  # no new log files while the bucket is emptied
+            clients.client("cloudtrail").stop_logging(Name=todo.trail)
+            report(f"stopped the audit trail {todo.trail}")
+        except ClientError:
+            pass  # already gone
+    if todo.audit_bucket and todo.audit_objects:
+        _empty(clients, todo.audit_bucket)
+        report(f"emptied s3://{todo.audit_bucket} ({todo.audit_objects} log file versions)")
     if todo.stack:
         destroy_stack(settings, keep_data)
         report("terraform destroy: done" + (" (storage kept)" if keep_data else ""))
+
+
+def _versions(clients: Clients, bucket: str) -> int | None:
+    """How many object versions and delete markers `bucket` holds (None: no such bucket)."""
+    try:
+        pages = clients.s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+        return sum(len(p.get("Versions", [])) + len(p.get("DeleteMarkers", [])) for p in pages)
+    except ClientError:
+        return None
+
+
+def _empty(clients: Clients, bucket: str) -> None:
+    """Delete every object version and delete marker of `bucket`; a version S3 refuses to
+    delete (Object Lock) fails the teardown naming it."""
+    pages = clients.s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+    for page in pages:
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        for start in range(0, len(doomed), 1000):
+            answer = clients.s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": doomed[start : start + 1000]}
+            )
+            errors = answer.get("Errors", [])
+            if errors:
+                first = errors[0]
+                raise ByoError(
+                    f"cannot empty s3://{bucket}: {len(errors)} version(s) not deleted, e.g. "
+                    f"{first.get('Key')} ({first.get('Code')}: {first.get('Message')}); "
+                    "log files under Object Lock stay until their retention ends "
+                    "(byo teardown --keep-data keeps them)"
+                )
 
 
 def destroy_stack(settings: Settings, keep_data: bool) -> None:

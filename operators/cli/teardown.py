@@ -18,7 +18,8 @@ from operators.errors import ConfigError
 @click.option(
     "--keep-data",
     is_flag=True,
-    help="Keep the data bucket, its objects and the job table (destroy everything else).",
+    help="Keep the data bucket, its objects, the job table and the audit trail's log files "
+    "(destroy everything else).",
 )
 @json_option()
 @click.pass_obj
@@ -67,6 +68,13 @@ def teardown_cmd(
         if todo.bucket:
             listing.append(
                 (f"bucket objects{where}", f"s3://{todo.bucket}: {todo.objects} versions")
+            )
+        if todo.audit_bucket:
+            listing.append(
+                (
+                    f"audit log files{where}",
+                    f"s3://{todo.audit_bucket}: {todo.audit_objects} versions",
+                )
             )
         if todo.stack:
             listing.append(("terraform", "destroy" + (" (all but storage)" if keep_data else "")))

@@ -4,6 +4,9 @@ destroy that leaves nothing of the stack behind (checked by listing every servic
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -13,6 +16,7 @@ import pytest
 import xgboost as xgb
 from click.testing import CliRunner
 
+from localaws.containers import find_engine
 from operators import events, registry, rollout
 from operators import loops as loops_lib
 from operators.aws import Clients
@@ -27,12 +31,19 @@ from tests.helpers.stack import Terraform, stack_resources
 pytestmark = pytest.mark.e2e
 
 STACK = REPO / "terraform" / "stacks" / "platform"
+ACCOUNT = "123456789012"
+
+
+def operator_role(name: str) -> str:
+    """The role the e2e's operator assumes: trusted by the stack's audit alarms."""
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}-operator"
 
 
 @pytest.fixture
 def terraform(emulator, tmp_path, trained_model):
     name = f"e2e{uuid.uuid4().hex[:6]}"
     run = Terraform(STACK, emulator, tmp_path, trained_model.model_path, name)
+    run.env["TF_VAR_operator_role_arns"] = json.dumps([operator_role(name)])
     yield run
     run.check_lock_kept()
 
@@ -123,6 +134,8 @@ def test_apply_replan_operate_teardown_leaves_nothing(
         "scalable-targets",
         "kms-keys",
         "ecr",
+        "trails",
+        "codebuild",
     ):
         assert kind in created, f"apply created no {kind}"
 
@@ -130,6 +143,8 @@ def test_apply_replan_operate_teardown_leaves_nothing(
     plan = terraform("plan", "-input=false", "-detailed-exitcode", ok_codes=(0, 2))
     record_property("timing:stack re-plan (emulator)", time.perf_counter() - began)
     assert plan.returncode == 0, "re-plan after apply must show no changes:\n" + plan.stdout[-6000:]
+
+    the_build_path(emulator, outputs, terraform.state_path.parent)
 
     began = time.perf_counter()
     each_endpoint_kind_in_turn(emulator, terraform, outputs, record_property)
@@ -148,7 +163,19 @@ def test_apply_replan_operate_teardown_leaves_nothing(
     record_property("timing:byo teardown --keep-data (emulator)", time.perf_counter() - began)
     assert kept.exit_code == 0, kept.output
     left = stack_resources(emulator, terraform.name)
-    assert {"s3", "dynamodb"} <= set(left) <= {"s3", "dynamodb", "kms-keys", "kms-aliases"}, left
+    assert (
+        {"s3", "dynamodb"}
+        <= set(left)
+        <= {
+            "s3",
+            "dynamodb",
+            "kms-keys",
+            "kms-aliases",
+            "log-groups",  # the audit trail's: its records are data too
+        }
+    ), left
+    assert len(left["s3"]) == 2 and any("-audit-" in b for b in left["s3"]), left
+    assert left.get("log-groups", []) in ([], [f"/aws/cloudtrail/{terraform.name}-audit"]), left
 
     began = time.perf_counter()
     teardown = CliRunner().invoke(cli, ["teardown", "--yes"])
@@ -158,6 +185,44 @@ def test_apply_replan_operate_teardown_leaves_nothing(
     again = CliRunner().invoke(cli, ["teardown", "--yes"])
     assert again.exit_code == 0, again.output
     assert "nothing to tear down" in again.output
+
+
+def the_build_path(emulator, outputs: dict, tmp) -> None:
+    """`make bundle`'s ZIP uploaded where the stack says: EventBridge starts the three image
+    builds. On a machine without a container engine each fails in PROVISIONING saying so, with
+    its log in the build's group; with one, it builds and pushes into the stack's ECR."""
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "bundle.py"), "--out", str(tmp / "bundle")],
+        check=True,
+        capture_output=True,
+        cwd=REPO,
+    )
+    bucket, key = outputs["build_bundle_uri"].removeprefix("s3://").split("/", 1)
+    emulator.client("s3").upload_file(str(tmp / "bundle" / "source.zip"), bucket, key)
+    codebuild = emulator.client("codebuild")
+    engine = find_engine({**os.environ, "LOCALAWS_CONTAINERS": "engine"})
+
+    def finished() -> list[dict]:
+        ids = [
+            i
+            for project in outputs["build_projects"].values()
+            for i in codebuild.list_builds_for_project(projectName=project)["ids"]
+        ]
+        builds = codebuild.batch_get_builds(ids=ids)["builds"] if ids else []
+        done = [b for b in builds if b["buildStatus"] != "IN_PROGRESS"]
+        return done if len(done) == len(outputs["build_projects"]) else []
+
+    builds = wait_for("the three image builds", finished, timeout_s=120 if engine else 30)
+    assert {b["projectName"] for b in builds} == set(outputs["build_projects"].values())
+    for build in builds:
+        assert build["logs"]["groupName"] in outputs["build_log_groups"].values(), build["logs"]
+        if engine is None:
+            assert build["buildStatus"] == "FAILED", build
+            (failed,) = [p for p in build["phases"] if p.get("phaseStatus") == "FAILED"]
+            assert failed["phaseType"] == "PROVISIONING"
+            assert "no container engine" in failed["contexts"][0]["message"]
+        else:
+            assert build["buildStatus"] == "SUCCEEDED", build
 
 
 # Each optional endpoint kind of the stack: its variable, its value, and the output naming it.
@@ -537,6 +602,10 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
     job = wait_for_batch_job(Clients(), target["result"]["jobId"], timeout_s=300)
     assert job["status"] == "SUCCEEDED", job
     assert job["container"]["command"] == ["monitor", "run", "--window", "1h"]
+    # The scenarios judge the model the baseline was made of: variant-b's, registered here
+    # (variant-a serves the loops' retraining, whose recall the baseline does not vouch for; a
+    # random share of the requests on it made the clean scenario's recall a matter of luck).
+    byo("traffic", "set", "variant-a=0", "variant-b=1")
     scenarios = byo("monitor", "scenarios", "--only", "mean_shift", "--rows", "2000")
     assert [(s["name"], s["as_expected"]) for s in scenarios["scenarios"]] == [
         ("clean", True),
@@ -571,3 +640,94 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
     upserted = byo("pipeline", "upsert")
     assert upserted["created"] is True
     assert upserted["arn"].endswith(f"pipeline/{outputs['name']}-pipeline")
+
+    audited_changes(emulator, outputs, registered, monkeypatch, byo)
+
+
+def audited_changes(emulator, outputs: dict, registered: dict, monkeypatch, byo) -> None:
+    """The audit trail of a scripted sequence: an operator (a role session) deploys, shifts
+    traffic, and a shift whose gate fails rolls back; then the root user changes the weights by
+    hand. `byo audit` tells them apart, and the untrusted change alarms."""
+    endpoint, name = outputs["endpoint_name"], outputs["name"]
+    session = emulator.client("sts").assume_role(
+        RoleArn=operator_role(name), RoleSessionName="alice"
+    )["Credentials"]
+    with monkeypatch.context() as operator:
+        operator.setenv("AWS_ACCESS_KEY_ID", session["AccessKeyId"])
+        operator.setenv("AWS_SECRET_ACCESS_KEY", session["SecretAccessKey"])
+        operator.setenv("AWS_SESSION_TOKEN", session["SessionToken"])
+        byo("deploy", str(registered["version"]), "--variant", "variant-a")
+        byo("traffic", "shift", "--to", "variant-b", "--steps", "50,100", "--interval", "1s")
+        # variant-a fails (5XX, injected through CloudWatch's API): the shift back rolls back
+        emulator.client("cloudwatch").put_metric_data(
+            Namespace="AWS/SageMaker",
+            MetricData=[
+                {
+                    "MetricName": metric,
+                    "Dimensions": [
+                        {"Name": "EndpointName", "Value": endpoint},
+                        {"Name": "VariantName", "Value": "variant-a"},
+                    ],
+                    "Value": value,
+                }
+                for metric, value in (("Invocations", 10.0), ("Invocation5XXErrors", 5.0))
+            ],
+        )
+        rolled = CliRunner().invoke(
+            cli, ["traffic", "shift", "--to", "variant-a", "--steps", "50", "--interval", "1s"]
+        )
+        assert rolled.exit_code == 1 and "shift rolled back" in str(rolled.exception), rolled
+    emulator.client("sagemaker").update_endpoint_weights_and_capacities(  # the root user, by hand
+        EndpointName=endpoint,
+        DesiredWeightsAndCapacities=[{"VariantName": "variant-a", "DesiredWeight": 1.0}],
+    )
+    emulator.localaws("POST", "/localaws/cloudtrail/flush")
+
+    def ours() -> list[dict]:
+        found = byo("audit", "--since", "1h", "--kind", "endpoint", "--kind", "traffic")
+        return [c for c in found if c["target"] == endpoint]
+
+    def by_hand(found: list[dict]) -> list[dict]:
+        return [
+            c for c in found if c["caller"] == "root" and c["detail"] == "variant-a: weight=1.0"
+        ]
+
+    changes = wait_for(
+        "the root user's change", lambda: by_hand(found := ours()) and found, timeout_s=30
+    )
+    alice = f"role/{name}-operator (session alice)"
+    by_alice = [(c["event"], c["detail"]) for c in changes if c["caller"] == alice]
+    assert ("UpdateEndpoint", by_alice[0][1]) == by_alice[0], by_alice  # the deploy
+    shifts = [d for e, d in by_alice if e == "UpdateEndpointWeightsAndCapacities"]
+    # to variant-b: 50 %, 100 %; back to variant-a: 50 %, then the rollback restores 0/1
+    assert len(shifts) == 4, by_alice
+    restored = sorted(shifts[-1].split("; "))
+    assert (
+        restored
+        == sorted(shifts[1].split("; "))
+        == [
+            "variant-a: weight=0.0",
+            "variant-b: weight=100.0",
+        ]
+    ), shifts
+    assert all(c["trusted"] for c in changes if c["caller"] == alice)
+    # the root user's: the story's first deploy and weights (the test keys), then this one
+    (rogue,) = by_hand(changes)
+    assert (rogue["event"], rogue["trusted"], rogue["outcome"]) == (
+        "UpdateEndpointWeightsAndCapacities",
+        False,
+        "ok",
+    )
+    assert rogue["detail"] == "variant-a: weight=1.0" and rogue["from"] == "127.0.0.1"
+    # the deploy loop's job ran with its job role's credentials: its calls are that role's
+    assert any(c["caller"].startswith(f"role/{name}-loops-deploy") for c in changes), changes
+    untrusted = byo("audit", "--since", "1h", "--untrusted", "--kind", "traffic")
+    assert rogue["event_id"] in {c["event_id"] for c in untrusted}
+    assert not any(c["caller"] == alice for c in untrusted)
+    alarm = outputs["audit"]["alarm_names"]["traffic"]
+
+    def alarmed() -> bool:
+        (found,) = emulator.client("cloudwatch").describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+        return found["StateValue"] == "ALARM"
+
+    wait_for(f"{alarm} in ALARM", alarmed, timeout_s=60)

@@ -118,6 +118,8 @@ def stack_resources(emulator, name: str, region: str = "us-east-1") -> dict[str,
     add("ecr", [r["repositoryName"] for r in c("ecr").describe_repositories()["repositories"]])
     add("iam-roles", [r["RoleName"] for r in c("iam").list_roles()["Roles"]])
     add("log-groups", [g["logGroupName"] for g in c("logs").describe_log_groups()["logGroups"]])
+    add("trails", [t["Name"] for t in c("cloudtrail").describe_trails()["trailList"]])
+    add("codebuild", c("codebuild").list_projects()["projects"])
     aas = c("application-autoscaling")
     add(
         "scalable-targets",
