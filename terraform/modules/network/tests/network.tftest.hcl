@@ -345,114 +345,85 @@ run "rejects_more_zones_than_the_region_has" {
   expect_failures = [data.aws_availability_zones.available]
 }
 
-run "rejects_a_bad_cidr" {
+# rejects_bad_inputs_1: one bad value per variable, each must be rejected:
+#   rejects_a_bad_cidr (var.vpc_cidr)
+#   rejects_one_zone (var.az_count)
+#   rejects_a_one_zone_list (var.azs)
+#   rejects_nat_without_public_subnets (var.enable_nat_gateway)
+#   rejects_flow_logs_without_a_key (var.kms_key_arn)
+#   rejects_a_bad_retention (var.flow_logs_retention_days)
+#   rejects_a_bad_traffic_type (var.flow_logs_traffic_type)
+#   rejects_a_bad_interface_endpoint (var.interface_endpoints)
+#   rejects_a_bad_name (var.name)
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
+    # rejects_a_bad_cidr
     vpc_cidr = "10.20.0.0/33"
-  }
-  expect_failures = [var.vpc_cidr]
-}
-
-run "rejects_a_too_small_vpc" {
-  command = plan
-  variables {
-    vpc_cidr = "10.20.0.0/24"
-  }
-  expect_failures = [var.vpc_cidr]
-}
-
-run "rejects_a_cidr_with_host_bits" {
-  command = plan
-  variables {
-    vpc_cidr = "10.20.1.0/16"
-  }
-  expect_failures = [var.vpc_cidr]
-}
-
-run "rejects_one_zone" {
-  command = plan
-  variables {
+    # rejects_one_zone
     az_count = 1
-  }
-  expect_failures = [var.az_count]
-}
-
-run "rejects_seven_zones" {
-  command = plan
-  variables {
-    az_count = 7
-  }
-  expect_failures = [var.az_count]
-}
-
-run "rejects_a_one_zone_list" {
-  command = plan
-  variables {
+    # rejects_a_one_zone_list
     azs = ["us-east-1a"]
-  }
-  expect_failures = [var.azs]
-}
-
-run "rejects_duplicate_zones" {
-  command = plan
-  variables {
-    azs = ["us-east-1a", "us-east-1a"]
-  }
-  expect_failures = [var.azs]
-}
-
-run "rejects_nat_without_public_subnets" {
-  command = plan
-  variables {
+    # rejects_nat_without_public_subnets
     enable_nat_gateway = true
-  }
-  expect_failures = [var.enable_nat_gateway]
-}
-
-run "rejects_flow_logs_without_a_key" {
-  command = plan
-  variables {
+    # rejects_flow_logs_without_a_key
     kms_key_arn = null
-  }
-  expect_failures = [var.kms_key_arn]
-}
-
-run "rejects_a_bad_key_arn" {
-  command = plan
-  variables {
-    kms_key_arn = "alias/platform"
-  }
-  expect_failures = [var.kms_key_arn]
-}
-
-run "rejects_a_bad_retention" {
-  command = plan
-  variables {
+    # rejects_a_bad_retention
     flow_logs_retention_days = 100
-  }
-  expect_failures = [var.flow_logs_retention_days]
-}
-
-run "rejects_a_bad_traffic_type" {
-  command = plan
-  variables {
+    # rejects_a_bad_traffic_type
     flow_logs_traffic_type = "all"
-  }
-  expect_failures = [var.flow_logs_traffic_type]
-}
-
-run "rejects_a_bad_interface_endpoint" {
-  command = plan
-  variables {
+    # rejects_a_bad_interface_endpoint
     interface_endpoints = ["com.amazonaws.us-east-1.sts"]
-  }
-  expect_failures = [var.interface_endpoints]
-}
-
-run "rejects_a_bad_name" {
-  command = plan
-  variables {
+    # rejects_a_bad_name
     name = "Bad_Name"
   }
-  expect_failures = [var.name]
+  expect_failures = [
+    var.vpc_cidr,
+    var.az_count,
+    var.azs,
+    var.enable_nat_gateway,
+    var.kms_key_arn,
+    var.flow_logs_retention_days,
+    var.flow_logs_traffic_type,
+    var.interface_endpoints,
+    var.name,
+  ]
+}
+
+# rejects_bad_inputs_2: one bad value per variable, each must be rejected:
+#   rejects_a_too_small_vpc (var.vpc_cidr)
+#   rejects_seven_zones (var.az_count)
+#   rejects_duplicate_zones (var.azs)
+#   rejects_a_bad_key_arn (var.kms_key_arn)
+run "rejects_bad_inputs_2" {
+  command = plan
+  variables {
+    # rejects_a_too_small_vpc
+    vpc_cidr = "10.20.0.0/24"
+    # rejects_seven_zones
+    az_count = 7
+    # rejects_duplicate_zones
+    azs = ["us-east-1a", "us-east-1a"]
+    # rejects_a_bad_key_arn
+    kms_key_arn = "alias/platform"
+  }
+  expect_failures = [
+    var.vpc_cidr,
+    var.az_count,
+    var.azs,
+    var.kms_key_arn,
+  ]
+}
+
+# rejects_bad_inputs_3: one bad value per variable, each must be rejected:
+#   rejects_a_cidr_with_host_bits (var.vpc_cidr)
+run "rejects_bad_inputs_3" {
+  command = plan
+  variables {
+    # rejects_a_cidr_with_host_bits
+    vpc_cidr = "10.20.1.0/16"
+  }
+  expect_failures = [
+    var.vpc_cidr,
+  ]
 }
