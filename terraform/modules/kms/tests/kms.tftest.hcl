@@ -123,28 +123,19 @@ run "create_false_creates_nothing" {
   }
 }
 
-run "rejects_a_bad_name" {
+# Rejects a bad name, a short deletion window and a publisher that is not a service principal.
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
-    name = "Bad_Name"
-  }
-  expect_failures = [var.name]
-}
-
-run "rejects_a_short_deletion_window" {
-  command = plan
-  variables {
-    deletion_window_in_days = 3
-  }
-  expect_failures = [var.deletion_window_in_days]
-}
-
-run "rejects_a_publisher_that_is_not_a_service_principal" {
-  command = plan
-  variables {
+    name                     = "Bad_Name"
+    deletion_window_in_days  = 3
     topic_publisher_services = ["arn:aws:iam::111122223333:root"]
   }
-  expect_failures = [var.topic_publisher_services]
+  expect_failures = [
+    var.name,
+    var.deletion_window_in_days,
+    var.topic_publisher_services,
+  ]
 }
 
 run "allow_cloudtrail_lets_this_accounts_trails_encrypt_with_the_key" {

@@ -156,42 +156,21 @@ run "create_false_creates_nothing" {
   }
 }
 
-run "rejects_a_bad_name" {
+# Rejects a bad name, a bad bucket name, a bad key ARN, zero noncurrent days and a bad table name.
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
-    name = "Bad_Name"
-  }
-  expect_failures = [var.name]
-}
-
-run "rejects_a_bad_bucket_name" {
-  command = plan
-  variables {
-    bucket_name = "UPPER"
-  }
-  expect_failures = [var.bucket_name]
-}
-
-run "rejects_a_bad_key_arn" {
-  command = plan
-  variables {
-    kms_key_arn = "alias/mine"
-  }
-  expect_failures = [var.kms_key_arn]
-}
-
-run "rejects_zero_noncurrent_days" {
-  command = plan
-  variables {
+    name                               = "Bad_Name"
+    bucket_name                        = "UPPER"
+    kms_key_arn                        = "alias/mine"
     noncurrent_version_expiration_days = 0
+    job_table_name                     = "a"
   }
-  expect_failures = [var.noncurrent_version_expiration_days]
-}
-
-run "rejects_a_bad_table_name" {
-  command = plan
-  variables {
-    job_table_name = "a"
-  }
-  expect_failures = [var.job_table_name]
+  expect_failures = [
+    var.name,
+    var.bucket_name,
+    var.kms_key_arn,
+    var.noncurrent_version_expiration_days,
+    var.job_table_name,
+  ]
 }
