@@ -270,122 +270,134 @@ run "create_false_creates_nothing" {
   }
 }
 
-run "rejects_min_capacity_0" {
+# rejects_bad_inputs_1: one bad value per variable, each must be rejected:
+#   rejects_min_capacity_0 (var.variants)
+#   rejects_target_0 (var.target_invocations_per_instance)
+#   rejects_a_negative_scale_in_cooldown (var.scale_in_cooldown)
+#   rejects_a_negative_scale_out_cooldown (var.scale_out_cooldown)
+#   rejects_a_bad_endpoint_name (var.endpoint_name)
+#   rejects_provisioned_concurrency_0 (var.provisioned_concurrency)
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
+    # rejects_min_capacity_0
     variants = { champion = { min_capacity = 0, max_capacity = 2 } }
-  }
-  expect_failures = [var.variants]
-}
-
-run "rejects_max_below_min" {
-  command = plan
-  variables {
-    variants = { champion = { min_capacity = 3, max_capacity = 2 } }
-  }
-  expect_failures = [var.variants]
-}
-
-run "rejects_a_fractional_capacity" {
-  command = plan
-  variables {
-    variants = { champion = { min_capacity = 1, max_capacity = 2.5 } }
-  }
-  expect_failures = [var.variants]
-}
-
-run "rejects_a_bad_variant_name" {
-  command = plan
-  variables {
-    variants = { "bad_name" = { min_capacity = 1, max_capacity = 2 } }
-  }
-  expect_failures = [var.variants]
-}
-
-run "rejects_target_0" {
-  command = plan
-  variables {
+    # rejects_target_0
     target_invocations_per_instance = 0
-  }
-  expect_failures = [var.target_invocations_per_instance]
-}
-
-run "rejects_a_negative_scale_in_cooldown" {
-  command = plan
-  variables {
+    # rejects_a_negative_scale_in_cooldown
     scale_in_cooldown = -1
-  }
-  expect_failures = [var.scale_in_cooldown]
-}
-
-run "rejects_a_negative_scale_out_cooldown" {
-  command = plan
-  variables {
+    # rejects_a_negative_scale_out_cooldown
     scale_out_cooldown = -60
-  }
-  expect_failures = [var.scale_out_cooldown]
-}
-
-run "rejects_a_bad_endpoint_name" {
-  command = plan
-  variables {
+    # rejects_a_bad_endpoint_name
     endpoint_name = "byo_endpoint"
-  }
-  expect_failures = [var.endpoint_name]
-}
-
-run "rejects_provisioned_concurrency_0" {
-  command = plan
-  variables {
+    # rejects_provisioned_concurrency_0
     provisioned_concurrency = { serverless = { min_capacity = 0, max_capacity = 2 } }
   }
-  expect_failures = [var.provisioned_concurrency]
+  expect_failures = [
+    var.variants,
+    var.target_invocations_per_instance,
+    var.scale_in_cooldown,
+    var.scale_out_cooldown,
+    var.endpoint_name,
+    var.provisioned_concurrency,
+  ]
 }
 
-run "rejects_provisioned_concurrency_above_200" {
+# rejects_bad_inputs_2: one bad value per variable, each must be rejected:
+#   rejects_max_below_min (var.variants)
+#   rejects_provisioned_concurrency_above_200 (var.provisioned_concurrency)
+run "rejects_bad_inputs_2" {
   command = plan
   variables {
+    # rejects_max_below_min
+    variants = { champion = { min_capacity = 3, max_capacity = 2 } }
+    # rejects_provisioned_concurrency_above_200
     provisioned_concurrency = { serverless = { min_capacity = 1, max_capacity = 201 } }
   }
-  expect_failures = [var.provisioned_concurrency]
+  expect_failures = [
+    var.variants,
+    var.provisioned_concurrency,
+  ]
 }
 
-run "rejects_a_utilization_above_1" {
+# rejects_bad_inputs_3: one bad value per variable, each must be rejected:
+#   rejects_a_fractional_capacity (var.variants)
+#   rejects_a_utilization_above_1 (var.provisioned_concurrency)
+run "rejects_bad_inputs_3" {
   command = plan
   variables {
+    # rejects_a_fractional_capacity
+    variants = { champion = { min_capacity = 1, max_capacity = 2.5 } }
+    # rejects_a_utilization_above_1
     provisioned_concurrency = { serverless = { min_capacity = 1, max_capacity = 2, target_utilization = 70 } }
   }
-  expect_failures = [var.provisioned_concurrency]
+  expect_failures = [
+    var.variants,
+    var.provisioned_concurrency,
+  ]
 }
 
-run "rejects_an_async_max_of_0" {
+# rejects_bad_inputs_4: one bad value per variable, each must be rejected:
+#   rejects_a_bad_variant_name (var.variants)
+run "rejects_bad_inputs_4" {
   command = plan
   variables {
+    # rejects_a_bad_variant_name
+    variants = { "bad_name" = { min_capacity = 1, max_capacity = 2 } }
+  }
+  expect_failures = [
+    var.variants,
+  ]
+}
+
+# rejects_bad_inputs_5: one bad value per variable, each must be rejected:
+#   rejects_an_async_max_of_0 (var.async_backlog)
+run "rejects_bad_inputs_5" {
+  command = plan
+  variables {
+    # rejects_an_async_max_of_0
     async_backlog = { async = { max_capacity = 0 } }
   }
-  expect_failures = [var.async_backlog]
+  expect_failures = [
+    var.async_backlog,
+  ]
 }
 
-run "rejects_a_backlog_target_of_0" {
+# rejects_bad_inputs_6: one bad value per variable, each must be rejected:
+#   rejects_a_backlog_target_of_0 (var.async_backlog)
+run "rejects_bad_inputs_6" {
   command = plan
   variables {
+    # rejects_a_backlog_target_of_0
     async_backlog = { async = { max_capacity = 2, target_backlog_per_instance = 0 } }
   }
-  expect_failures = [var.async_backlog]
+  expect_failures = [
+    var.async_backlog,
+  ]
 }
 
-run "rejects_a_variant_in_both_policy_sets" {
+# rejects_bad_inputs_7: one bad value per variable, each must be rejected:
+#   rejects_a_variant_in_both_policy_sets (var.async_backlog)
+run "rejects_bad_inputs_7" {
   command = plan
   variables {
+    # rejects_a_variant_in_both_policy_sets
     async_backlog = { champion = { max_capacity = 2 } }
   }
-  expect_failures = [var.async_backlog]
+  expect_failures = [
+    var.async_backlog,
+  ]
 }
 
-run "rejects_a_serverless_variant_also_listed_as_real_time" {
+# rejects_bad_inputs_8: one bad value per variable, each must be rejected:
+#   rejects_a_serverless_variant_also_listed_as_real_time (var.async_backlog)
+run "rejects_bad_inputs_8" {
   command = plan
   variables {
+    # rejects_a_serverless_variant_also_listed_as_real_time
     provisioned_concurrency = { champion = { min_capacity = 1, max_capacity = 2 } }
   }
-  expect_failures = [var.async_backlog]
+  expect_failures = [
+    var.async_backlog,
+  ]
 }
