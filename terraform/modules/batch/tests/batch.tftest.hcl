@@ -461,183 +461,176 @@ run "create_false_creates_nothing" {
   }
 }
 
-run "rejects_a_bad_name" {
+# Bad inputs, merged so each run costs one provider load: every variable listed in a run's
+# expect_failures must report its own validation error, so no case hides another. A variable
+# with several bad cases appears in several runs, one case per run (job_definitions, with a
+# case per validation, sets the number of runs). compute_type is read by job_definitions' vCPU
+# and memory validations: runs with a Fargate-only job_definitions case keep the default
+# FARGATE, runs with an EC2-only one (and the no-instance-types case) set a valid "EC2", and
+# the bad compute_type has a run of its own (see rejects_bad_inputs_15).
+
+# Rejects: a bad name; no subnets; no security groups; zero max vCPUs; a retention CloudWatch
+# does not offer; a bad key ARN (an alias); an object ARN as bucket; a bad table ARN; a bad
+# endpoint ARN (a model's); a prefix with a leading slash; an image with spaces.
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
-    name = "Bad_Name"
+    name               = "Bad_Name"                                                               # a bad name
+    subnet_ids         = []                                                                       # no subnets
+    security_group_ids = []                                                                       # no security groups
+    max_vcpus          = 0                                                                        # zero max vCPUs
+    log_retention_days = 2                                                                        # a retention CloudWatch does not offer
+    kms_key_arn        = "alias/byo-platform"                                                     # a bad key ARN (an alias)
+    data_bucket_arn    = "arn:aws:s3:::byo-data/input/*"                                          # an object ARN as bucket
+    job_table_arn      = "byo-jobs"                                                               # a bad table ARN
+    endpoint_arns      = ["arn:aws:sagemaker:eu-west-1:111122223333:model/byo"]                   # a bad endpoint ARN (a model's)
+    data_prefixes      = { input = "/input/" }                                                    # a prefix with a leading slash
+    job_definitions    = { scoring = merge(var.job_definitions.scoring, { image = "my image" }) } # an image with spaces
   }
-  expect_failures = [var.name]
+  expect_failures = [
+    var.name,
+    var.subnet_ids,
+    var.security_group_ids,
+    var.max_vcpus,
+    var.log_retention_days,
+    var.kms_key_arn,
+    var.data_bucket_arn,
+    var.job_table_arn,
+    var.endpoint_arns,
+    var.data_prefixes,
+    var.job_definitions,
+  ]
 }
 
-run "rejects_an_unknown_compute_type" {
+# Rejects: a bad repository ARN.
+run "rejects_bad_inputs_2" {
   command = plan
   variables {
-    compute_type = "fargate"
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { image_repository_arn = "byo/batch-processor" }) } # a bad repository ARN
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: a vCPU Fargate cannot run.
+run "rejects_bad_inputs_3" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 3, memory_mib = 8192 }) } # a vCPU Fargate cannot run
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: too many max vCPUs; no instance types (on EC2); a fractional vCPU on EC2.
+run "rejects_bad_inputs_4" {
+  command = plan
+  variables {
+    max_vcpus       = 5000                                                             # too many max vCPUs
+    instance_types  = []                                                               # no instance types (on EC2)
+    compute_type    = "EC2"                                                            # valid: the case is an EC2 one
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 0.5 }) } # a fractional vCPU on EC2
+  }
+  expect_failures = [var.max_vcpus, var.instance_types, var.job_definitions]
+}
+
+# Rejects: too little memory.
+run "rejects_bad_inputs_5" {
+  command = plan
+  variables {
+    compute_type    = "EC2"                                                                  # valid: the case is an EC2 one
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { memory_mib = 256 }) } # too little memory
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: memory that does not fit the Fargate vCPU.
+run "rejects_bad_inputs_6" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 1, memory_mib = 1024 }) } # memory that does not fit the Fargate vCPU
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: a reserved environment name.
+run "rejects_bad_inputs_7" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { environment = { AWS_BATCH_JOB_ID = "x" } }) } # a reserved environment name
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: zero attempts.
+run "rejects_bad_inputs_8" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { attempts = 0 }) } # zero attempts
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: eleven attempts.
+run "rejects_bad_inputs_9" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { attempts = 11 }) } # eleven attempts
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: a short timeout.
+run "rejects_bad_inputs_10" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { timeout_seconds = 30 }) } # a short timeout
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: an empty command.
+run "rejects_bad_inputs_11" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { command = [] }) } # an empty command
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: a bad job key.
+run "rejects_bad_inputs_12" {
+  command = plan
+  variables {
+    job_definitions = { Scoring_Job = var.job_definitions.scoring } # a bad job key
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: a log group without an own execution role.
+run "rejects_bad_inputs_13" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { log_group_name = "/aws/batch/elsewhere" }) } # a log group without an own execution role
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: a bad role ARN.
+run "rejects_bad_inputs_14" {
+  command = plan
+  variables {
+    job_definitions = { scoring = merge(var.job_definitions.scoring, { job_role_arn = "byo-monitor-job" }) } # a bad role ARN
+  }
+  expect_failures = [var.job_definitions]
+}
+
+# Rejects: an unknown compute type (lower case). On its own: while compute_type is invalid,
+# job_definitions (whose validations read it) reports no error, so no job_definitions case fits here.
+run "rejects_bad_inputs_15" {
+  command = plan
+  variables {
+    compute_type = "fargate" # an unknown compute type (lower case)
   }
   expect_failures = [var.compute_type]
-}
-
-run "rejects_no_subnets" {
-  command = plan
-  variables {
-    subnet_ids = []
-  }
-  expect_failures = [var.subnet_ids]
-}
-
-run "rejects_no_security_groups" {
-  command = plan
-  variables {
-    security_group_ids = []
-  }
-  expect_failures = [var.security_group_ids]
-}
-
-run "rejects_zero_max_vcpus" {
-  command = plan
-  variables {
-    max_vcpus = 0
-  }
-  expect_failures = [var.max_vcpus]
-}
-
-run "rejects_too_many_max_vcpus" {
-  command = plan
-  variables {
-    max_vcpus = 5000
-  }
-  expect_failures = [var.max_vcpus]
-}
-
-run "rejects_no_instance_types" {
-  command = plan
-  variables {
-    compute_type   = "EC2"
-    instance_types = []
-  }
-  expect_failures = [var.instance_types]
-}
-
-run "rejects_an_image_with_spaces" {
-  command = plan
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { image = "my image" }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_a_bad_repository_arn" {
-  command = plan
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { image_repository_arn = "byo/batch-processor" }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_a_vcpu_fargate_cannot_run" {
-  command = plan
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 3, memory_mib = 8192 }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_a_fractional_vcpu_on_ec2" {
-  command = plan
-  variables {
-    compute_type    = "EC2"
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 0.5 }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_too_little_memory" {
-  command = plan
-  variables {
-    compute_type    = "EC2"
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { memory_mib = 256 }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_memory_that_does_not_fit_fargate_vcpu" {
-  command = plan
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { vcpu = 1, memory_mib = 1024 }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_a_reserved_environment_name" {
-  command = plan
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { environment = { AWS_BATCH_JOB_ID = "x" } }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_zero_attempts" {
-  command = plan
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { attempts = 0 }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_eleven_attempts" {
-  command = plan
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { attempts = 11 }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_a_short_timeout" {
-  command = plan
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { timeout_seconds = 30 }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_a_retention_cloudwatch_does_not_offer" {
-  command = plan
-  variables {
-    log_retention_days = 2
-  }
-  expect_failures = [var.log_retention_days]
-}
-
-run "rejects_a_bad_key_arn" {
-  command = plan
-  variables {
-    kms_key_arn = "alias/byo-platform"
-  }
-  expect_failures = [var.kms_key_arn]
-}
-
-run "rejects_an_object_arn_as_bucket" {
-  command = plan
-  variables {
-    data_bucket_arn = "arn:aws:s3:::byo-data/input/*"
-  }
-  expect_failures = [var.data_bucket_arn]
-}
-
-run "rejects_a_bad_table_arn" {
-  command = plan
-  variables {
-    job_table_arn = "byo-jobs"
-  }
-  expect_failures = [var.job_table_arn]
-}
-
-run "rejects_a_bad_endpoint_arn" {
-  command = plan
-  variables {
-    endpoint_arns = ["arn:aws:sagemaker:eu-west-1:111122223333:model/byo"]
-  }
-  expect_failures = [var.endpoint_arns]
 }
 
 run "command_with_parameter_placeholders_lands_in_the_job_definition" {
@@ -651,16 +644,6 @@ run "command_with_parameter_placeholders_lands_in_the_job_definition" {
     condition     = jsondecode(aws_batch_job_definition.this["scoring"].container_properties).command == ["python", "-m", "batch_processor.job", "--bucket", "Ref::bucket", "--key", "Ref::key"]
     error_message = "the command (with Ref:: placeholders) is in the container properties"
   }
-}
-
-run "rejects_an_empty_command" {
-  command = plan
-
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { command = [] }) }
-  }
-
-  expect_failures = [var.job_definitions]
 }
 
 run "a_job_with_its_own_roles_and_log_group" {
@@ -780,36 +763,4 @@ run "example_basic_plans_the_scoring_job" {
     condition     = keys(output.job_definition_arns) == ["scoring"]
     error_message = "the example exports the scoring job definition's ARN by key"
   }
-}
-
-run "rejects_a_bad_job_key" {
-  command = plan
-  variables {
-    job_definitions = { Scoring_Job = var.job_definitions.scoring }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_a_log_group_without_an_own_execution_role" {
-  command = plan
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { log_group_name = "/aws/batch/elsewhere" }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_a_bad_role_arn" {
-  command = plan
-  variables {
-    job_definitions = { scoring = merge(var.job_definitions.scoring, { job_role_arn = "byo-monitor-job" }) }
-  }
-  expect_failures = [var.job_definitions]
-}
-
-run "rejects_a_prefix_with_a_leading_slash" {
-  command = plan
-  variables {
-    data_prefixes = { input = "/input/" }
-  }
-  expect_failures = [var.data_prefixes]
 }

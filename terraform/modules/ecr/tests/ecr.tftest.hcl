@@ -149,58 +149,37 @@ run "create_false_creates_nothing" {
   }
 }
 
-run "rejects_a_bad_name" {
+# Bad inputs, merged so each run costs one provider load: every variable listed in a run's
+# expect_failures must report its own validation error, so no case hides another. A variable
+# with several bad cases appears in several runs, one case per run.
+
+# Rejects: a bad name, an uppercase repository, a key alias, zero images kept.
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
-    name = "Bad_Name"
+    name             = "Bad_Name"           # not lowercase letters, digits and hyphens
+    repositories     = ["Serving"]          # an uppercase repository
+    kms_key_arn      = "alias/byo-platform" # a key alias, not a key ARN
+    keep_last_images = 0                    # zero images kept
   }
-  expect_failures = [var.name]
+  expect_failures = [var.name, var.repositories, var.kms_key_arn, var.keep_last_images]
 }
 
-run "rejects_an_uppercase_repository" {
+# Rejects: a repository ending in a separator, too many images kept.
+run "rejects_bad_inputs_2" {
   command = plan
   variables {
-    repositories = ["Serving"]
+    repositories     = ["serving-"] # a repository ending in a separator
+    keep_last_images = 1001         # too many images kept
+  }
+  expect_failures = [var.repositories, var.keep_last_images]
+}
+
+# Rejects: no repositories.
+run "rejects_bad_inputs_3" {
+  command = plan
+  variables {
+    repositories = [] # no repositories
   }
   expect_failures = [var.repositories]
-}
-
-run "rejects_a_repository_ending_in_a_separator" {
-  command = plan
-  variables {
-    repositories = ["serving-"]
-  }
-  expect_failures = [var.repositories]
-}
-
-run "rejects_no_repositories" {
-  command = plan
-  variables {
-    repositories = []
-  }
-  expect_failures = [var.repositories]
-}
-
-run "rejects_a_key_alias" {
-  command = plan
-  variables {
-    kms_key_arn = "alias/byo-platform"
-  }
-  expect_failures = [var.kms_key_arn]
-}
-
-run "rejects_zero_images_kept" {
-  command = plan
-  variables {
-    keep_last_images = 0
-  }
-  expect_failures = [var.keep_last_images]
-}
-
-run "rejects_too_many_images_kept" {
-  command = plan
-  variables {
-    keep_last_images = 1001
-  }
-  expect_failures = [var.keep_last_images]
 }

@@ -453,180 +453,67 @@ run "example_wires_the_job_definition_through_the_batch_module" {
   }
 }
 
-run "rejects_a_schedule_that_is_not_rate_or_cron" {
+# Bad inputs, merged so each run costs one provider load: every variable listed in a run's
+# expect_failures must report its own validation error, so no case hides another. A variable
+# with several bad cases appears in several runs, one case per run. vcpu and memory_mib are
+# checked together (memory_mib's validation reads vcpu), so their cases are in different runs.
+
+# Rejects: a schedule that is not rate or cron, a window that is not a duration, a zero drift
+# threshold, a zero NDCG threshold, a bad queue ARN, an unrevisioned job definition ARN, a bad
+# topic ARN, an image with spaces, a bad repository ARN, a bucket ARN of another bucket,
+# captures outside the data bucket, a prefix without a trailing slash, memory that does not fit
+# the Fargate vCPU, a short timeout, a retention CloudWatch does not offer.
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
-    schedule_expression = "every hour"
+    schedule_expression  = "every hour"                                                      # not rate(...) or cron(...)
+    window               = "1 hour"                                                          # not a duration
+    drift_threshold      = 0                                                                 # a zero drift threshold
+    ndcg_threshold       = 0                                                                 # a zero NDCG threshold
+    job_queue_arn        = "byo-scoring"                                                     # a bad queue ARN
+    job_definition_arn   = "arn:aws:batch:eu-west-1:111122223333:job-definition/byo-monitor" # an unrevisioned job definition ARN
+    sns_topic_arn        = "byo-alarms"                                                      # a bad topic ARN
+    image                = "my image"                                                        # an image with spaces
+    image_repository_arn = "byo/operators"                                                   # a bad repository ARN
+    data_bucket_arn      = "arn:aws:s3:::another-bucket"                                     # the ARN of another bucket
+    capture_s3_uri       = "s3://another-bucket/captures"                                    # captures outside the data bucket
+    data_prefixes        = { monitoring = "monitoring" }                                     # a prefix without a trailing slash
+    vcpu                 = 1                                                                 # valid: the vCPU memory_mib must fit
+    memory_mib           = 1024                                                              # memory that does not fit the Fargate vCPU (1)
+    timeout_seconds      = 30                                                                # a short timeout
+    log_retention_days   = 2                                                                 # a retention CloudWatch does not offer
+  }
+  expect_failures = [
+    var.schedule_expression, var.window, var.drift_threshold, var.ndcg_threshold, var.job_queue_arn,
+    var.job_definition_arn, var.sns_topic_arn, var.image, var.image_repository_arn, var.data_bucket_arn,
+    var.capture_s3_uri, var.data_prefixes, var.memory_mib, var.timeout_seconds, var.log_retention_days,
+  ]
+}
+
+# Rejects: a rate with the wrong unit number, a drift threshold of one or more, an NDCG threshold
+# above one, no job definition when created, the bucket root as captures, a vCPU Fargate cannot run.
+run "rejects_bad_inputs_2" {
+  command = plan
+  variables {
+    schedule_expression = "rate(1 hours)"                         # a rate with the wrong unit number
+    drift_threshold     = 1                                       # a drift threshold of one or more
+    ndcg_threshold      = 1.2                                     # an NDCG threshold above one
+    job_definition_arn  = null                                    # no job definition when created
+    capture_s3_uri      = "s3://byo-data-111122223333-eu-west-1/" # the bucket root as captures
+    vcpu                = 3                                       # a vCPU Fargate cannot run
+    memory_mib          = 8192                                    # valid memory for the rejected vCPU
+  }
+  expect_failures = [
+    var.schedule_expression, var.drift_threshold, var.ndcg_threshold, var.job_definition_arn,
+    var.capture_s3_uri, var.vcpu,
+  ]
+}
+
+# Rejects: a cron without six fields.
+run "rejects_bad_inputs_3" {
+  command = plan
+  variables {
+    schedule_expression = "cron(0 * * * *)" # a cron without six fields
   }
   expect_failures = [var.schedule_expression]
-}
-
-run "rejects_a_rate_with_the_wrong_unit_number" {
-  command = plan
-  variables {
-    schedule_expression = "rate(1 hours)"
-  }
-  expect_failures = [var.schedule_expression]
-}
-
-run "rejects_a_cron_without_six_fields" {
-  command = plan
-  variables {
-    schedule_expression = "cron(0 * * * *)"
-  }
-  expect_failures = [var.schedule_expression]
-}
-
-run "rejects_a_window_that_is_not_a_duration" {
-  command = plan
-  variables {
-    window = "1 hour"
-  }
-  expect_failures = [var.window]
-}
-
-run "rejects_a_zero_drift_threshold" {
-  command = plan
-  variables {
-    drift_threshold = 0
-  }
-  expect_failures = [var.drift_threshold]
-}
-
-run "rejects_a_drift_threshold_of_one_or_more" {
-  command = plan
-  variables {
-    drift_threshold = 1
-  }
-  expect_failures = [var.drift_threshold]
-}
-
-run "rejects_a_zero_ndcg_threshold" {
-  command = plan
-  variables {
-    ndcg_threshold = 0
-  }
-  expect_failures = [var.ndcg_threshold]
-}
-
-run "rejects_an_ndcg_threshold_above_one" {
-  command = plan
-  variables {
-    ndcg_threshold = 1.2
-  }
-  expect_failures = [var.ndcg_threshold]
-}
-
-run "rejects_a_bad_queue_arn" {
-  command = plan
-  variables {
-    job_queue_arn = "byo-scoring"
-  }
-  expect_failures = [var.job_queue_arn]
-}
-
-run "rejects_an_unrevisioned_job_definition_arn" {
-  command = plan
-  variables {
-    job_definition_arn = "arn:aws:batch:eu-west-1:111122223333:job-definition/byo-monitor"
-  }
-  expect_failures = [var.job_definition_arn]
-}
-
-run "rejects_no_job_definition_when_created" {
-  command = plan
-  variables {
-    job_definition_arn = null
-  }
-  expect_failures = [var.job_definition_arn]
-}
-
-run "rejects_a_bad_topic_arn" {
-  command = plan
-  variables {
-    sns_topic_arn = "byo-alarms"
-  }
-  expect_failures = [var.sns_topic_arn]
-}
-
-run "rejects_an_image_with_spaces" {
-  command = plan
-  variables {
-    image = "my image"
-  }
-  expect_failures = [var.image]
-}
-
-run "rejects_a_bad_repository_arn" {
-  command = plan
-  variables {
-    image_repository_arn = "byo/operators"
-  }
-  expect_failures = [var.image_repository_arn]
-}
-
-run "rejects_a_bucket_arn_of_another_bucket" {
-  command = plan
-  variables {
-    data_bucket_arn = "arn:aws:s3:::another-bucket"
-  }
-  expect_failures = [var.data_bucket_arn]
-}
-
-run "rejects_captures_outside_the_data_bucket" {
-  command = plan
-  variables {
-    capture_s3_uri = "s3://another-bucket/captures"
-  }
-  expect_failures = [var.capture_s3_uri]
-}
-
-run "rejects_the_bucket_root_as_captures" {
-  command = plan
-  variables {
-    capture_s3_uri = "s3://byo-data-111122223333-eu-west-1/"
-  }
-  expect_failures = [var.capture_s3_uri]
-}
-
-run "rejects_a_prefix_without_a_trailing_slash" {
-  command = plan
-  variables {
-    data_prefixes = { monitoring = "monitoring" }
-  }
-  expect_failures = [var.data_prefixes]
-}
-
-run "rejects_memory_that_does_not_fit_the_fargate_vcpu" {
-  command = plan
-  variables {
-    vcpu       = 1
-    memory_mib = 1024
-  }
-  expect_failures = [var.memory_mib]
-}
-
-run "rejects_a_vcpu_fargate_cannot_run" {
-  command = plan
-  variables {
-    vcpu       = 3
-    memory_mib = 8192
-  }
-  expect_failures = [var.vcpu]
-}
-
-run "rejects_a_short_timeout" {
-  command = plan
-  variables {
-    timeout_seconds = 30
-  }
-  expect_failures = [var.timeout_seconds]
-}
-
-run "rejects_a_retention_cloudwatch_does_not_offer" {
-  command = plan
-  variables {
-    log_retention_days = 2
-  }
-  expect_failures = [var.log_retention_days]
 }
