@@ -918,60 +918,90 @@ run "rejects_a_bad_container_hostname" {
   expect_failures = [var.variants]
 }
 
-run "rejects_sampling_above_100" {
+# Rejects, in one plan: a bad name, a bad key ARN, a bad bucket ARN and subnets without
+# security groups. None of these validations reads another of them; variants, shadow_variants,
+# data_capture and async_inference stay valid here, because their validations read name and
+# model_bucket_arn and are skipped when those are invalid.
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
-    data_capture = { destination_s3_uri = "s3://byo-data/captures/", sampling_percentage = 101 }
-  }
-  expect_failures = [var.data_capture]
-}
-
-run "rejects_a_non_s3_capture_uri" {
-  command = plan
-  variables {
-    data_capture = { destination_s3_uri = "byo-data/captures/" }
-  }
-  expect_failures = [var.data_capture]
-}
-
-run "rejects_capturing_nothing" {
-  command = plan
-  variables {
-    data_capture = { destination_s3_uri = "s3://byo-data/captures/", capture_input = false, capture_output = false }
-  }
-  expect_failures = [var.data_capture]
-}
-
-run "rejects_subnets_without_security_groups" {
-  command = plan
-  variables {
+    # a bad name
+    name = "Bad_Name"
+    # a bad key ARN
+    kms_key_arn = "alias/platform"
+    # a bad bucket ARN
+    model_bucket_arn = "arn:aws:s3:::byo-data/models"
+    # subnets without security groups (vpc_security_group_ids stays empty)
     vpc_subnet_ids = ["subnet-a"]
   }
-  expect_failures = [var.vpc_security_group_ids]
+  expect_failures = [
+    var.name,
+    var.kms_key_arn,
+    var.model_bucket_arn,
+    var.vpc_security_group_ids,
+  ]
 }
 
-run "rejects_a_bad_name" {
+# Rejects, in one plan: sampling above 100 (data_capture) and a non-S3 async output.
+run "rejects_bad_inputs_2" {
   command = plan
   variables {
-    name = "Bad_Name"
+    # sampling above 100
+    data_capture = { destination_s3_uri = "s3://byo-data/captures/", sampling_percentage = 101 }
+    # a non-S3 async output
+    async_inference = { output_s3_uri = "https://byo-data/async/output/" }
   }
-  expect_failures = [var.name]
+  expect_failures = [
+    var.data_capture,
+    var.async_inference,
+  ]
 }
 
-run "rejects_a_bad_key_arn" {
+# Rejects, in one plan: a non-S3 capture URI (data_capture) and a non-SNS async topic.
+run "rejects_bad_inputs_3" {
   command = plan
   variables {
-    kms_key_arn = "alias/platform"
+    # a non-S3 capture URI
+    data_capture = { destination_s3_uri = "byo-data/captures/" }
+    # a non-SNS async topic
+    async_inference = { output_s3_uri = "s3://byo-data/async/output/", success_topic_arn = "arn:aws:sqs:eu-west-1:111122223333:q" }
   }
-  expect_failures = [var.kms_key_arn]
+  expect_failures = [
+    var.data_capture,
+    var.async_inference,
+  ]
 }
 
-run "rejects_a_bad_bucket_arn" {
+# Rejects, in one plan: capturing nothing (data_capture) and async concurrency above 1000.
+run "rejects_bad_inputs_4" {
   command = plan
   variables {
-    model_bucket_arn = "arn:aws:s3:::byo-data/models"
+    # capturing nothing
+    data_capture = { destination_s3_uri = "s3://byo-data/captures/", capture_input = false, capture_output = false }
+    # async concurrency above 1000
+    async_inference = { output_s3_uri = "s3://byo-data/async/output/", max_concurrent_invocations_per_instance = 1001 }
   }
-  expect_failures = [var.model_bucket_arn]
+  expect_failures = [
+    var.data_capture,
+    var.async_inference,
+  ]
+}
+
+# Rejects, in one plan: data capture (the file's default) and async inference beside a valid
+# serverless variant. variants must be valid here: the serverless exclusions read it.
+run "rejects_bad_inputs_5" {
+  command = plan
+  variables {
+    # a valid serverless variant (context, not a bad value)
+    variants = { s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 } } }
+    # async inference with serverless
+    async_inference = { output_s3_uri = "s3://byo-data/async/output/" }
+    # data_capture keeps the file's default: data capture with serverless
+  }
+  expect_failures = [
+    var.data_capture,
+    var.async_inference,
+  ]
 }
 
 run "rejects_serverless_memory_off_the_1_gb_steps" {
@@ -1052,48 +1082,6 @@ run "rejects_serverless_in_a_vpc" {
     vpc_security_group_ids = ["sg-1"]
   }
   expect_failures = [var.variants]
-}
-
-run "rejects_data_capture_with_serverless" {
-  command = plan
-  variables {
-    variants = { s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 } } }
-  }
-  expect_failures = [var.data_capture]
-}
-
-run "rejects_async_inference_with_serverless" {
-  command = plan
-  variables {
-    variants        = { s = { model_data_url = "s3://byo-data/models/a/model.tar.gz", serverless = { memory_size_in_mb = 1024, max_concurrency = 5 } } }
-    data_capture    = null
-    async_inference = { output_s3_uri = "s3://byo-data/async/output/" }
-  }
-  expect_failures = [var.async_inference]
-}
-
-run "rejects_a_non_s3_async_output" {
-  command = plan
-  variables {
-    async_inference = { output_s3_uri = "https://byo-data/async/output/" }
-  }
-  expect_failures = [var.async_inference]
-}
-
-run "rejects_a_non_sns_async_topic" {
-  command = plan
-  variables {
-    async_inference = { output_s3_uri = "s3://byo-data/async/output/", success_topic_arn = "arn:aws:sqs:eu-west-1:111122223333:q" }
-  }
-  expect_failures = [var.async_inference]
-}
-
-run "rejects_async_concurrency_above_1000" {
-  command = plan
-  variables {
-    async_inference = { output_s3_uri = "s3://byo-data/async/output/", max_concurrent_invocations_per_instance = 1001 }
-  }
-  expect_failures = [var.async_inference]
 }
 
 run "rejects_a_multi_model_url_without_trailing_slash" {
