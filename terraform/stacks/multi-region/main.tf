@@ -57,6 +57,9 @@ module "secondary" {
   enable_pipeline = false
   # The primary's multi-region trail records this region's calls too.
   enable_audit = false
+  # The images are built once, in the primary (the bundle is uploaded to its bucket); the
+  # secondary runs secondary_serving_image (`make push` to its repositories, or ECR replication).
+  enable_build = false
   tags         = merge(var.tags, { Region = "secondary" })
 }
 
