@@ -425,90 +425,64 @@ run "create_false_creates_nothing" {
   }
 }
 
-run "rejects_a_bad_name" {
+# rejects_bad_inputs_1: one bad value per variable, each must be rejected:
+#   rejects_a_bad_name (var.name)
+#   rejects_a_bad_email (var.alarm_emails)
+#   rejects_no_variants (var.variant_names)
+#   rejects_a_zero_latency_threshold (var.latency_p99_threshold_ms)
+#   rejects_a_zero_5xx_threshold (var.error_5xx_threshold)
+#   rejects_a_period_that_is_not_whole_minutes (var.period_seconds)
+#   rejects_a_bad_queue_arn (var.batch_job_queue_arn)
+#   rejects_a_bad_key_arn (var.kms_key_arn)
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
+    # rejects_a_bad_name
     name = "Bad_Name"
-  }
-  expect_failures = [var.name]
-}
-
-run "rejects_a_bad_email" {
-  command = plan
-  variables {
+    # rejects_a_bad_email
     alarm_emails = ["not-an-email"]
-  }
-  expect_failures = [var.alarm_emails]
-}
-
-run "rejects_no_variants" {
-  command = plan
-  variables {
+    # rejects_no_variants
     variant_names = []
-  }
-  expect_failures = [var.variant_names]
-}
-
-run "rejects_duplicate_variants" {
-  command = plan
-  variables {
-    variant_names = ["blue", "blue"]
-  }
-  expect_failures = [var.variant_names]
-}
-
-run "rejects_a_zero_latency_threshold" {
-  command = plan
-  variables {
+    # rejects_a_zero_latency_threshold
     latency_p99_threshold_ms = 0
-  }
-  expect_failures = [var.latency_p99_threshold_ms]
-}
-
-run "rejects_a_zero_5xx_threshold" {
-  command = plan
-  variables {
+    # rejects_a_zero_5xx_threshold
     error_5xx_threshold = 0
-  }
-  expect_failures = [var.error_5xx_threshold]
-}
-
-run "rejects_a_period_that_is_not_whole_minutes" {
-  command = plan
-  variables {
+    # rejects_a_period_that_is_not_whole_minutes
     period_seconds = 90
-  }
-  expect_failures = [var.period_seconds]
-}
-
-run "rejects_absent_minutes_that_are_not_whole_periods" {
-  command = plan
-  variables {
-    invocations_absent_minutes = 12
-  }
-  expect_failures = [var.invocations_absent_minutes]
-}
-
-run "rejects_zero_evaluation_periods" {
-  command = plan
-  variables {
-    evaluation_periods = 0
-  }
-  expect_failures = [var.evaluation_periods]
-}
-
-run "rejects_a_bad_queue_arn" {
-  command = plan
-  variables {
+    # rejects_a_bad_queue_arn
     batch_job_queue_arn = "byo-scoring"
-  }
-  expect_failures = [var.batch_job_queue_arn]
-}
-
-run "rejects_a_bad_key_arn" {
-  command = plan
-  variables {
+    # rejects_a_bad_key_arn
     kms_key_arn = "alias/platform"
   }
-  expect_failures = [var.kms_key_arn]
+  expect_failures = [
+    var.name,
+    var.alarm_emails,
+    var.variant_names,
+    var.latency_p99_threshold_ms,
+    var.error_5xx_threshold,
+    var.period_seconds,
+    var.batch_job_queue_arn,
+    var.kms_key_arn,
+  ]
+}
+
+# rejects_bad_inputs_2: one bad value per variable, each must be rejected:
+#   rejects_duplicate_variants (var.variant_names)
+#   rejects_absent_minutes_that_are_not_whole_periods (var.invocations_absent_minutes)
+#   rejects_zero_evaluation_periods (var.evaluation_periods)
+run "rejects_bad_inputs_2" {
+  command = plan
+  variables {
+    # rejects_duplicate_variants
+    variant_names = ["blue", "blue"]
+    # rejects_absent_minutes_that_are_not_whole_periods
+    invocations_absent_minutes = 12
+    # rejects_zero_evaluation_periods
+    evaluation_periods = 0
+  }
+  expect_failures = [
+    var.variant_names,
+    var.invocations_absent_minutes,
+    var.evaluation_periods,
+  ]
 }

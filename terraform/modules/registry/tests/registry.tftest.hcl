@@ -290,82 +290,60 @@ run "create_false_creates_nothing" {
   }
 }
 
-run "rejects_a_bad_name" {
+# rejects_bad_inputs_1: one bad value per variable, each must be rejected:
+#   rejects_a_bad_name (var.name)
+#   rejects_a_bad_model_package_group_name (var.model_package_group_name)
+#   rejects_a_bad_endpoint_name (var.endpoint_name)
+#   rejects_an_endpoint_role_that_is_not_a_role_arn (var.endpoint_role_arn)
+#   rejects_a_pipeline_prefix_without_trailing_slash (var.pipelines_prefix)
+#   rejects_a_models_prefix_with_a_wildcard (var.models_prefix)
+#   rejects_a_pipeline_bucket_that_is_not_an_arn (var.bucket_arn)
+#   rejects_an_operator_repository_that_is_not_an_ecr_arn (var.operator_repository_arn)
+#   rejects_a_bad_key_arn (var.kms_key_arn)
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
+    # rejects_a_bad_name
     name = "Bad_Name"
-  }
-  expect_failures = [var.name]
-}
-
-run "rejects_a_bad_model_package_group_name" {
-  command = plan
-  variables {
+    # rejects_a_bad_model_package_group_name
     model_package_group_name = "fraud_models"
-  }
-  expect_failures = [var.model_package_group_name]
-}
-
-run "rejects_a_bad_endpoint_name" {
-  command = plan
-  variables {
+    # rejects_a_bad_endpoint_name
     endpoint_name = "Bad_Endpoint"
-  }
-  expect_failures = [var.endpoint_name]
-}
-
-run "rejects_an_endpoint_role_that_is_not_a_role_arn" {
-  command = plan
-  variables {
+    # rejects_an_endpoint_role_that_is_not_a_role_arn
     endpoint_role_arn = "byo-sagemaker-endpoint"
-  }
-  expect_failures = [var.endpoint_role_arn]
-}
-
-run "rejects_a_pipeline_prefix_without_trailing_slash" {
-  command = plan
-  variables {
+    # rejects_a_pipeline_prefix_without_trailing_slash
     pipelines_prefix = "pipelines"
-  }
-  expect_failures = [var.pipelines_prefix]
-}
-
-run "rejects_a_pipeline_prefix_with_leading_slash" {
-  command = plan
-  variables {
-    pipelines_prefix = "/pipelines/"
-  }
-  expect_failures = [var.pipelines_prefix]
-}
-
-run "rejects_a_models_prefix_with_a_wildcard" {
-  command = plan
-  variables {
+    # rejects_a_models_prefix_with_a_wildcard
     models_prefix = "models/*"
-  }
-  expect_failures = [var.models_prefix]
-}
-
-run "rejects_a_pipeline_bucket_that_is_not_an_arn" {
-  command = plan
-  variables {
+    # rejects_a_pipeline_bucket_that_is_not_an_arn
     bucket_arn = "byo-data"
-  }
-  expect_failures = [var.bucket_arn]
-}
-
-run "rejects_an_operator_repository_that_is_not_an_ecr_arn" {
-  command = plan
-  variables {
+    # rejects_an_operator_repository_that_is_not_an_ecr_arn
     operator_repository_arn = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo/operators"
-  }
-  expect_failures = [var.operator_repository_arn]
-}
-
-run "rejects_a_bad_key_arn" {
-  command = plan
-  variables {
+    # rejects_a_bad_key_arn
     kms_key_arn = "alias/platform"
   }
-  expect_failures = [var.kms_key_arn]
+  expect_failures = [
+    var.name,
+    var.model_package_group_name,
+    var.endpoint_name,
+    var.endpoint_role_arn,
+    var.pipelines_prefix,
+    var.models_prefix,
+    var.bucket_arn,
+    var.operator_repository_arn,
+    var.kms_key_arn,
+  ]
+}
+
+# rejects_bad_inputs_2: one bad value per variable, each must be rejected:
+#   rejects_a_pipeline_prefix_with_leading_slash (var.pipelines_prefix)
+run "rejects_bad_inputs_2" {
+  command = plan
+  variables {
+    # rejects_a_pipeline_prefix_with_leading_slash
+    pipelines_prefix = "/pipelines/"
+  }
+  expect_failures = [
+    var.pipelines_prefix,
+  ]
 }

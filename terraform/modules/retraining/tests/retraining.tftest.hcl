@@ -234,44 +234,33 @@ run "iam_is_scoped" {
   }
 }
 
-run "rejects_a_bad_schedule" {
+# rejects_bad_inputs_1: one bad value per variable, each must be rejected:
+#   rejects_a_bad_schedule (var.retrain_schedule)
+#   rejects_a_bad_backend (var.pipeline_backend)
+#   rejects_a_long_cooldown (var.alarm_cooldown_seconds)
+#   rejects_a_margin_above_1 (var.auto_approve_if)
+#   rejects_a_bad_queue_arn (var.job_queue_arn)
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
+    # rejects_a_bad_schedule
     retrain_schedule = "every day"
-  }
-  expect_failures = [var.retrain_schedule]
-}
-
-run "rejects_a_bad_backend" {
-  command = plan
-  variables {
+    # rejects_a_bad_backend
     pipeline_backend = "airflow"
-  }
-  expect_failures = [var.pipeline_backend]
-}
-
-run "rejects_a_long_cooldown" {
-  command = plan
-  variables {
+    # rejects_a_long_cooldown
     alarm_cooldown_seconds = 100000
-  }
-  expect_failures = [var.alarm_cooldown_seconds]
-}
-
-run "rejects_a_margin_above_1" {
-  command = plan
-  variables {
+    # rejects_a_margin_above_1
     auto_approve_if = { auc_margin = 2 }
-  }
-  expect_failures = [var.auto_approve_if]
-}
-
-run "rejects_a_bad_queue_arn" {
-  command = plan
-  variables {
+    # rejects_a_bad_queue_arn
     job_queue_arn = "byo-scoring"
   }
-  expect_failures = [var.job_queue_arn]
+  expect_failures = [
+    var.retrain_schedule,
+    var.pipeline_backend,
+    var.alarm_cooldown_seconds,
+    var.auto_approve_if,
+    var.job_queue_arn,
+  ]
 }
 
 run "the_basic_example_wires_the_jobs_through_the_batch_module" {

@@ -309,66 +309,43 @@ run "create_false_creates_nothing" {
   }
 }
 
-run "rejects_a_bad_name" {
+# rejects_bad_inputs_1: one bad value per variable, each must be rejected:
+#   rejects_a_bad_name (var.name)
+#   rejects_a_package_that_is_not_a_zip (var.package_path)
+#   rejects_zero_reserved_concurrency (var.reserved_concurrency)
+#   rejects_64_mb_memory (var.memory_mb)
+#   rejects_a_bad_log_retention (var.log_retention_days)
+#   rejects_an_unrevisioned_job_definition (var.job_definition_arn)
+#   rejects_subnets_without_security_groups (var.security_group_ids)
+#   rejects_a_bad_key_arn (var.kms_key_arn)
+run "rejects_bad_inputs_1" {
   command = plan
   variables {
+    # rejects_a_bad_name
     name = "Bad_Name"
-  }
-  expect_failures = [var.name]
-}
-
-run "rejects_a_package_that_is_not_a_zip" {
-  command = plan
-  variables {
+    # rejects_a_package_that_is_not_a_zip
     package_path = "tests/fixtures/trigger.tar.gz"
-  }
-  expect_failures = [var.package_path]
-}
-
-run "rejects_zero_reserved_concurrency" {
-  command = plan
-  variables {
+    # rejects_zero_reserved_concurrency
     reserved_concurrency = 0
-  }
-  expect_failures = [var.reserved_concurrency]
-}
-
-run "rejects_64_mb_memory" {
-  command = plan
-  variables {
+    # rejects_64_mb_memory
     memory_mb = 64
-  }
-  expect_failures = [var.memory_mb]
-}
-
-run "rejects_a_bad_log_retention" {
-  command = plan
-  variables {
+    # rejects_a_bad_log_retention
     log_retention_days = 42
-  }
-  expect_failures = [var.log_retention_days]
-}
-
-run "rejects_an_unrevisioned_job_definition" {
-  command = plan
-  variables {
+    # rejects_an_unrevisioned_job_definition
     job_definition_arn = "arn:aws:batch:eu-west-1:111122223333:job-definition/byo-scoring"
-  }
-  expect_failures = [var.job_definition_arn]
-}
-
-run "rejects_subnets_without_security_groups" {
-  command = plan
-  variables {
+    # rejects_subnets_without_security_groups
     subnet_ids = ["subnet-0a1"]
-  }
-  expect_failures = [var.security_group_ids]
-}
-
-run "rejects_a_bad_key_arn" {
-  command = plan
-  variables {
+    # rejects_a_bad_key_arn
     kms_key_arn = "alias/platform"
   }
-  expect_failures = [var.kms_key_arn]
+  expect_failures = [
+    var.name,
+    var.package_path,
+    var.reserved_concurrency,
+    var.memory_mb,
+    var.log_retention_days,
+    var.job_definition_arn,
+    var.security_group_ids,
+    var.kms_key_arn,
+  ]
 }
