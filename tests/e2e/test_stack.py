@@ -395,12 +395,15 @@ def the_loops(emulator, terraform, outputs: dict, dataset, record_property) -> N
     )
     cloudwatch.set_alarm_state(AlarmName=drift, StateValue="OK", StateReason="e2e: recovered")
     cloudwatch.set_alarm_state(AlarmName=drift, StateValue="ALARM", StateReason="e2e: again")
-    wait_for(
-        "the repeated alarm's execution",
-        lambda: len(sfn.list_executions(stateMachineArn=loops["state_machine_arns"]["retraining"])[
-            "executions"]) == 6,
-        timeout_s=60,
-    )  # fmt: skip
+
+    # The repeat decides while the first still cools down: only once it has ended (skipped) is
+    # the clock moved past the cool-down (moved earlier, the first could release the loop
+    # between the repeat's failed acquire and its read of the holder).
+    def repeat_ended() -> bool:
+        newest = finished_running(sfn, loops, 6)[-1]
+        return newest.get("status") not in (None, "RUNNING")
+
+    wait_for("the repeated alarm's execution to end", repeat_ended, timeout_s=60)
     emulator.advance_clock(61)  # past the cool-down
     runs = finished("retraining", 6)
     alarm, repeat = (record("retraining", e) for e in runs[4:])
