@@ -149,7 +149,7 @@ def change(record: dict[str, Any], trusted: Iterable[str] = ()) -> dict[str, Any
         "caller": caller(identity),
         "caller_arn": identity.get("arn"),
         "access_key": identity.get("accessKeyId"),
-        "trusted": issuer is not None and issuer in set(trusted),
+        "trusted": issuer is not None and issuer in trusted,
         "from": record.get("sourceIPAddress"),
         "user_agent": record.get("userAgent"),
         "region": record.get("awsRegion"),
@@ -201,7 +201,7 @@ def changes(
     """The writes of SageMaker and Application Auto Scaling of kinds `kinds` ("endpoint",
     "traffic", "registry", "other") between since and until, oldest first, each once."""
     until = until or datetime.now(UTC)
-    wanted, trusted = set(kinds), list(trusted)
+    wanted, trusted = set(kinds), frozenset(trusted)  # one set for every record
     found: dict[str, dict[str, Any]] = {}
     start_ms, end_ms = int(since.timestamp() * 1000), int(until.timestamp() * 1000) + 1
     for record in _records(clients, log_group, start_ms, end_ms):

@@ -121,18 +121,12 @@ def plan(clients: Clients, settings: Settings, keep_data: bool) -> Plan:
         for model in sagemaker.list_models(NameContains=endpoint)["Models"]:
             if _tagged(sagemaker, model["ModelArn"], "byo:model-version"):
                 result.models.append(model["ModelName"])
-    if not keep_data and outputs.get("data_bucket"):
-        result.bucket = outputs["data_bucket"]
-        result.objects = _versions(clients, result.bucket)
-        if result.objects is None:
-            result.bucket, result.objects = None, 0
     audit = outputs.get("audit") or {}
-    if not keep_data and audit.get("bucket"):
-        result.trail = audit.get("trail")
-        result.audit_bucket = audit["bucket"]
-        result.audit_objects = _versions(clients, result.audit_bucket)
-        if result.audit_objects is None:
-            result.audit_bucket, result.audit_objects = None, 0
+    if not keep_data:
+        result.bucket, result.objects = _to_empty(clients, outputs.get("data_bucket"))
+        result.audit_bucket, result.audit_objects = _to_empty(clients, audit.get("bucket"))
+        if audit.get("bucket"):
+            result.trail = audit.get("trail")
     return result
 
 
@@ -169,13 +163,18 @@ def execute(
         report("terraform destroy: done" + (" (storage kept)" if keep_data else ""))
 
 
-def _versions(clients: Clients, bucket: str) -> int | None:
-    """How many object versions and delete markers `bucket` holds (None: no such bucket)."""
+def _to_empty(clients: Clients, bucket: str | None) -> tuple[str | None, int]:
+    """`bucket` and how many object versions and delete markers it holds; (None, 0) when there
+    is no such bucket (or none is named)."""
+    if not bucket:
+        return None, 0
     try:
         pages = clients.s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
-        return sum(len(p.get("Versions", [])) + len(p.get("DeleteMarkers", [])) for p in pages)
+        return bucket, sum(
+            len(p.get("Versions", [])) + len(p.get("DeleteMarkers", [])) for p in pages
+        )
     except ClientError:
-        return None
+        return None, 0
 
 
 def _empty(clients: Clients, bucket: str) -> None:

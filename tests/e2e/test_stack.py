@@ -700,7 +700,7 @@ def audited_changes(emulator, outputs: dict, registered: dict, monkeypatch, byo)
     )
     alice = f"role/{name}-operator (session alice)"
     by_alice = [(c["event"], c["detail"]) for c in changes if c["caller"] == alice]
-    assert ("UpdateEndpoint", by_alice[0][1]) == by_alice[0], by_alice  # the deploy
+    assert by_alice[0][0] == "UpdateEndpoint", by_alice  # the deploy
     shifts = [d for e, d in by_alice if e == "UpdateEndpointWeightsAndCapacities"]
     # to variant-b: 50 %, 100 %; back to variant-a: 50 %, then the rollback restores 0/1
     assert len(shifts) == 4, by_alice
