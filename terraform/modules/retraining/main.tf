@@ -58,7 +58,8 @@ resource "aws_cloudwatch_log_group" "this" {
 # Input: {"reason": "schedule" | "new-data" | "alarm" | "manual", "data": "s3://…", "alarm": …,
 # "cooldown_seconds": N}; missing keys take the defaults below. One execution holds the loop at a
 # time (a conditional write of loops/retraining/lock); a trigger that finds it held is recorded
-# as skipped. The training job records its outcome (registered, condition-failed) with the
+# as skipped (one whose holder releases it as the trigger reads who holds it tries again, 3 times
+# at most). The training job records its outcome (registered, condition-failed) with the
 # notification's subject and text; the machine publishes them, holds the loop for the cool-down,
 # and releases it, on every path.
 # ---------------------------------------------------------------------------------------------
@@ -72,6 +73,21 @@ locals {
 
   # The record of this execution: loops/retraining/<execution name>.
   retraining_record_key = { FileName = { "S.$" = "States.Format('loops/retraining/{}', $$.Execution.Name)" } }
+
+  # A trigger that does not get the loop: its record, whose Message says why.
+  skipped_record = merge(local.retraining_record_key, {
+    Loop      = { S = "retraining" }
+    Execution = { "S.$" = "$$.Execution.Name" }
+    Reason    = { "S.$" = "$.reason" }
+    Data      = { "S.$" = "$.data" }
+    Alarm     = { "S.$" = "$.alarm" }
+    StartedAt = { "S.$" = "$$.Execution.StartTime" }
+    Outcome   = { S = "skipped" }
+  })
+
+  # Acquire is tried again when the loop's holder released it between the refused Acquire and
+  # the read of the holder (the loop is free); this many tries, then the trigger is skipped.
+  lock_tries = 3
 
   train_with_batch = {
     Train = {
@@ -187,6 +203,13 @@ locals {
         Comment    = "Missing input keys take their defaults."
         Parameters = { "args.$" = "States.JsonMerge(States.StringToJson('${jsonencode(local.retraining_defaults)}'), $, false)" }
         OutputPath = "$.args"
+        Next       = "FirstTry"
+      }
+      FirstTry = {
+        Type       = "Pass"
+        Comment    = "Counts the tries at the loop (Held? gives up after ${local.lock_tries})."
+        Result     = { try = 1 }
+        ResultPath = "$.lock_tries"
         Next       = "Acquire"
       }
       Acquire = {
@@ -208,28 +231,59 @@ locals {
         Catch      = [{ ErrorEquals = ["DynamoDB.ConditionalCheckFailedException"], ResultPath = "$.error", Next = "ReadHolder" }]
         Next       = "RecordStarted"
       }
+      # The holder may release the loop between the refused Acquire and this read: the item then
+      # has no Holder, or there is no item at all (getItem's answer has no Item). So the answer
+      # is kept whole — a ResultSelector path that is not there fails the execution
+      # (States.Runtime, with no record) — and Held? tests it with IsPresent, the one Choice
+      # test a missing path does not fail.
       ReadHolder = {
-        Type           = "Task"
-        Resource       = "arn:${local.partition}:states:::dynamodb:getItem"
-        Parameters     = { TableName = var.job_table_name, Key = { FileName = { S = local.lock_key.retraining } }, ConsistentRead = true }
-        ResultSelector = { "Holder.$" = "$.Item.Holder.S", "HeldSince.$" = "$.Item.HeldSince.S" }
-        ResultPath     = "$.holder"
-        Next           = "RecordSkipped"
+        Type       = "Task"
+        Resource   = "arn:${local.partition}:states:::dynamodb:getItem"
+        Parameters = { TableName = var.job_table_name, Key = { FileName = { S = local.lock_key.retraining } }, ConsistentRead = true }
+        ResultPath = "$.lock"
+        Next       = "Held?"
+      }
+      "Held?" = {
+        Type = "Choice"
+        Choices = [
+          {
+            And = [
+              { Variable = "$.lock.Item.Holder.S", IsPresent = true },
+              { Variable = "$.lock.Item.HeldSince.S", IsPresent = true },
+            ]
+            Next = "RecordSkipped"
+          },
+          # Released as we read it, lock_tries times: the loop keeps changing hands.
+          { Variable = "$.lock_tries.try", NumericGreaterThanEquals = local.lock_tries, Next = "RecordContended" },
+        ]
+        # Released as we read it: the loop is free, take it.
+        Default = "TryAgain"
+      }
+      TryAgain = {
+        Type       = "Pass"
+        Parameters = { "try.$" = "States.MathAdd($.lock_tries.try, 1)" }
+        ResultPath = "$.lock_tries"
+        Next       = "Acquire"
       }
       RecordSkipped = {
         Type     = "Task"
         Resource = "arn:${local.partition}:states:::dynamodb:putItem"
         Parameters = {
           TableName = var.job_table_name
-          Item = merge(local.retraining_record_key, {
-            Loop      = { S = "retraining" }
-            Execution = { "S.$" = "$$.Execution.Name" }
-            Reason    = { "S.$" = "$.reason" }
-            Data      = { "S.$" = "$.data" }
-            Alarm     = { "S.$" = "$.alarm" }
-            StartedAt = { "S.$" = "$$.Execution.StartTime" }
-            Outcome   = { S = "skipped" }
-            Message   = { "S.$" = "States.Format('Skipped: retraining {} holds the loop since {} (running or cooling down).', $.holder.Holder, $.holder.HeldSince)" }
+          Item = merge(local.skipped_record, {
+            Message = { "S.$" = "States.Format('Skipped: retraining {} holds the loop since {} (running or cooling down).', $.lock.Item.Holder.S, $.lock.Item.HeldSince.S)" }
+          })
+        }
+        ResultPath = null
+        End        = true
+      }
+      RecordContended = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::dynamodb:putItem"
+        Parameters = {
+          TableName = var.job_table_name
+          Item = merge(local.skipped_record, {
+            Message = { "S.$" = "States.Format('Skipped: the loop was held at each of {} tries, and released before its holder could be read (the lock kept changing hands).', $.lock_tries.try)" }
           })
         }
         ResultPath = null

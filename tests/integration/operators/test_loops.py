@@ -1,11 +1,17 @@
 """The loops' jobs and `byo loops` against the emulator: `byo loops retrain` runs the pipeline
 for real and records its outcome; `byo loops deploy` rolls an approved version out in place of
-the serving variant's model; the state, a start by hand and pause/resume of a trigger. (The
-state machines that run these jobs are the e2e's: tests/e2e/test_stack.py applies them.)"""
+the serving variant's model; the state, a start by hand and pause/resume of a trigger; the
+retraining machine's hold on its lock, on the engine's executions of the module's definition.
+(The whole state machines that run these jobs are the e2e's: tests/e2e/test_stack.py applies
+them.)"""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import shutil
+import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +20,10 @@ from operators import loops, registry, rollout
 from operators.aws import Clients
 from operators.cli import cli
 from operators.errors import ByoError, ConfigError
-from tests.helpers.aws import minimal_stack, unique
+from operators.terraform import write_cli_config
+from tests.helpers.aws import job_table, minimal_stack, unique
+from tests.helpers.flow import ACCOUNT, wait_for
+from tests.helpers.paths import REPO
 
 pytestmark = pytest.mark.integration
 
@@ -259,3 +268,217 @@ def test_loops_refuse_what_is_not_there(emulator, machines, stack):
     off = CliRunner().invoke(cli, ["--outputs", str(stack["outputs"]), "loops"])
     assert isinstance(off.exception, ConfigError)
     assert "loops = {}" in str(off.exception)
+
+
+# -- the retraining machine's lock, on the engine ---------------------------------------------
+RETRAINING_MODULE = REPO / "terraform" / "modules" / "retraining"
+TABLE = "job-table"  # rendered with this name; each test's own table replaces it
+LOCK = {"FileName": {"S": "loops/retraining/lock"}}
+OTHER = "other-execution"
+MODULE_VARIABLES = {
+    "name": "byo",
+    "kms_key_arn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/platform",
+    "image": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/byo/operators:1",
+    "image_repository_arn": f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/byo/operators",
+    "serving_image": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/byo/serving:1",
+    "job_queue_arn": f"arn:aws:batch:us-east-1:{ACCOUNT}:job-queue/byo-scoring",
+    "job_definition_arns": {
+        "retrain": f"arn:aws:batch:us-east-1:{ACCOUNT}:job-definition/byo-retrain:1",
+        "deploy": f"arn:aws:batch:us-east-1:{ACCOUNT}:job-definition/byo-deploy:1",
+    },
+    "job_table_name": TABLE,
+    "job_table_arn": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{TABLE}",
+    "data_bucket_name": "byo-data",
+    "data_bucket_arn": "arn:aws:s3:::byo-data",
+    "sns_topic_arn": f"arn:aws:sns:us-east-1:{ACCOUNT}:byo-alarms",
+    "endpoint_name": "byo",
+    "model_package_group_name": "byo-models",
+    "sagemaker_execution_role_arn": f"arn:aws:iam::{ACCOUNT}:role/byo-sagemaker",
+}
+
+
+@pytest.fixture(scope="module")
+def retraining_definition(tmp_path_factory) -> dict:
+    """The retraining machine's definition (batch backend) as the module writes it, rendered by
+    `terraform console` from a copy of the module whose override.tf gives the locals its data
+    sources would (nothing is planned, no AWS is called)."""
+    tmp = tmp_path_factory.mktemp("retraining-definition")
+    module = tmp / "module"
+    module.mkdir()
+    for path in RETRAINING_MODULE.glob("*.tf"):
+        shutil.copy(path, module)
+    (module / "override.tf").write_text(
+        f'locals {{\n  partition  = "aws"\n  region     = "us-east-1"\n'
+        f'  account_id = "{ACCOUNT}"\n}}\n'
+    )
+    (module / "terraform.tfvars.json").write_text(json.dumps(MODULE_VARIABLES))
+    env = {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(write_cli_config(tmp / "terraform.rc")),
+        "TF_DATA_DIR": str(tmp / "tf"),
+        "TF_IN_AUTOMATION": "1",
+    }
+
+    def terraform(*args: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            ["terraform", f"-chdir={module}", *args],
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        return result.stdout
+
+    terraform("init", "-input=false", "-backend=false")
+    # base64: the console prints an HCL string, whose escapes are not JSON's
+    shown = terraform("console", stdin="base64encode(jsonencode(local.retraining_definition))\n")
+    return json.loads(base64.b64decode(json.loads(shown.strip())))
+
+
+def replaced(value, key: str, new):
+    """`value` with every `key` field, however deep, set to `new`."""
+    if isinstance(value, dict):
+        return {k: new if k == key else replaced(v, key, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replaced(v, key, new) for v in value]
+    return value
+
+
+def interleaved(definition: dict, table: str, before: dict[str, dict]) -> dict:
+    """The module's machine on `table`, with another execution's moves on the lock put in its
+    way: `before[state]` runs on every transition into `state`, then goes on to it. The job
+    itself does not run (Train passes: the record stays running); the rest is the module's."""
+    states = replaced(definition, "TableName", table)["States"]
+    moves = {f"Other{state}": {**move, "Next": state} for state, move in before.items()}
+    detour = {state: f"Other{state}" for state in before}
+
+    def redirect(state: dict) -> dict:
+        state = dict(state)
+        for field in ("Next", "Default"):
+            if field in state:
+                state[field] = detour.get(state[field], state[field])
+        for field in ("Choices", "Catch"):
+            if field in state:
+                state[field] = [
+                    {**r, "Next": detour.get(r["Next"], r["Next"])} for r in state[field]
+                ]
+        return state
+
+    states = {name: redirect(state) for name, state in states.items()}
+    states["Train"] = {"Type": "Pass", "Comment": "no job here", "Next": states["Train"]["Next"]}
+    return {**definition, "States": {**states, **moves}}
+
+
+def dynamodb_task(action: str, table: str, **parameters) -> dict:
+    return {
+        "Type": "Task",
+        "Resource": f"arn:aws:states:::dynamodb:{action}",
+        "Parameters": {"TableName": table, "Key": LOCK, **parameters},
+        "ResultPath": None,
+    }
+
+
+def takes(table: str) -> dict:
+    """Another execution takes the loop (the lock is free: its own Acquire)."""
+    return dynamodb_task(
+        "updateItem",
+        table,
+        UpdateExpression="SET Holder = :holder, HeldSince = :since",
+        ExpressionAttributeValues={
+            ":holder": {"S": OTHER},
+            ":since": {"S": "2026-01-01T00:00:00Z"},
+        },
+    )
+
+
+def releases(table: str, how: str) -> dict:
+    """The holder lets go: its Release (the item stays, without Holder) or the item deleted."""
+    if how == "delete":
+        return dynamodb_task("deleteItem", table)
+    return dynamodb_task(
+        "updateItem", table, UpdateExpression="REMOVE Holder, HeldSince, HolderReason"
+    )
+
+
+def execute(emulator, definition: dict) -> tuple[dict, list[str], str]:
+    """Run `definition` once; its description, the states it entered in order, its name."""
+    sfn = emulator.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=unique("retraining"),
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/machine",
+    )["stateMachineArn"]
+    name = unique("run")
+    execution = sfn.start_execution(
+        stateMachineArn=machine, name=name, input=json.dumps({"reason": "new-data"})
+    )["executionArn"]
+    described = wait_for(
+        f"execution {name}",
+        lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d,
+        timeout_s=60,
+    )
+    events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+    ]
+    return described, entered, name
+
+
+def held_by_other(emulator, table: str) -> None:
+    emulator.client("dynamodb").put_item(
+        TableName=table,
+        Item={**LOCK, "Holder": {"S": OTHER}, "HeldSince": {"S": "2026-01-01T00:00:00Z"}},
+    )
+
+
+def test_a_held_loop_is_recorded_as_skipped_naming_its_holder(emulator, retraining_definition):
+    sfn = emulator.client("stepfunctions")
+    valid = sfn.validate_state_machine_definition(definition=json.dumps(retraining_definition))
+    assert valid["result"] == "OK", valid["diagnostics"]
+    table = job_table(emulator)
+    held_by_other(emulator, table)
+    described, entered, name = execute(emulator, interleaved(retraining_definition, table, {}))
+    assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
+    assert "RecordStarted" not in entered and entered.count("Acquire") == 1, entered
+    record = loops.read_record(Clients(), table, f"loops/retraining/{name}")
+    assert record["Outcome"] == "skipped" and record["Reason"] == "new-data", record
+    assert record["Message"] == (
+        f"Skipped: retraining {OTHER} holds the loop since 2026-01-01T00:00:00Z"
+        " (running or cooling down)."
+    )
+    assert loops.read_record(Clients(), table, "loops/retraining/lock")["Holder"] == OTHER
+
+
+@pytest.mark.parametrize("how", ["remove", "delete"])
+def test_a_loop_released_between_the_refused_acquire_and_the_read_is_taken_again(
+    emulator, retraining_definition, how
+):
+    # The race: Acquire is refused (another execution holds the loop), then its holder releases
+    # it before ReadHolder reads it: the lock has no Holder (or no item) any more.
+    table = job_table(emulator)
+    held_by_other(emulator, table)
+    definition = interleaved(retraining_definition, table, {"ReadHolder": releases(table, how)})
+    described, entered, name = execute(emulator, definition)
+    assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
+    assert entered.count("Acquire") == 2 and entered.count("ReadHolder") == 1, entered
+    assert entered.index("RecordStarted") > entered.index("ReadHolder"), entered
+    record = loops.read_record(Clients(), table, f"loops/retraining/{name}")
+    assert record["Outcome"] == "running" and record["Execution"] == name, record  # no job here
+    lock = loops.read_record(Clients(), table, "loops/retraining/lock")
+    assert "Release" in entered and "Holder" not in lock, (entered, lock)  # released at its end
+
+
+def test_a_lock_that_keeps_changing_hands_is_given_up_after_three_tries(
+    emulator, retraining_definition
+):
+    # Before each Acquire another execution takes the loop; before each read it releases it.
+    table = job_table(emulator)
+    moves = {"Acquire": takes(table), "ReadHolder": releases(table, "remove")}
+    described, entered, name = execute(emulator, interleaved(retraining_definition, table, moves))
+    assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
+    assert entered.count("Acquire") == 3 and "RecordStarted" not in entered, entered
+    record = loops.read_record(Clients(), table, f"loops/retraining/{name}")
+    assert record["Outcome"] == "skipped" and record["Reason"] == "new-data", record
+    assert "3 tries" in record["Message"] and "changing hands" in record["Message"], record

@@ -124,6 +124,20 @@ run "the_retraining_machine_holds_the_loop_trains_notifies_and_releases" {
     error_message = "one execution at a time: a held loop sends the trigger to RecordSkipped"
   }
   assert {
+    condition = (!contains(keys(jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.ReadHolder), "ResultSelector")
+      && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.ReadHolder.Next == "Held?"
+      && [for c in jsondecode(aws_sfn_state_machine.this["retraining"].definition).States["Held?"].Choices[0].And : c.Variable if c.IsPresent] == ["$.lock.Item.Holder.S", "$.lock.Item.HeldSince.S"]
+    && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States["Held?"].Choices[0].Next == "RecordSkipped")
+    error_message = "the holder is read with nothing that fails on a lock released meanwhile (no Holder, no item): only a holder that is there is recorded"
+  }
+  assert {
+    condition = (jsondecode(aws_sfn_state_machine.this["retraining"].definition).States["Held?"].Default == "TryAgain"
+      && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.TryAgain.Next == "Acquire"
+      && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States["Held?"].Choices[1].NumericGreaterThanEquals == 3
+    && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States["Held?"].Choices[1].Next == "RecordContended")
+    error_message = "a loop released as its holder is read is tried again, 3 times at most, then the trigger is recorded as skipped"
+  }
+  assert {
     condition = (jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Train.Resource == "arn:aws:states:::batch:submitJob.sync"
       && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Train.Parameters.JobDefinition == "arn:aws:batch:eu-west-1:111122223333:job-definition/byo-retrain:2"
     && jsondecode(aws_sfn_state_machine.this["retraining"].definition).States.Train.Retry[0].BackoffRate == 2)
