@@ -74,16 +74,31 @@ locals {
   # The record of this execution: loops/retraining/<execution name>.
   retraining_record_key = { FileName = { "S.$" = "States.Format('loops/retraining/{}', $$.Execution.Name)" } }
 
-  # A trigger that does not get the loop: its record, whose Message says why.
-  skipped_record = merge(local.retraining_record_key, {
+  # The record's fields every execution writes first: started, or skipped.
+  retraining_record = merge(local.retraining_record_key, {
     Loop      = { S = "retraining" }
     Execution = { "S.$" = "$$.Execution.Name" }
     Reason    = { "S.$" = "$.reason" }
     Data      = { "S.$" = "$.data" }
     Alarm     = { "S.$" = "$.alarm" }
     StartedAt = { "S.$" = "$$.Execution.StartTime" }
-    Outcome   = { S = "skipped" }
   })
+
+  # A trigger that does not get the loop is recorded as skipped, by the state that found out
+  # why, with this Message.
+  skipped_messages = {
+    RecordSkipped   = "States.Format('Skipped: retraining {} holds the loop since {} (running or cooling down).', $.lock.Item.Holder.S, $.lock.Item.HeldSince.S)"
+    RecordContended = "States.Format('Skipped: the loop was held at each of {} tries, and released before its holder could be read (the lock kept changing hands).', $.lock_tries.try)"
+  }
+  skipped_states = {
+    for state, message in local.skipped_messages : state => {
+      Type       = "Task"
+      Resource   = "arn:${local.partition}:states:::dynamodb:putItem"
+      Parameters = { TableName = var.job_table_name, Item = merge(local.retraining_record, { Outcome = { S = "skipped" }, Message = { "S.$" = message } }) }
+      ResultPath = null
+      End        = true
+    }
+  }
 
   # Acquire is tried again when the loop's holder released it between the refused Acquire and
   # the read of the holder (the loop is free); this many tries, then the trigger is skipped.
@@ -265,43 +280,13 @@ locals {
         ResultPath = "$.lock_tries"
         Next       = "Acquire"
       }
-      RecordSkipped = {
-        Type     = "Task"
-        Resource = "arn:${local.partition}:states:::dynamodb:putItem"
-        Parameters = {
-          TableName = var.job_table_name
-          Item = merge(local.skipped_record, {
-            Message = { "S.$" = "States.Format('Skipped: retraining {} holds the loop since {} (running or cooling down).', $.lock.Item.Holder.S, $.lock.Item.HeldSince.S)" }
-          })
-        }
-        ResultPath = null
-        End        = true
-      }
-      RecordContended = {
-        Type     = "Task"
-        Resource = "arn:${local.partition}:states:::dynamodb:putItem"
-        Parameters = {
-          TableName = var.job_table_name
-          Item = merge(local.skipped_record, {
-            Message = { "S.$" = "States.Format('Skipped: the loop was held at each of {} tries, and released before its holder could be read (the lock kept changing hands).', $.lock_tries.try)" }
-          })
-        }
-        ResultPath = null
-        End        = true
-      }
       RecordStarted = {
         Type     = "Task"
         Resource = "arn:${local.partition}:states:::dynamodb:putItem"
         Parameters = {
           TableName = var.job_table_name
-          Item = merge(local.retraining_record_key, {
-            Loop      = { S = "retraining" }
-            Execution = { "S.$" = "$$.Execution.Name" }
-            Reason    = { "S.$" = "$.reason" }
-            Data      = { "S.$" = "$.data" }
-            Alarm     = { "S.$" = "$.alarm" }
-            StartedAt = { "S.$" = "$$.Execution.StartTime" }
-            Outcome   = { S = "running" }
+          Item = merge(local.retraining_record, {
+            Outcome = { S = "running" }
             # Replaced by the job's outcome; kept if the job ends without writing one.
             Subject = { S = "${var.name}: retraining ended without an outcome" }
             Message = { "S.$" = "States.Format('Retraining {} ({}) ended without recording an outcome: see its job log.', $$.Execution.Name, $.reason)" }
@@ -360,7 +345,7 @@ locals {
       }
       RetrainingFailed = { Type = "Fail", Error = "RetrainingFailed", CausePath = "$.outcome.Message" }
       Done             = { Type = "Succeed" }
-    }, local.outcome_states.retraining, { batch = local.train_with_batch, sagemaker = local.train_with_sagemaker }[var.pipeline_backend])
+    }, local.skipped_states, local.outcome_states.retraining, { batch = local.train_with_batch, sagemaker = local.train_with_sagemaker }[var.pipeline_backend])
   }
 }
 
