@@ -12,26 +12,55 @@ from batch_processor.package import build_trigger_zip
 from operators.terraform import write_cli_config
 
 
-class Terraform:
-    """`terraform` in one stack's directory against the emulator, with its own state and data
-    dir under `tmp`; `run(*args)` asserts the exit code. The stack's name comes in as TF_VAR_name.
-    """
+class TerraformCli:
+    """`terraform` in one directory with its own CLI config (the provider mirror) and data dir
+    under `tmp`; `run(*args)` asserts the exit code."""
 
-    def __init__(self, stack: Path, emulator, tmp: Path, model_path: Path, name: str) -> None:
-        self.stack = stack
-        self.name = name
-        self.state_path = tmp / "state" / "terraform.tfstate"
+    def __init__(self, directory: Path, tmp: Path, env: dict[str, str] | None = None) -> None:
+        self.directory = directory
         self.env = {
             **os.environ,
             "TF_CLI_CONFIG_FILE": str(write_cli_config(tmp / "terraform.rc")),
             "TF_DATA_DIR": str(tmp / "tf"),
-            "AWS_ENDPOINT_URL": emulator.url,
             "TF_IN_AUTOMATION": "1",
-            "TF_VAR_name": name,
-            "TF_VAR_emulator": "true",
-            "TF_VAR_initial_model_path": str(model_path),
-            "TF_VAR_trigger_package_path": str(build_trigger_zip(tmp / "trigger.zip")),
+            **(env or {}),
         }
+
+    def __call__(
+        self, *args: str, ok_codes: tuple[int, ...] = (0,), stdin: str | None = None
+    ) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["terraform", f"-chdir={self.directory}", *args],
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert result.returncode in ok_codes, result.stdout[-5000:] + result.stderr[-5000:]
+        return result
+
+
+class Terraform(TerraformCli):
+    """`terraform` in one stack's directory against the emulator, with its own state and data
+    dir under `tmp`. The stack's name comes in as TF_VAR_name.
+    """
+
+    def __init__(self, stack: Path, emulator, tmp: Path, model_path: Path, name: str) -> None:
+        super().__init__(
+            stack,
+            tmp,
+            {
+                "AWS_ENDPOINT_URL": emulator.url,
+                "TF_VAR_name": name,
+                "TF_VAR_emulator": "true",
+                "TF_VAR_initial_model_path": str(model_path),
+                "TF_VAR_trigger_package_path": str(build_trigger_zip(tmp / "trigger.zip")),
+            },
+        )
+        self.stack = stack
+        self.name = name
+        self.state_path = tmp / "state" / "terraform.tfstate"
         self.lock = (stack / ".terraform.lock.hcl").read_bytes()
         self(
             "init",
@@ -39,17 +68,6 @@ class Terraform:
             "-lockfile=readonly",
             f"-backend-config=path={self.state_path}",
         )
-
-    def __call__(self, *args: str, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            ["terraform", f"-chdir={self.stack}", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert result.returncode in ok_codes, result.stdout[-5000:] + result.stderr[-5000:]
-        return result
 
     def check_lock_kept(self) -> None:
         assert (self.stack / ".terraform.lock.hcl").read_bytes() == self.lock, (

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
-import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -20,10 +18,10 @@ from operators import loops, registry, rollout
 from operators.aws import Clients
 from operators.cli import cli
 from operators.errors import ByoError, ConfigError
-from operators.terraform import write_cli_config
 from tests.helpers.aws import job_table, minimal_stack, unique
 from tests.helpers.flow import ACCOUNT, wait_for
 from tests.helpers.paths import REPO
+from tests.helpers.stack import TerraformCli
 
 pytestmark = pytest.mark.integration
 
@@ -312,29 +310,11 @@ def retraining_definition(tmp_path_factory) -> dict:
         f'  account_id = "{ACCOUNT}"\n}}\n'
     )
     (module / "terraform.tfvars.json").write_text(json.dumps(MODULE_VARIABLES))
-    env = {
-        **os.environ,
-        "TF_CLI_CONFIG_FILE": str(write_cli_config(tmp / "terraform.rc")),
-        "TF_DATA_DIR": str(tmp / "tf"),
-        "TF_IN_AUTOMATION": "1",
-    }
-
-    def terraform(*args: str, stdin: str | None = None) -> str:
-        result = subprocess.run(
-            ["terraform", f"-chdir={module}", *args],
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-        return result.stdout
-
+    terraform = TerraformCli(module, tmp)
     terraform("init", "-input=false", "-backend=false")
     # base64: the console prints an HCL string, whose escapes are not JSON's
     shown = terraform("console", stdin="base64encode(jsonencode(local.retraining_definition))\n")
-    return json.loads(base64.b64decode(json.loads(shown.strip())))
+    return json.loads(base64.b64decode(json.loads(shown.stdout.strip())))
 
 
 def replaced(value, key: str, new):
