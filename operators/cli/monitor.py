@@ -23,13 +23,22 @@ COMMANDS = {
     ),
     "bias": LazyCommand(
         "operators.cli.monitor_commands:bias_cmd",
-        "Post-training bias for a facet: DPPL, DI, AD, RD (labelled captures).",
+        "Clarify's pre- and post-training bias metrics for a facet (labelled captures).",
     ),
     "data-quality": LazyCommand(
         "operators.cli.monitor_commands:data_quality_cmd",
         (
-            "Captured inputs against the baseline: data_type, completeness, baseline_drift, "
-            "missing_column and extra_column checks; drift metrics to CloudWatch."
+            "Captured inputs (or a CSV, or a batch job's inputs) against the baseline: "
+            "data_type, completeness, categorical_values, baseline_drift, missing_column and "
+            "extra_column checks; drift metrics to CloudWatch."
+        ),
+    ),
+    "import-baseline": LazyCommand(
+        "operators.cli.monitor_commands:import_baseline_cmd",
+        (
+            "Use baseline files as SageMaker Model Monitor and Clarify wrote them, unchanged: "
+            "statistics.json + constraints.json, model-quality constraints of any problem "
+            "type, Clarify's analysis.json. Local paths or s3:// URIs."
         ),
     ),
     "model-quality": LazyCommand(
@@ -38,6 +47,11 @@ COMMANDS = {
             "Captured predictions joined with ground truth (inferenceId, else eventId): the binary "
             "classification metrics and violations of the baseline's constraints."
         ),
+    ),
+    "prediction-drift": LazyCommand(
+        "operators.cli.monitor_commands:prediction_drift_cmd",
+        "The model's captured outputs (or a batch job's) against their distribution on the "
+        "baseline data.",
     ),
     "run": LazyCommand(
         "operators.cli.monitor_commands:run_cmd",

@@ -23,7 +23,7 @@ from operators.cli.options import (
 from operators.config import Settings
 from operators.errors import ByoError
 from operators.layout import Layout
-from operators.monitoring import bias, scenarios
+from operators.monitoring import baselines, bias, data_quality, scenarios
 from operators.monitoring.captures import Window, parse_window
 from operators.monitoring.monitor import CheckResult, Monitor, install_registered_baseline
 
@@ -36,6 +36,7 @@ def monitor_for(settings: Settings, endpoint: str | None, out_dir: Path | None) 
         endpoint=settings.require("endpoint_name", "--endpoint"),
         capture_uri=settings.require("data_capture_s3_uri"),
         out_dir=out_dir,
+        job_table=settings.get("job_table"),
     )
 
 
@@ -244,6 +245,102 @@ def baseline_cmd(
         console.print(f"  {name}: {uri}", highlight=False)
 
 
+IMPORTS = (
+    ("--statistics", baselines.DATA_STATISTICS, "Model Monitor's data-quality statistics.json."),
+    ("--constraints", baselines.DATA_CONSTRAINTS, "Its constraints.json (as suggested or edited)."),
+    (
+        "--model-quality-statistics",
+        baselines.MODEL_STATISTICS,
+        "The model-quality baseline job's statistics.json.",
+    ),
+    (
+        "--model-quality-constraints",
+        baselines.MODEL_CONSTRAINTS,
+        "Its constraints.json (binary, multiclass or regression).",
+    ),
+    ("--analysis", baselines.ATTRIBUTION, "Clarify's explainability analysis.json."),
+    (
+        "--attribution-constraints",
+        baselines.ATTRIBUTION_CONSTRAINTS,
+        "The explainability monitor's constraints (default: NDCG threshold 0.9).",
+    ),
+    ("--bias-analysis", baselines.BIAS, "Clarify's bias analysis.json (the bias baseline)."),
+)
+
+
+def import_options(command):
+    for flag, _, help_text in reversed(IMPORTS):
+        command = click.option(flag, metavar="PATH|S3_URI", help=help_text)(command)
+    return command
+
+
+@click.command("import-baseline")
+@import_options
+@click.option(
+    "--model",
+    metavar="PATH|S3_URI",
+    help="model.tar.gz the attributions are recomputed with (attribution-drift needs it).",
+)
+@click.option("--label", default="", help="The label column's name (for bias reports).")
+@common_options(window=False)
+@click.pass_obj
+def import_baseline_cmd(
+    settings: Settings,
+    model: str | None,
+    label: str,
+    endpoint: str | None,
+    out_dir: Path | None,
+    as_json: bool,
+    **given: str | None,
+) -> None:
+    """Use baseline files as SageMaker Model Monitor and Clarify wrote them, unchanged:
+    statistics.json + constraints.json, model-quality constraints of any problem type,
+    Clarify's analysis.json. Local paths or s3:// URIs."""
+    sources = {}
+    options = {}
+    for flag, name, _ in IMPORTS:
+        value = given.get(flag.removeprefix("--").replace("-", "_"))
+        if value:
+            sources[name] = value
+            options[name] = flag
+    if baselines.DATA_STATISTICS not in sources:
+        raise click.UsageError("--statistics is required (Model Monitor's statistics.json)")
+    monitor = monitor_for(settings, endpoint, out_dir)
+    created = monitor.import_baseline(sources, model=model, label=label, options=options)
+    if as_json:
+        print_json(created)
+        return
+    manifest = created["manifest"]
+    console.print(
+        f"baseline imported: {len(manifest['features'])} features"
+        + (f", {manifest['problem_type']}" if manifest.get("problem_type") else "")
+        + (f", model {manifest['model_sha256'][:12]}…" if "model_sha256" in manifest else "")
+    )
+    for name, uri in created["files"].items():
+        console.print(f"  {name}: {uri}", highlight=False)
+
+
+def drift_method_option():
+    return click.option(
+        "--drift-method",
+        type=click.Choice(data_quality.DRIFT_METHODS),
+        default="linf",
+        show_default=True,
+        help="Which per-feature distance fires baseline_drift_check: linf (Model Monitor's: "
+        "the constraints' comparison_threshold and method), psi, js or wasserstein (their own "
+        "thresholds). All are computed and reported.",
+    )
+
+
+def batch_job_option():
+    return click.option(
+        "--batch-job",
+        metavar="ID",
+        help="Check a finished batch job's inputs (and outputs) instead of the captures: a "
+        "Batch Transform job's name, or the Batch scorer's AWS Batch job id or input key.",
+    )
+
+
 @check_command("data-quality")
 @click.option(
     "--data",
@@ -251,10 +348,36 @@ def baseline_cmd(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Check this CSV (with a header) instead of the captured requests.",
 )
-def data_quality_cmd(monitor: Monitor, window: Window, data_file: Path | None):
-    """Captured inputs against the baseline: data_type, completeness, baseline_drift,
-    missing_column and extra_column checks; drift metrics to CloudWatch."""
-    return [monitor.data_quality(window, data_file=data_file)]
+@batch_job_option()
+@drift_method_option()
+def data_quality_cmd(
+    monitor: Monitor,
+    window: Window,
+    data_file: Path | None,
+    batch_job: str | None,
+    drift_method: str,
+):
+    """Captured inputs (or a CSV, or a batch job's inputs) against the baseline:
+    data_type, completeness, categorical_values, baseline_drift, missing_column and
+    extra_column checks; drift metrics to CloudWatch."""
+    if data_file is not None and batch_job is not None:
+        raise click.UsageError("give --data or --batch-job, not both")
+    return [
+        monitor.data_quality(
+            window, data_file=data_file, batch_job=batch_job, drift_method=drift_method
+        )
+    ]
+
+
+@check_command("prediction-drift")
+@batch_job_option()
+@drift_method_option()
+def prediction_drift_cmd(
+    monitor: Monitor, window: Window, batch_job: str | None, drift_method: str
+):
+    """The model's captured outputs (or a batch job's) against their distribution on the
+    baseline data."""
+    return [monitor.prediction_drift(window, batch_job=batch_job, drift_method=drift_method)]
 
 
 @check_command("model-quality")
@@ -265,9 +388,10 @@ def model_quality_cmd(monitor: Monitor, window: Window):
 
 
 @check_command("attribution-drift")
-def attribution_drift_cmd(monitor: Monitor, window: Window):
+@batch_job_option()
+def attribution_drift_cmd(monitor: Monitor, window: Window, batch_job: str | None):
     """NDCG of the captured inputs' feature-attribution ranking against the baseline's."""
-    return [monitor.attribution_drift(window)]
+    return [monitor.attribution_drift(window, batch_job=batch_job)]
 
 
 @check_command("bias")
@@ -275,17 +399,19 @@ def attribution_drift_cmd(monitor: Monitor, window: Window):
     "--facet",
     default=bias.DEFAULT_FACET,
     show_default=True,
-    help="COLUMN=THRESHOLD: the facet group is the rows with COLUMN > THRESHOLD.",
+    help="COLUMN=VALUE: for a numeric column the facet is the rows with COLUMN > VALUE, for a "
+    "String column the rows equal to VALUE.",
 )
 def bias_cmd(monitor: Monitor, window: Window, facet: str):
-    """Post-training bias for a facet: DPPL, DI, AD, RD (labelled captures)."""
+    """Clarify's pre- and post-training bias metrics for a facet (labelled captures)."""
     return [monitor.bias(window, facet)]
 
 
 @check_command("run")
-def run_cmd(monitor: Monitor, window: Window):
+@drift_method_option()
+def run_cmd(monitor: Monitor, window: Window, drift_method: str):
     """Every check the baseline supports (what the hourly Batch job runs)."""
-    return monitor.run(window)
+    return monitor.run(window, drift_method=drift_method)
 
 
 @click.command("scenarios")

@@ -51,20 +51,31 @@ class Window:
         }
 
 
+Output = float | list[float]  # one row's answer: a score or value, or class probabilities
+
+
 @dataclass(frozen=True)
 class Capture:
-    """One captured request: its rows (headerless CSV lines) and the endpoint's scores."""
+    """One captured request: its rows (headerless CSV lines) and the endpoint's answer per row."""
 
     event_id: str
     inference_id: str | None
     variant: str
     time: datetime
     rows: list[str]
-    scores: list[float] | None
+    outputs: list[Output] | None
 
     @property
     def join_key(self) -> str:
         return self.inference_id or self.event_id
+
+    @property
+    def scores(self) -> list[float] | None:
+        """One number per row (a binary score, a regression value); for class probabilities,
+        the probability of class 1 (what a binary model with two outputs means)."""
+        if self.outputs is None:
+            return None
+        return [o if isinstance(o, float) else o[-1] if len(o) == 2 else o[0] for o in self.outputs]
 
 
 def decode(payload: dict[str, Any]) -> str:
@@ -74,16 +85,52 @@ def decode(payload: dict[str, Any]) -> str:
     return data
 
 
-def parse_scores(payload: dict[str, Any]) -> list[float]:
-    """The endpoint's scores from a captured output: CSV lines, {"predictions": [...]} or JSON
-    lines of {"score": ...}."""
+def _output(value: Any) -> Output:
+    if isinstance(value, dict):
+        for key in ("score", "scores", "probabilities", "probability", "predicted_value"):
+            if key in value:
+                return _output(value[key])
+        if "predicted_label" in value:
+            return _output(value["predicted_label"])
+        raise ValueError(f"an output record without a score: {json.dumps(value)[:80]}")
+    if isinstance(value, list):
+        numbers = [float(v) for v in value]
+        return numbers[0] if len(numbers) == 1 else numbers
+    return float(value)
+
+
+def parse_outputs(payload: dict[str, Any]) -> list[Output]:
+    """The endpoint's answer per row from a captured (or Batch Transform) output: CSV lines
+    (one value, several values joined by "," or a Python list "[0.1, 0.9]" per row),
+    {"predictions": [...]} or JSON lines, each item a number, a list or a record with
+    "score"/"scores"/"probabilities"/"predicted_label"."""
     text = decode(payload).strip()
-    if payload.get("observedContentType", "").startswith("application/json"):
+    kind = payload.get("observedContentType", "")
+    if kind.startswith("application/jsonlines"):
+        return [_output(json.loads(line)) for line in text.splitlines() if line.strip()]
+    if kind.startswith("application/json"):
         document = json.loads(text)
-        return [float(p["score"]) for p in document["predictions"]]
-    if payload.get("observedContentType", "").startswith("application/jsonlines"):
-        return [float(json.loads(line)["score"]) for line in text.splitlines()]
-    return [float(v) for v in text.replace(",", "\n").split()]
+        items = document["predictions"] if isinstance(document, dict) else document
+        return [_output(item) for item in items]
+    outputs: list[Output] = []
+    for line in text.splitlines():
+        line = line.strip().removeprefix("[").removesuffix("]")
+        if line:
+            outputs.append(_output([v for v in line.split(",") if v.strip()]))
+    return outputs
+
+
+def per_row(outputs: list[Output] | None, rows: list[str]) -> list[Output] | None:
+    """One line of n values for n rows is one score per row (as SageMaker's XGBoost answers a
+    CSV batch), not one row's n class probabilities."""
+    if outputs and len(outputs) == 1 and isinstance(outputs[0], list) and len(rows) > 1:
+        return list(outputs[0]) if len(outputs[0]) == len(rows) else outputs
+    return outputs
+
+
+def parse_scores(payload: dict[str, Any]) -> list[float]:
+    """One number per row (see Capture.scores)."""
+    return Capture("", None, "", datetime.now(UTC), [], parse_outputs(payload)).scores or []
 
 
 def read_captures(s3: Any, capture_uri: str, endpoint: str, window: Window) -> list[Capture]:
@@ -124,8 +171,12 @@ def read_captures(s3: Any, capture_uri: str, endpoint: str, window: Window) -> l
                 if "endpointInput" in data
                 else []
             )
-            scores = parse_scores(data["endpointOutput"]) if "endpointOutput" in data else None
-            found.append(Capture(metadata["eventId"], inference_id, variant, when, rows, scores))
+            outputs = parse_outputs(data["endpointOutput"]) if "endpointOutput" in data else None
+            found.append(
+                Capture(
+                    metadata["eventId"], inference_id, variant, when, rows, per_row(outputs, rows)
+                )
+            )
         return found
 
     with ThreadPoolExecutor(max_workers=8) as pool:

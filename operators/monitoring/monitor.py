@@ -23,28 +23,31 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import xgboost as xgb
 
 from operators import registry
 from operators.aws import Clients
 from operators.errors import ByoError, ConfigError
 from operators.layout import Layout
-from operators.monitoring import attribution, bias, data_quality, datasets, model_quality
+from operators.monitoring import (
+    attribution,
+    baselines,
+    batch_inputs,
+    bias,
+    data_quality,
+    datasets,
+    files,
+    model_quality,
+)
+from operators.monitoring.baselines import BASELINE_FILES, MANIFEST, Baseline, compute_baseline
 from operators.monitoring.captures import Capture, Window, decode, read_captures
 from operators.s3 import get_bytes, get_bytes_or_none, join_uri, split_uri
-from serving.artifact import load_booster
+
+__all__ = ["BASELINE_FILES", "Baseline", "CheckResult", "Monitor", "compute_baseline", "dump"]
 
 METRIC_NAMESPACE = "BYO/ModelMonitor"
 BASELINE_PREFIX = "baseline/"
-CHECKS = ("data-quality", "model-quality", "attribution-drift", "bias")
-BASELINE_FILES = (
-    "data-quality/statistics.json",
-    "data-quality/constraints.json",
-    "model-quality/statistics.json",
-    "model-quality/constraints.json",
-    "attribution/analysis.json",
-    "attribution/constraints.json",
-)
+CHECKS = ("data-quality", "prediction-drift", "model-quality", "attribution-drift", "bias")
+dump = files.dumps
 
 
 @dataclass
@@ -68,33 +71,9 @@ class CheckResult:
         }
 
 
-@dataclass
-class Baseline:
-    manifest: dict[str, Any]
-    data_statistics: dict[str, Any]
-    data_constraints: dict[str, Any]
-    model_statistics: dict[str, Any] | None
-    model_constraints: dict[str, Any] | None
-    attribution: dict[str, Any] | None
-    attribution_constraints: dict[str, Any] | None
-    model_bytes: bytes | None
-
-    @property
-    def features(self) -> list[str]:
-        return self.manifest["features"]
-
-    def booster(self) -> xgb.Booster:
-        if self.model_bytes is None:
-            raise ConfigError("the baseline has no model: run `byo monitor baseline --model ...`")
-        return load_booster(self.model_bytes)
-
-
-def dump(document: Any) -> bytes:
-    return (json.dumps(document, indent=2, allow_nan=True) + "\n").encode()
-
-
 class Monitor:
-    """The checks for one endpoint's captured traffic, with baselines and results in S3."""
+    """The checks for one endpoint's captured traffic (or a batch job's inputs and outputs),
+    with baselines and results in S3."""
 
     def __init__(
         self,
@@ -105,6 +84,7 @@ class Monitor:
         capture_uri: str,
         out_dir: Path | None = None,
         publish_metrics: bool = True,
+        job_table: str | None = None,
     ) -> None:
         self.clients = clients
         self.layout = layout
@@ -112,6 +92,7 @@ class Monitor:
         self.capture_uri = capture_uri
         self.out_dir = out_dir
         self.publish_metrics = publish_metrics
+        self.job_table = job_table
         self._baseline: Baseline | None = None
 
     @property
@@ -162,6 +143,16 @@ class Monitor:
                 Namespace=METRIC_NAMESPACE, MetricData=data[start : start + 20]
             )
 
+    def _write_result(
+        self, prefix: str, name: str, document: Any, violations: list[dict[str, Any]], **extra
+    ) -> dict[str, str]:
+        return {
+            name: self._put(prefix + name, dump(document)),
+            "constraint_violations.json": self._put(
+                prefix + "constraint_violations.json", dump({**extra, "violations": violations})
+            ),
+        }
+
     # -- baseline --------------------------------------------------------------------------
     def create_baseline(
         self,
@@ -179,7 +170,7 @@ class Monitor:
         if scored is not None and scored.features.column_names != dataset.features.column_names:
             raise ConfigError(f"{holdout} does not have the columns of {data}")
         model_bytes = model.read_bytes() if model is not None else None
-        files, manifest = compute_baseline(
+        documents, manifest = compute_baseline(
             dataset,
             model_bytes=model_bytes,
             holdout=scored,
@@ -188,76 +179,131 @@ class Monitor:
             data_name=str(data),
             holdout_name=str(holdout or data),
         )
-        return self.install_baseline(files, manifest, model_bytes)
+        return self.install_baseline(documents, manifest, model_bytes)
 
     def install_baseline(
-        self, files: dict[str, Any], manifest: dict[str, Any], model_bytes: bytes | None
+        self, documents: dict[str, Any], manifest: dict[str, Any], model_bytes: bytes | None
     ) -> dict[str, Any]:
-        """Write baseline documents (as compute_baseline makes them) as this endpoint's
-        baseline: monitoring/baseline/."""
+        """Write baseline documents (BASELINE_FILES by name) as this endpoint's baseline,
+        monitoring/baseline/, replacing what was there."""
         prefix = f"{self.monitoring_prefix}{BASELINE_PREFIX}"
+        stale = [
+            {"Key": prefix + name}
+            for name in (*BASELINE_FILES, MANIFEST, "model.tar.gz")
+            if name not in documents and not (name == "model.tar.gz" and model_bytes is None)
+        ]
         if model_bytes is not None:
             self._put(f"{prefix}model.tar.gz", model_bytes, "application/gzip")
-        uris = {name: self._put(prefix + name, dump(doc)) for name, doc in files.items()}
-        uris["manifest.json"] = self._put(prefix + "manifest.json", dump(manifest))
+        else:
+            stale = [s for s in stale if not s["Key"].endswith("model.tar.gz")]
+        uris = {name: self._put(prefix + name, dump(doc)) for name, doc in documents.items()}
+        uris[MANIFEST] = self._put(prefix + MANIFEST, dump(manifest))
+        stale = [s for s in stale if not s["Key"].endswith(MANIFEST)]
+        if stale:
+            self.clients.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": stale})
         self._baseline = None
         return {"manifest": manifest, "files": uris}
 
+    def _read(self, uri_or_path: str, what: str) -> bytes:
+        if uri_or_path.startswith("s3://"):
+            bucket, key = split_uri(uri_or_path)
+            body = get_bytes_or_none(self.clients.s3, bucket, key)
+            if body is None:
+                raise ConfigError(f"{what} {uri_or_path}: no such object")
+            return body
+        path = Path(uri_or_path)
+        if not path.is_file():
+            raise ConfigError(f"{what} {uri_or_path}: no such file")
+        return path.read_bytes()
+
+    def import_baseline(
+        self,
+        sources: dict[str, str],
+        *,
+        model: str | None = None,
+        label: str = "",
+        options: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Baseline files as Model Monitor's and Clarify's jobs wrote them (local paths or
+        s3:// URIs, by BASELINE_FILES name), used as they are: this endpoint's baseline."""
+        documents = {}
+        for name, where in sources.items():
+            option = (options or {}).get(name, name)
+            try:
+                documents[name] = files.loads(self._read(where, option))
+            except ValueError as exc:
+                raise ConfigError(f"{option} {where}: not JSON: {exc}") from None
+        model_bytes = self._read(model, "--model") if model else None
+        baseline = baselines.from_documents(
+            documents, model_bytes=model_bytes, source=", ".join(sources.values())
+        )
+        manifest = {
+            "imported": datetime.now(UTC).isoformat(),
+            "imported_from": sources,
+            "features": baseline.features,
+            "label": label,
+        }
+        if baseline.problem_type:
+            manifest["problem_type"] = baseline.problem_type
+        if model_bytes is not None:
+            manifest["model_sha256"] = hashlib.sha256(model_bytes).hexdigest()
+            if baseline.problem_type is None:
+                manifest["problem_type"] = baselines.problem_type_of_booster(baseline.booster())
+        return self.install_baseline(documents, manifest, model_bytes)
+
     def install_baseline_from(self, source_uri: str, model_uri: str) -> dict[str, Any]:
-        """Make the baselines under `source_uri` (a prefix in compute_baseline's layout, such as
+        """Make the baselines under `source_uri` (a prefix in BASELINE_FILES' layout, such as
         a registered model version's drift-check baselines) this endpoint's baseline."""
         bucket, key = split_uri(source_uri)
         key = key.rstrip("/") + "/"
-        files: dict[str, Any] = {}
-        manifest: dict[str, Any] | None = None
-        for name in (*BASELINE_FILES, "manifest.json"):
+        documents: dict[str, Any] = {}
+        for name in BASELINE_FILES:
             body = get_bytes_or_none(self.clients.s3, bucket, key + name)
-            if body is None:
-                continue
-            if name == "manifest.json":
-                manifest = json.loads(body)
-            else:
-                files[name] = json.loads(body)
-        if manifest is None or "data-quality/statistics.json" not in files:
-            raise ConfigError(f"{source_uri} holds no baseline (no manifest.json or statistics)")
+            if body is not None:
+                documents[name] = files.loads(body)
+        body = get_bytes_or_none(self.clients.s3, bucket, key + MANIFEST)
+        manifest = files.loads(body) if body is not None else {}
+        baselines.from_documents(documents, source=source_uri)
         model_bucket, model_key = split_uri(model_uri)
         model_bytes = get_bytes(self.clients.s3, model_bucket, model_key)
         manifest = {**manifest, "installed_from": source_uri}
-        return self.install_baseline(files, manifest, model_bytes)
+        return self.install_baseline(documents, manifest, model_bytes)
 
     def baseline(self) -> Baseline:
+        """The endpoint's baseline: whichever BASELINE_FILES are under monitoring/baseline/
+        (a manifest is optional: Model Monitor's files copied there work as they are)."""
         if self._baseline is None:
             prefix = f"{self.monitoring_prefix}{BASELINE_PREFIX}"
-            manifest = self._get(prefix + "manifest.json")
-            if manifest is None:
+            documents = {}
+            for name in BASELINE_FILES:
+                body = self._get(prefix + name)
+                if body is not None:
+                    documents[name] = files.loads(body)
+            if baselines.DATA_STATISTICS not in documents:
                 raise ConfigError(
                     f"no baseline in s3://{self.bucket}/{prefix}: run `byo monitor baseline "
-                    "--data <training CSV>` first"
+                    "--data <training CSV>` or `byo monitor import-baseline --statistics "
+                    "statistics.json` first"
                 )
-
-            def load(name: str) -> dict[str, Any] | None:
-                body = self._get(prefix + name)
-                return json.loads(body) if body is not None else None
-
-            self._baseline = Baseline(
-                manifest=json.loads(manifest),
-                data_statistics=load("data-quality/statistics.json"),
-                data_constraints=load("data-quality/constraints.json"),
-                model_statistics=load("model-quality/statistics.json"),
-                model_constraints=load("model-quality/constraints.json"),
-                attribution=load("attribution/analysis.json"),
-                attribution_constraints=load("attribution/constraints.json"),
+            manifest = self._get(prefix + MANIFEST)
+            self._baseline = baselines.from_documents(
+                documents,
+                manifest=files.loads(manifest) if manifest is not None else {},
                 model_bytes=self._get(prefix + "model.tar.gz"),
+                source=f"s3://{self.bucket}/{prefix}",
             )
         return self._baseline
 
-    # -- captures and ground truth ---------------------------------------------------------
+    # -- what is checked: captures, batch jobs, ground truth -------------------------------
     def captures(self, window: Window) -> list[Capture]:
         return read_captures(self.clients.s3, self.capture_uri, self.endpoint, window)
 
-    def ground_truth(self, window: Window) -> dict[str, list[int]]:
+    def batch_run(self, job: str) -> batch_inputs.BatchRun:
+        return batch_inputs.batch_run(self.clients, job, self.job_table)
+
+    def ground_truth(self, window: Window) -> dict[str, list[float]]:
         """eventId → labels (one per row of the request), from the window's hours."""
-        labels: dict[str, list[int]] = {}
+        labels: dict[str, list[float]] = {}
         paginator = self.clients.s3.get_paginator("list_objects_v2")
         keys = []
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.ground_truth_prefix):
@@ -274,12 +320,25 @@ class Monitor:
             for line in body.decode().splitlines():
                 if not line.strip():
                     continue
-                record = json.loads(line)
+                record = files.loads(line)
                 text = decode(record["groundTruthData"])
                 labels[record["eventMetadata"]["eventId"]] = [
-                    int(float(v)) for v in text.replace(",", "\n").split()
+                    float(v) for v in text.replace(",", "\n").split()
                 ]
         return labels
+
+    def _inputs(
+        self, baseline: Baseline, window: Window, captures: list[Capture] | None, batch_job
+    ) -> tuple[data_quality.CurrentData, str, list[Capture] | batch_inputs.BatchRun]:
+        if batch_job is not None:
+            run = self.batch_run(batch_job)
+            current = datasets.current_from_rows(run.body, baseline.features, baseline.types)
+            return current, run.source, run
+        captures = self.captures(window) if captures is None else captures
+        lines = [row for capture in captures for row in capture.rows]
+        body = ("\n".join(lines) + "\n").encode() if lines else b""
+        current = datasets.current_from_rows(body, baseline.features, baseline.types)
+        return current, f"{len(captures)} captured requests", captures
 
     # -- checks ----------------------------------------------------------------------------
     def data_quality(
@@ -288,69 +347,151 @@ class Monitor:
         *,
         data_file: Path | None = None,
         captures: list[Capture] | None = None,
+        batch_job: str | None = None,
         result_prefix: str | None = None,
+        drift_method: str = "linf",
     ) -> CheckResult:
+        """The inputs (captured, a CSV file, or a batch job's) against the data-quality
+        baseline, as Model Monitor's data-quality job."""
         baseline = self.baseline()
-        names = baseline.features
         if data_file is not None:
-            current = datasets.current_from_file(data_file, names, baseline.manifest["label"])
+            current = datasets.current_from_file(
+                data_file, baseline.features, baseline.label_name or None, baseline.types
+            )
             source = str(data_file)
         else:
-            captures = self.captures(window) if captures is None else captures
-            lines = [row for capture in captures for row in capture.rows]
-            current = datasets.current_from_rows(
-                ("\n".join(lines) + "\n").encode() if lines else b"", names
-            )
-            source = f"{len(captures)} captured requests"
+            current, source, _ = self._inputs(baseline, window, captures, batch_job)
         rows = current.table.num_rows + len(current.short_rows) + len(current.long_rows)
         if rows == 0 and not current.missing_columns:
             return CheckResult(
                 "data-quality", "not evaluated", summary={"rows": 0, "source": source}
             )
-        stats, violations, drift = data_quality.check(
-            baseline.data_statistics, baseline.data_constraints, current
+        result = data_quality.check(
+            baseline.data_statistics, baseline.data_constraints, current, drift_method=drift_method
         )
-        prefix = self._result_prefix("data-quality", window, result_prefix)
-        files = {
-            "statistics.json": self._put(prefix + "statistics.json", dump(stats)),
-            "constraint_violations.json": self._put(
-                prefix + "constraint_violations.json", dump({"violations": violations})
-            ),
-        }
-        metrics = {f"feature_baseline_drift_{name}": value for name, value in drift.items()}
-        metrics["max_feature_baseline_drift"] = max(drift.values(), default=0.0)
-        metrics["data_quality_violations"] = len(violations)
+        return self._distribution_result(
+            "data-quality", result, window, result_prefix, source, rows, current, drift_method
+        )
+
+    def _distribution_result(
+        self,
+        check: str,
+        result: data_quality.DataQualityResult,
+        window: Window,
+        result_prefix: str | None,
+        source: str,
+        rows: int,
+        current: data_quality.CurrentData,
+        drift_method: str,
+    ) -> CheckResult:
+        prefix = self._result_prefix(check, window, result_prefix)
+        written = self._write_result(
+            prefix, "statistics.json", result.statistics, result.violations
+        )
+        metrics = dict(result.metrics)
+        if check == "prediction-drift":  # its own names: the outputs are not features
+            metrics = {
+                k.replace("feature_", "prediction_", 1).replace(
+                    "data_quality_", "prediction_drift_"
+                ): v
+                for k, v in metrics.items()
+            }
         self._publish(metrics)
+        status = "violations" if result.violations else "ok"
+        if not result.evaluated:
+            status = "not evaluated"
         return CheckResult(
-            "data-quality",
-            "violations" if violations else "ok",
-            violations,
+            check,
+            status,
+            result.violations,
             summary={
                 "rows": rows,
                 "source": source,
-                "max_drift": round(metrics["max_feature_baseline_drift"], 4),
+                "drift_method": drift_method,
+                "max_drift": round(max(result.drift.values(), default=0.0), 4),
                 "short_rows": len(current.short_rows),
                 "long_rows": len(current.long_rows),
+                **({} if result.evaluated else {"reason": "evaluate_constraints is Disabled"}),
             },
-            files=files,
+            files=written,
             metrics=metrics,
-            details={"statistics": stats, "drift": drift},
+            details={
+                "statistics": result.statistics,
+                "drift": result.drift,
+                "distances": result.distances,
+            },
+        )
+
+    def prediction_drift(
+        self,
+        window: Window,
+        *,
+        captures: list[Capture] | None = None,
+        batch_job: str | None = None,
+        result_prefix: str | None = None,
+        drift_method: str = "linf",
+    ) -> CheckResult:
+        """The distribution of the model's outputs (captured, or a batch job's) against their
+        distribution on the baseline data: drift of the scores a data-quality check of the
+        inputs can miss (Model Monitor has no such check)."""
+        baseline = self.baseline()
+        if baseline.prediction_statistics is None:
+            raise ConfigError(
+                "the baseline has no prediction statistics: `byo monitor baseline --model …` "
+                "computes them (an imported Model Monitor baseline has none)"
+            )
+        if batch_job is not None:
+            run = self.batch_run(batch_job)
+            outputs, source = run.outputs, run.source
+        else:
+            captures = self.captures(window) if captures is None else captures
+            outputs = [o for c in captures if c.outputs is not None for o in c.outputs]
+            source = f"{len(captures)} captured requests"
+        if not outputs:
+            return CheckResult(
+                "prediction-drift", "not evaluated", summary={"rows": 0, "source": source}
+            )
+        names = data_quality.features_of(baseline.prediction_statistics)
+        matrix = np.array([o if isinstance(o, list) else [o] for o in outputs], dtype=np.float64)
+        if matrix.ndim != 2 or matrix.shape[1] != len(names):
+            raise ByoError(
+                f"the model's outputs have {matrix.shape[-1]} values per row; its baseline "
+                f"has {len(names)} ({', '.join(names)})"
+            )
+        current = data_quality.CurrentData(
+            pa.table({name: matrix[:, i] for i, name in enumerate(names)})
+        )
+        result = data_quality.check(
+            baseline.prediction_statistics,
+            baseline.prediction_constraints,
+            current,
+            drift_method=drift_method,
+        )
+        return self._distribution_result(
+            "prediction-drift",
+            result,
+            window,
+            result_prefix,
+            source,
+            len(matrix),
+            current,
+            drift_method,
         )
 
     def join(
-        self, captures: list[Capture], labels: dict[str, list[int]]
-    ) -> tuple[list[tuple[Capture, list[int]]], list[dict[str, str]]]:
+        self, captures: list[Capture], labels: dict[str, list[float]]
+    ) -> tuple[list[tuple[Capture, list[float]]], list[dict[str, str]]]:
         """Captures paired with their labels (by inferenceId, else eventId), and every capture
         that could not be paired, with the reason."""
         joined, unjoined = [], []
         for capture in captures:
             found = labels.get(capture.join_key)
-            if capture.scores is None:
+            if capture.outputs is None:
                 reason = "capture holds no output (capture mode Input only)"
             elif found is None:
                 reason = "no ground truth for this id"
-            elif len(found) != len(capture.scores):
-                reason = f"{len(found)} labels for {len(capture.scores)} predictions"
+            elif len(found) != len(capture.outputs):
+                reason = f"{len(found)} labels for {len(capture.outputs)} predictions"
             else:
                 joined.append((capture, found))
                 continue
@@ -366,28 +507,30 @@ class Monitor:
         captures: list[Capture] | None = None,
         result_prefix: str | None = None,
     ) -> CheckResult:
+        """Captured predictions joined with ground truth, against the model-quality baseline's
+        constraints, for the baseline's problem type."""
         baseline = self.baseline()
         if baseline.model_constraints is None:
             raise ConfigError("the baseline has no model-quality constraints: pass --model")
+        problem_type = baseline.problem_type or "BinaryClassification"
         captures = self.captures(window) if captures is None else captures
         labels = self.ground_truth(window)
         joined, unjoined = self.join(captures, labels)
-        label = np.array([v for _, found in joined for v in found], dtype=np.int8)
-        score = np.array([s for capture, _ in joined for s in capture.scores], dtype=np.float64)
+        label = np.array([v for _, found in joined for v in found], dtype=np.float64)
         summary = {
+            "problem_type": problem_type,
             "captures": len(captures),
             "joined_captures": len(joined),
             "unjoined_captures": len(unjoined),
             "rows": len(label),
-            "positives": int(label.sum()),
             "ground_truth_records": len(labels),
         }
         prefix = self._result_prefix("model-quality", window, result_prefix)
-        files = {}
+        written = {}
         if unjoined:
-            files["unjoined.jsonl"] = self._put(
+            written["unjoined.jsonl"] = self._put(
                 prefix + "unjoined.jsonl",
-                ("\n".join(json.dumps(u) for u in unjoined) + "\n").encode(),
+                "".join(json.dumps(u) + "\n" for u in unjoined).encode(),
                 "application/jsonlines",
             )
         if not len(label):
@@ -395,20 +538,22 @@ class Monitor:
                 "model-quality",
                 "not evaluated",
                 summary={**summary, "reason": "no captured prediction has ground truth"},
-                files=files,
+                files=written,
             )
-        stats = model_quality.statistics(label, score, datetime.now(UTC).isoformat())
+        try:
+            label = baselines.labels_as(label, problem_type, "ground truth")
+        except ConfigError as exc:
+            raise ByoError(f"the window's {exc}") from None
+        prediction = _predictions(joined, problem_type)
+        if problem_type == "BinaryClassification":
+            summary["positives"] = int(label.sum())
+        stats = model_quality.statistics(
+            label, prediction, datetime.now(UTC).isoformat(), problem_type=problem_type
+        )
         stats["dataset"]["join"] = summary
         violations, not_evaluated = model_quality.violations(stats, baseline.model_constraints)
-        files["statistics.json"] = self._put(prefix + "statistics.json", dump(stats))
-        files["constraint_violations.json"] = self._put(
-            prefix + "constraint_violations.json", dump({"violations": violations})
-        )
-        values = stats["binary_classification_metrics"]
-        metrics = {
-            name: values[name]["value"]
-            for name in (*model_quality.HIGHER_IS_BETTER, *model_quality.LOWER_IS_BETTER)
-        }
+        written.update(self._write_result(prefix, "statistics.json", stats, violations))
+        metrics = dict(model_quality.metric_values(stats))
         metrics["model_quality_violations"] = len(violations)
         self._publish(metrics)
         status = "not evaluated" if not_evaluated else ("violations" if violations else "ok")
@@ -419,7 +564,7 @@ class Monitor:
             status,
             violations,
             summary=summary,
-            files=files,
+            files=written,
             metrics=metrics,
             details={"statistics": stats},
         )
@@ -429,51 +574,70 @@ class Monitor:
         window: Window,
         *,
         captures: list[Capture] | None = None,
+        batch_job: str | None = None,
         result_prefix: str | None = None,
     ) -> CheckResult:
+        """nDCG of the current inputs' feature-attribution ranking against the baseline's,
+        per label, as Clarify's explainability monitor."""
         baseline = self.baseline()
-        if baseline.attribution is None:
+        base = baseline.attributions()
+        if base is None:
             raise ConfigError("the baseline has no attributions: pass --model")
-        captures = self.captures(window) if captures is None else captures
-        lines = [row for capture in captures for row in capture.rows]
-        current = datasets.current_from_rows(
-            ("\n".join(lines) + "\n").encode() if lines else b"", baseline.features
-        )
+        current, source, _ = self._inputs(baseline, window, captures, batch_job)
         if current.table.num_rows == 0:
             return CheckResult("attribution-drift", "not evaluated", summary={"rows": 0})
         names = baseline.features
-        matrix = _matrix(current.table)
-        current_attributions = attribution.global_attributions(baseline.booster(), matrix, names)
-        base = attribution.attributions_of(baseline.attribution)
-        threshold = baseline.attribution_constraints["explanations"][attribution.METHOD]["label0"][
-            "ndcg_threshold"
-        ]
-        score = attribution.ndcg(base, current_attributions)
-        violations = attribution.violations(score, threshold)
+        matrix = baselines.matrix_of(current.table.select(names))
+        booster = baseline.booster()
+        current_attributions = attribution.global_attributions(booster, matrix, names)
+        threshold = (
+            attribution.threshold_of(baseline.attribution_constraints)
+            if baseline.attribution_constraints
+            else attribution.NDCG_THRESHOLD
+        )
+        scores = {
+            label: attribution.ndcg(values, current_attributions.get(label, {}))
+            for label, values in base.items()
+            if label in current_attributions
+        }
+        if not scores:
+            raise ConfigError(
+                f"the baseline's attribution labels ({', '.join(base)}) are not the model's "
+                f"outputs ({', '.join(current_attributions)})"
+            )
+        violations = attribution.violations(scores, threshold)
         prefix = self._result_prefix("attribution-drift", window, result_prefix)
-        document = attribution.analysis(current_attributions, len(matrix))
-        document["explanations"][attribution.METHOD]["label0"]["ndcg"] = score
-        files = {
+        document = attribution.analysis(
+            current_attributions, len(matrix), attribution.expected_values(booster, matrix)
+        )
+        written = {
             "analysis.json": self._put(prefix + "analysis.json", dump(document)),
             "constraint_violations.json": self._put(
                 prefix + "constraint_violations.json",
-                dump({"version": "1.0", "violations": violations}),
+                dump(attribution.constraint_violations(violations)),
             ),
         }
-        metrics = {
-            "feature_attribution_ndcg": score,
-            "attribution_drift_violations": len(violations),
-        }
+        score = min(scores.values())
+        metrics = {"feature_attribution_ndcg": score}
+        if len(scores) > 1:
+            metrics.update({f"feature_attribution_ndcg_{k}": v for k, v in scores.items()})
+        metrics["attribution_drift_violations"] = len(violations)
         self._publish(metrics)
-        top = sorted(current_attributions, key=lambda f: -current_attributions[f])[:5]
+        first = next(iter(current_attributions.values()))
+        top = sorted(first, key=lambda f: -first[f])[:5]
         return CheckResult(
             "attribution-drift",
             "violations" if violations else "ok",
             violations,
-            summary={"rows": len(matrix), "ndcg": round(score, 4), "top_features": top},
-            files=files,
+            summary={
+                "rows": len(matrix),
+                "source": source,
+                "ndcg": round(score, 4),
+                "top_features": top,
+            },
+            files=written,
             metrics=metrics,
-            details={"baseline": base, "current": current_attributions},
+            details={"baseline": base, "current": current_attributions, "ndcg": scores},
         )
 
     def bias(
@@ -484,15 +648,16 @@ class Monitor:
         captures: list[Capture] | None = None,
         result_prefix: str | None = None,
     ) -> CheckResult:
+        """Clarify's pre- and post-training bias metrics for one facet, over labelled
+        captures; violations against the bias baseline (Clarify's analysis.json) when there
+        is one, else Clarify's default ranges."""
         baseline = self.baseline()
-        try:
-            column, threshold = bias.parse_facet(facet)
-        except ValueError as exc:
-            raise ConfigError(f"--facet {exc}") from None
-        if column not in baseline.features:
+        chosen = _facet(baseline, facet)
+        problem_type = baseline.problem_type or "BinaryClassification"
+        if problem_type != "BinaryClassification":
             raise ConfigError(
-                f"--facet {facet}: {column!r} is not a feature (features: "
-                f"{', '.join(baseline.features[:5])}, …)"
+                f"bias needs a binary classifier's predicted labels; the baseline's model is "
+                f"{problem_type}"
             )
         captures = self.captures(window) if captures is None else captures
         joined, unjoined = self.join(captures, self.ground_truth(window))
@@ -502,121 +667,97 @@ class Monitor:
             return CheckResult(
                 "bias", "not evaluated", summary={**summary, "reason": "no labelled captures"}
             )
-        current = datasets.current_from_rows(("\n".join(rows) + "\n").encode(), baseline.features)
+        current = datasets.current_from_rows(
+            ("\n".join(rows) + "\n").encode(), baseline.features, baseline.types
+        )
         if current.short_rows or current.long_rows:
             raise ByoError("captured rows do not have the baseline's columns: see data-quality")
-        facet_values = _matrix(current.table.select([column]))[:, 0]
-        label = np.array([v for _, found in joined for v in found], dtype=np.int8)
-        score = np.array([s for capture, _ in joined for s in capture.scores])
+        column = current.table.column(chosen.column)
+        values = (
+            baselines.matrix_of(pa.table({"f": column}))[:, 0]
+            if chosen.numeric
+            else np.array(column.cast(pa.string()).to_pylist(), dtype=object)
+        )
+        mask = bias.in_facet(chosen, values)
+        label = baselines.labels_as(
+            np.array([v for _, found in joined for v in found], dtype=np.float64),
+            problem_type,
+            "ground truth",
+        )
+        score = np.array([s for capture, _ in joined for s in capture.scores], dtype=np.float64)
         predicted = (score >= model_quality.THRESHOLD).astype(np.int8)
-        result = bias.metrics(facet_values, label, predicted, threshold)
-        violations = bias.violations(column, threshold, result["values"])
+        pre = bias.pre_training(mask, label)
+        post = bias.post_training(mask, label, predicted)
+        document = bias.analysis(chosen, pre, post, baseline.label_name or "label")
+        violations = bias.violations(chosen, {**pre, **post}, baseline.bias)
         prefix = self._result_prefix("bias", window, result_prefix)
-        label_name = baseline.manifest["label"]
-        files = {
-            "analysis.json": self._put(
-                prefix + "analysis.json", dump(bias.analysis(column, threshold, result, label_name))
-            ),
+        written = {
+            "analysis.json": self._put(prefix + "analysis.json", dump(document)),
             "constraint_violations.json": self._put(
-                prefix + "constraint_violations.json", dump({"violations": violations})
+                prefix + "constraint_violations.json", dump(bias.constraint_violations(violations))
             ),
         }
+        metrics = {f"bias_{name}": value for name, value in {**pre, **post}.items()}
+        metrics["bias_drift_violations"] = len(violations)
+        self._publish(metrics)
         return CheckResult(
             "bias",
             "violations" if violations else "ok",
             violations,
             summary={
                 **summary,
-                "facet": f"{column} > {threshold:g}",
-                "rows_in_facet": result["groups"]["d"]["rows"],
-                **{k: round(v, 4) for k, v in result["values"].items()},
+                "facet": facet,
+                "rows_in_facet": int(mask.sum()),
+                **{k: round(v, 4) for k, v in post.items() if k in ("DPPL", "DI", "AD", "RD")},
             },
-            files=files,
+            files=written,
+            metrics=metrics,
+            details={"pre_training": pre, "post_training": post},
         )
 
-    def run(self, window: Window, result_prefix: str | None = None) -> list[CheckResult]:
+    def run(
+        self, window: Window, result_prefix: str | None = None, drift_method: str = "linf"
+    ) -> list[CheckResult]:
         """Every check the baseline supports, over one read of the window's captures; model
-        quality only when some ground truth exists for the window."""
+        quality only when the baseline has its constraints."""
         baseline = self.baseline()
         captures = self.captures(window)
-        results = [self.data_quality(window, captures=captures, result_prefix=result_prefix)]
+        common = {"captures": captures, "result_prefix": result_prefix}
+        results = [self.data_quality(window, drift_method=drift_method, **common)]
+        if baseline.prediction_statistics is not None:
+            results.append(self.prediction_drift(window, drift_method=drift_method, **common))
         if baseline.model_constraints is not None:
-            results.append(
-                self.model_quality(window, captures=captures, result_prefix=result_prefix)
-            )
-        if baseline.attribution is not None:
-            results.append(
-                self.attribution_drift(window, captures=captures, result_prefix=result_prefix)
-            )
+            results.append(self.model_quality(window, **common))
+        if baseline.attribution is not None and baseline.model_bytes is not None:
+            results.append(self.attribution_drift(window, **common))
         return results
 
 
-def _matrix(table: pa.Table) -> np.ndarray:
-    """Float features (missing → NaN, which XGBoost treats as missing)."""
-    columns = [
-        np.asarray(
-            data_quality.as_numbers(column).cast(pa.float64()).to_numpy(zero_copy_only=False),
-            dtype=np.float64,
-        )
-        for column in table.columns
-    ]
-    return np.column_stack(columns) if columns else np.zeros((table.num_rows, 0))
+def _predictions(joined: list[tuple[Capture, list[float]]], problem_type: str) -> np.ndarray:
+    """The joined captures' outputs as model_quality takes them: binary scores, regression
+    values, multiclass probabilities (n, k) or predicted labels."""
+    if problem_type != "MulticlassClassification":
+        return np.array([s for capture, _ in joined for s in capture.scores], dtype=np.float64)
+    outputs = [o for capture, _ in joined for o in capture.outputs]
+    if all(isinstance(o, list) for o in outputs):
+        return np.array(outputs, dtype=np.float64)
+    return np.array([o if isinstance(o, float) else float(np.argmax(o)) for o in outputs])
 
 
-def compute_baseline(
-    dataset: datasets.Dataset,
-    *,
-    model_bytes: bytes | None = None,
-    holdout: datasets.Dataset | None = None,
-    comparison_threshold: float = 0.1,
-    ndcg_threshold: float = attribution.NDCG_THRESHOLD,
-    data_name: str = "",
-    holdout_name: str = "",
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The baseline documents (BASELINE_FILES, by name) and their manifest, from a training
-    dataset and, with the model, its attributions and its quality on `holdout` (else on the
-    training data)."""
-    names = dataset.features.column_names
-    stats = data_quality.statistics(dataset.features)
-    files: dict[str, Any] = {
-        "data-quality/statistics.json": stats,
-        "data-quality/constraints.json": data_quality.suggest_constraints(
-            stats, comparison_threshold
-        ),
-    }
-    manifest: dict[str, Any] = {
-        "created": datetime.now(UTC).isoformat(),
-        "data": data_name,
-        "rows": dataset.features.num_rows,
-        "features": names,
-        "label": dataset.label_name,
-    }
-    if model_bytes is None:
-        return files, manifest
-    booster = load_booster(model_bytes)
-    if booster.num_features() != len(names):
+def _facet(baseline: Baseline, text: str) -> bias.Facet:
+    """--facet COLUMN=VALUE for the baseline's features: a numeric feature's VALUE is a
+    threshold, a String feature's a category."""
+    column = text.partition("=")[0]
+    if column not in baseline.features:
         raise ConfigError(
-            f"the model takes {booster.num_features()} features; {data_name or 'the data'} has "
-            f"{len(names)} besides {dataset.label_name!r}"
+            f"--facet {text}: {column!r} is not a feature (features: "
+            f"{', '.join(baseline.features[:5])}{', …' if len(baseline.features) > 5 else ''})"
         )
-    manifest["model_sha256"] = hashlib.sha256(model_bytes).hexdigest()
-    matrix = _matrix(dataset.features)
-    files["attribution/analysis.json"] = attribution.analysis(
-        attribution.global_attributions(booster, matrix, names), len(matrix)
-    )
-    files["attribution/constraints.json"] = attribution.constraints(ndcg_threshold)
-    scored = holdout or dataset
-    if scored.label is None:
-        raise ConfigError(
-            f"{holdout_name or data_name or 'the data'} has no {dataset.label_name!r} column "
-            "to score against"
-        )
-    score = booster.predict(xgb.DMatrix(_matrix(scored.features)))
-    quality = model_quality.statistics(scored.label, score, datetime.now(UTC).isoformat())
-    files["model-quality/statistics.json"] = quality
-    files["model-quality/constraints.json"] = model_quality.suggest_constraints(quality)
-    manifest["holdout"] = holdout_name or data_name
-    return files, manifest
+    numeric = baseline.types.get(column) in ("Integral", "Fractional")
+    try:
+        return bias.parse_facet(text, numeric)
+    except ValueError as exc:
+        raise ConfigError(f"--facet {exc}") from None
 
 
 def summarize(results: Iterable[CheckResult]) -> dict[str, Any]:
