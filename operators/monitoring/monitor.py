@@ -390,12 +390,7 @@ class Monitor:
         )
         metrics = dict(result.metrics)
         if check == "prediction-drift":  # its own names: the outputs are not features
-            metrics = {
-                k.replace("feature_", "prediction_", 1).replace(
-                    "data_quality_", "prediction_drift_"
-                ): v
-                for k, v in metrics.items()
-            }
+            metrics = {_prediction_metric(name): value for name, value in metrics.items()}
         self._publish(metrics)
         status = "violations" if result.violations else "ok"
         if not result.evaluated:
@@ -742,6 +737,21 @@ def _predictions(joined: list[tuple[Capture, list[float]]], problem_type: str) -
     if all(isinstance(o, list) for o in outputs):
         return np.array(outputs, dtype=np.float64)
     return np.array([o if isinstance(o, float) else float(np.argmax(o)) for o in outputs])
+
+
+def _prediction_metric(name: str) -> str:
+    """data quality's metric names, for the model's outputs: feature_baseline_drift_X →
+    prediction_drift_X, max_feature_baseline_drift → max_prediction_drift,
+    data_quality_violations → prediction_drift_violations."""
+    for old, new in (
+        ("feature_baseline_drift_", "prediction_drift_"),
+        ("max_feature_baseline_drift", "max_prediction_drift"),
+        ("data_quality_violations", "prediction_drift_violations"),
+        ("feature_", "prediction_"),
+    ):
+        if name.startswith(old):
+            return new + name[len(old) :]
+    return f"prediction_{name}"
 
 
 def _facet(baseline: Baseline, text: str) -> bias.Facet:
