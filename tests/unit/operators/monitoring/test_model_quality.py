@@ -142,7 +142,7 @@ def test_regression_metrics_match_scikit_learn():
 
 
 def test_binary_constraints_and_violations():
-    label, score = _binary(5000, 8)
+    label, score = _binary(3000, 8)
     stats = model_quality.statistics(label, score, "t")
     constraints = model_quality.suggest_constraints(stats)
     assert model_quality.problem_type_of(constraints) == BINARY
