@@ -1,18 +1,47 @@
-"""Data quality, as SageMaker Model Monitor computes it, in its file formats.
+"""Data quality, as SageMaker Model Monitor's analyzer computes it, in its file formats.
 
-- `statistics(table)` → statistics.json: per feature inferred_type, completeness counts, numerical
-  statistics and a KLL sketch (Apache DataSketches, k=2048) with a 10-bucket distribution; string
-  features get categorical buckets.
+- `statistics(table, types)` → statistics.json: per feature inferred_type, completeness counts;
+  Integral/Fractional features get numerical statistics (population std_dev, as the analyzer's)
+  with a KLL sketch (Apache DataSketches, k=2048) and a 10-bucket distribution; String features
+  get string statistics (distinct_count, categorical buckets).
 - `suggest_constraints(stats)` → constraints.json, with Model Monitor's monitoring_config.
-- `violations(baseline_stats, constraints, current)` → constraint_violations.json entries, for
-  data_type_check, completeness_check, baseline_drift_check, missing_column_check and
-  extra_column_check.
+- `check(baseline, constraints, current)` → a DataQualityResult: the current statistics, the
+  constraint_violations.json entries (data_type_check, completeness_check, baseline_drift_check,
+  missing_column_check, extra_column_check, categorical_values_check, described in the
+  analyzer's words) and the CloudWatch metrics.
 
-Drift is the L-infinity distance between the baseline's and the current CDF (both read from
-their sketches). comparison_method "Simple" compares it with comparison_threshold; "Robust" (the
-default, as in Model Monitor) also requires it to exceed the two-sample Kolmogorov-Smirnov
-critical value for the two sample sizes at alpha = 0.01, so small windows do not raise false
-alarms from sampling noise alone.
+The constraints file is honoured as Model Monitor reads it: monitoring_config's
+evaluate_constraints, emit_metrics, datatype_check_threshold, domain_content_threshold and
+distribution_constraints (perform_comparison, comparison_threshold, comparison_method,
+categorical_comparison_threshold, categorical_drift_method; the older enable_comparisons and
+min_domain_mass too), overridden per feature by `monitoring_config_overrides` at the feature
+level (where the SageMaker SDK's `Constraints.set_monitoring(..., feature_name)` writes it) or
+inside its num_constraints / string_constraints.
+
+Types: a value matches Integral when it is a whole number ("3", 3.0), Fractional when it is any
+number, String always. A numeric feature's values that are not numbers count as missing in its
+statistics and as not matching in data_type_check.
+
+Drift. Model Monitor's own distance (method "linf") is the L-infinity distance between the
+baseline's and the current CDF, both read from their KLL sketches (so a baseline written by AWS
+works). comparison_method "Simple" compares it with comparison_threshold; "Robust" (the default)
+also requires it to exceed the two-sample Kolmogorov-Smirnov critical value for the two sample
+sizes at alpha = 0.01, so small windows do not raise alarms from sampling noise alone. String
+features: categorical_drift_method "LInfinity" is the largest difference of a category's share,
+compared with categorical_comparison_threshold; "ChiSquared" is Pearson's chi-squared test of
+homogeneity of the two count vectors, which fires when its p-value is below
+categorical_comparison_threshold (the threshold read as a significance level; the feature's
+drift metric stays its L-infinity distance, so max_feature_baseline_drift keeps one meaning).
+
+Beside those, every feature gets the distances of DRIFT_METHODS (`distances`), and `drift_method`
+chooses which one fires (against DRIFT_THRESHOLDS; "linf" keeps the constraints' thresholds):
+- psi: population stability index over the baseline's deciles (numeric) or the categories,
+  shares floored at PSI_EPSILON;
+- js: Jensen-Shannon distance (base 2, in [0, 1]) over the same bins;
+- wasserstein: the earth mover's distance between the two sketches divided by the baseline's
+  std_dev, so one fixed threshold means "moved by a tenth of a standard deviation" whatever the
+  feature's unit (undivided when the baseline's std_dev is 0). For String features, which have
+  no order, it is the Wasserstein distance under the 0/1 metric: the total variation distance.
 """
 
 from __future__ import annotations
@@ -25,6 +54,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from datasketches import kll_doubles_sketch
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import chi2_contingency, wasserstein_distance
+
+from operators.errors import ConfigError
+from operators.monitoring.files import number
 
 KLL_K = 2048
 # DataSketches' KLL shrinks each level's capacity by 2/3 (Model Monitor's Deequ sketch: 0.64).
@@ -33,6 +67,10 @@ BUCKETS = 10
 KS_ALPHA = 0.01
 KS_C = math.sqrt(-math.log(KS_ALPHA / 2) / 2)  # 1.628
 CATEGORICAL_DOMAIN_MAX = 20
+PSI_EPSILON = 1e-4
+DRIFT_METHODS = ("linf", "psi", "js", "wasserstein")
+DRIFT_THRESHOLDS = {"psi": 0.2, "js": 0.1, "wasserstein": 0.1}
+NUMERIC_TYPES = ("Integral", "Fractional")
 
 DEFAULT_MONITORING_CONFIG = {
     "evaluate_constraints": "Enabled",
@@ -43,8 +81,6 @@ DEFAULT_MONITORING_CONFIG = {
         "perform_comparison": "Enabled",
         "comparison_threshold": 0.1,
         "comparison_method": "Robust",
-        "categorical_comparison_threshold": 0.1,
-        "categorical_drift_method": "LInfinity",
     },
 }
 
@@ -59,8 +95,18 @@ def inferred_type(arrow_type: pa.DataType) -> str:
     return "String"
 
 
+def features_of(document: dict[str, Any]) -> list[str]:
+    """The feature names of a statistics or constraints document, in its order."""
+    return [f["name"] for f in document["features"]]
+
+
+def types_of(document: dict[str, Any]) -> dict[str, str]:
+    """Feature name → inferred_type of a statistics or constraints document."""
+    return {f["name"]: f["inferred_type"] for f in document["features"]}
+
+
 # ---------------------------------------------------------------------------------------------
-# Sketches
+# Sketches and distances
 # ---------------------------------------------------------------------------------------------
 def sketch_of(values: np.ndarray) -> kll_doubles_sketch:
     sketch = kll_doubles_sketch(KLL_K)
@@ -83,17 +129,20 @@ class WeightedCdf:
 
     points: np.ndarray  # sorted
     cumulative: np.ndarray  # cumulative weight share at each point, ending at 1
+    weights: np.ndarray
 
     @classmethod
-    def from_levels(cls, levels: list[list[float]]) -> WeightedCdf:
-        items = np.concatenate([np.asarray(v, dtype=np.float64) for v in levels] or [[]])
+    def from_levels(cls, levels: list[list[Any]]) -> WeightedCdf:
+        items = np.concatenate(
+            [np.asarray([number(x) for x in v], dtype=np.float64) for v in levels] or [[]]
+        )
         weights = np.concatenate(
             [np.full(len(v), 2.0**i) for i, v in enumerate(levels)] or [np.zeros(0)]
         )
         order = np.argsort(items, kind="stable")
         items, weights = items[order], weights[order]
         total = weights.sum()
-        return cls(items, np.cumsum(weights) / total if total else weights)
+        return cls(items, np.cumsum(weights) / total if total else weights, weights)
 
     @property
     def count(self) -> int:
@@ -103,6 +152,11 @@ class WeightedCdf:
         index = np.searchsorted(self.points, x, side="right")
         padded = np.concatenate([[0.0], self.cumulative])
         return padded[index]
+
+    def quantiles(self, levels: np.ndarray) -> np.ndarray:
+        """The smallest points whose CDF reaches each level (a rounding's slack allowed)."""
+        index = np.searchsorted(self.cumulative, levels - 1e-12, side="left")
+        return self.points[np.minimum(index, self.count - 1)]
 
 
 def linf_distance(a: WeightedCdf, b: WeightedCdf) -> float:
@@ -117,12 +171,89 @@ def ks_critical(n: int, m: int) -> float:
     return KS_C * math.sqrt((n + m) / (n * m)) if n and m else math.inf
 
 
+def decile_shares(base: WeightedCdf, current: WeightedCdf) -> tuple[np.ndarray, np.ndarray]:
+    """Both distributions' shares in bins cut at the baseline's deciles (ties merged)."""
+    edges = np.unique(base.quantiles(np.linspace(0.1, 0.9, 9)))
+    shares = []
+    for cdf in (base, current):
+        shares.append(np.diff(np.concatenate([[0.0], cdf.at(edges), [1.0]])))
+    return shares[0], shares[1]
+
+
+def psi(p: np.ndarray, q: np.ndarray) -> float:
+    p, q = np.maximum(p, PSI_EPSILON), np.maximum(q, PSI_EPSILON)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def js_distance(p: np.ndarray, q: np.ndarray) -> float:
+    return float(jensenshannon(p, q, base=2))
+
+
+def numeric_distances(base: WeightedCdf, current: WeightedCdf, std_dev: float) -> dict[str, float]:
+    p, q = decile_shares(base, current)
+    moved = wasserstein_distance(base.points, current.points, base.weights, current.weights)
+    return {
+        "linf": linf_distance(base, current),
+        "psi": psi(p, q),
+        "js": js_distance(p, q),
+        "wasserstein": float(moved / std_dev if std_dev > 0 else moved),
+    }
+
+
+def category_counts(feature: dict[str, Any]) -> dict[str, float]:
+    buckets = feature["string_statistics"].get("distribution", {}).get("categorical", {})
+    return {str(b["value"]): number(b["count"]) for b in buckets.get("buckets", [])}
+
+
+def categorical_distances(base: dict[str, float], current: dict[str, float]) -> dict[str, float]:
+    categories = sorted(base.keys() | current.keys())
+    p = np.array([base.get(c, 0.0) for c in categories])
+    q = np.array([current.get(c, 0.0) for c in categories])
+    p, q = p / (p.sum() or 1.0), q / (q.sum() or 1.0)
+    gap = np.abs(p - q)
+    return {
+        "linf": float(gap.max(initial=0.0)),
+        "psi": psi(p, q),
+        "js": js_distance(p, q) if len(categories) else 0.0,
+        "wasserstein": float(gap.sum() / 2),
+    }
+
+
+def chi_squared_p_value(base: dict[str, float], current: dict[str, float]) -> float:
+    """Pearson's chi-squared test that both count vectors come from one distribution."""
+    categories = sorted(c for c in base.keys() | current.keys() if base.get(c) or current.get(c))
+    if len(categories) < 2:
+        return 1.0
+    table = np.array(
+        [[base.get(c, 0.0) for c in categories], [current.get(c, 0.0) for c in categories]]
+    )
+    if not table[0].sum() or not table[1].sum():
+        return 1.0
+    return float(chi2_contingency(table, correction=False).pvalue)
+
+
 # ---------------------------------------------------------------------------------------------
 # Statistics
 # ---------------------------------------------------------------------------------------------
+def as_numbers(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column as numbers; a value that is not one becomes missing."""
+    if pa.types.is_boolean(column.type):
+        return column.cast(pa.int64())
+    if inferred_type(column.type) in NUMERIC_TYPES or pa.types.is_null(column.type):
+        return column
+
+    def parse(text: str | None) -> float | None:
+        try:
+            return float(text) if text is not None else None
+        except ValueError:
+            return None
+
+    return pa.chunked_array([pa.array([parse(t) for t in column.to_pylist()], pa.float64())])
+
+
 def _numeric_statistics(column: pa.ChunkedArray) -> dict[str, Any]:
-    present = pc.drop_null(column)
-    values = present.to_numpy().astype(np.float64, copy=False)
+    present = pc.drop_null(as_numbers(column))
+    values = np.asarray(present.to_numpy(zero_copy_only=False), dtype=np.float64)
     values = values[~np.isnan(values)]
     missing = len(column) - len(values)
     stats: dict[str, Any] = {"common": {"num_present": len(values), "num_missing": missing}}
@@ -130,7 +261,6 @@ def _numeric_statistics(column: pa.ChunkedArray) -> dict[str, Any]:
         return stats
     low, high = float(values.min()), float(values.max())
     counts, edges = np.histogram(values, bins=BUCKETS, range=(low, high if high > low else low + 1))
-    sketch = sketch_of(values)
     stats.update(
         {
             "mean": float(values.mean()),
@@ -150,7 +280,7 @@ def _numeric_statistics(column: pa.ChunkedArray) -> dict[str, Any]:
                     ],
                     "sketch": {
                         "parameters": {"c": KLL_C, "k": float(KLL_K)},
-                        "data": sketch_levels(sketch),
+                        "data": sketch_levels(sketch_of(values)),
                     },
                 }
             },
@@ -174,17 +304,24 @@ def _string_statistics(column: pa.ChunkedArray) -> dict[str, Any]:
     }
 
 
-def statistics(table: pa.Table) -> dict[str, Any]:
-    """statistics.json for a table (one column per feature)."""
-    features = []
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        kind = inferred_type(column.type)
-        feature: dict[str, Any] = {"name": name, "inferred_type": kind}
-        if kind in ("Integral", "Fractional"):
-            feature["numerical_statistics"] = _numeric_statistics(column)
-        else:
-            feature["string_statistics"] = _string_statistics(column)
-        features.append(feature)
+def feature_statistics(name: str, column: pa.ChunkedArray, kind: str | None = None) -> dict:
+    kind = kind or inferred_type(column.type)
+    feature: dict[str, Any] = {"name": name, "inferred_type": kind}
+    if kind in NUMERIC_TYPES:
+        feature["numerical_statistics"] = _numeric_statistics(column)
+    else:
+        feature["string_statistics"] = _string_statistics(column)
+    return feature
+
+
+def statistics(table: pa.Table, types: dict[str, str] | None = None) -> dict[str, Any]:
+    """statistics.json for a table (one column per feature). `types` (name → inferred_type, the
+    baseline's) forces a feature's type; its values that are not of that type count as missing."""
+    types = types or {}
+    features = [
+        feature_statistics(name, column, types.get(name))
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    ]
     return {"version": 0.0, "dataset": {"item_count": table.num_rows}, "features": features}
 
 
@@ -194,8 +331,8 @@ def _common(feature: dict[str, Any]) -> dict[str, Any]:
 
 def completeness(feature: dict[str, Any]) -> float:
     common = _common(feature)
-    total = common["num_present"] + common["num_missing"]
-    return common["num_present"] / total if total else 1.0
+    total = number(common["num_present"]) + number(common["num_missing"])
+    return number(common["num_present"]) / total if total else 1.0
 
 
 def suggest_constraints(stats: dict[str, Any], comparison_threshold: float = 0.1) -> dict[str, Any]:
@@ -209,7 +346,7 @@ def suggest_constraints(stats: dict[str, Any], comparison_threshold: float = 0.1
         }
         numeric = feature.get("numerical_statistics")
         if numeric is not None:
-            constraint["num_constraints"] = {"is_non_negative": numeric.get("min", 0.0) >= 0}
+            constraint["num_constraints"] = {"is_non_negative": number(numeric.get("min", 0)) >= 0}
         else:
             buckets = feature["string_statistics"]["distribution"]["categorical"]["buckets"]
             if len(buckets) <= CATEGORICAL_DOMAIN_MAX:
@@ -223,6 +360,84 @@ def suggest_constraints(stats: dict[str, Any], comparison_threshold: float = 0.1
         },
     }
     return {"version": 0.0, "features": features, "monitoring_config": config}
+
+
+# ---------------------------------------------------------------------------------------------
+# The constraints' monitoring_config, per feature
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FeatureConfig:
+    evaluate: bool
+    emit: bool
+    datatype_threshold: float
+    domain_threshold: float
+    compare: bool
+    threshold: float
+    robust: bool
+    categorical_threshold: float
+    categorical_method: str  # "LInfinity" | "ChiSquared"
+
+
+def _enabled(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("Enabled", "Disabled"):
+        return value == "Enabled"
+    raise ConfigError(f"constraints: {key} must be Enabled or Disabled, not {value!r}")
+
+
+def _merged(config: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
+    if not override:
+        return config
+    merged = {**config, **override}
+    for key in ("distribution_constraints", "distributionConstraints"):
+        if isinstance(override.get(key), dict):
+            merged["distribution_constraints"] = {
+                **config.get("distribution_constraints", {}),
+                **override[key],
+            }
+    return merged
+
+
+def feature_config(constraints: dict[str, Any], feature: dict[str, Any]) -> FeatureConfig:
+    """The monitoring_config that applies to one feature: the file's, then the feature's
+    overrides (feature level, as the SageMaker SDK writes them, then inside its constraints)."""
+    config = constraints.get("monitoring_config") or DEFAULT_MONITORING_CONFIG
+    for holder in (feature, feature.get("num_constraints"), feature.get("string_constraints")):
+        if isinstance(holder, dict):
+            for key in ("monitoring_config_overrides", "monitoringConfigOverrides"):
+                config = _merged(config, holder.get(key))
+    distribution = config.get("distribution_constraints") or {}
+    if "perform_comparison" in distribution:
+        compare = _enabled(distribution["perform_comparison"], "perform_comparison")
+    else:
+        compare = _enabled(distribution.get("enable_comparisons", True), "enable_comparisons")
+    threshold = number(distribution.get("comparison_threshold", 0.1))
+    method = distribution.get("comparison_method", "Robust")
+    categorical_method = distribution.get("categorical_drift_method", "LInfinity")
+    if method not in ("Simple", "Robust"):
+        raise ConfigError(
+            f"constraints: comparison_method must be Simple or Robust, not {method!r}"
+        )
+    if categorical_method not in ("LInfinity", "ChiSquared"):
+        raise ConfigError(
+            "constraints: categorical_drift_method must be LInfinity or ChiSquared, not "
+            f"{categorical_method!r}"
+        )
+    domain = config.get("domain_content_threshold", distribution.get("min_domain_mass", 1.0))
+    return FeatureConfig(
+        evaluate=_enabled(config.get("evaluate_constraints", "Enabled"), "evaluate_constraints"),
+        emit=_enabled(config.get("emit_metrics", "Enabled"), "emit_metrics"),
+        datatype_threshold=number(config.get("datatype_check_threshold", 1.0)),
+        domain_threshold=number(domain),
+        compare=compare,
+        threshold=threshold,
+        robust=method == "Robust",
+        categorical_threshold=number(
+            distribution.get("categorical_comparison_threshold", threshold)
+        ),
+        categorical_method=categorical_method,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,170 +458,187 @@ class CurrentData:
     extra_columns: list[str] = field(default_factory=list)
 
 
-def _first(lines: list[int]) -> str:
-    return f" (first at line {lines[0]})" if lines and lines[0] else ""
+@dataclass(frozen=True)
+class DataQualityResult:
+    statistics: dict[str, Any]  # the current data's statistics.json
+    violations: list[dict[str, Any]]  # constraint_violations.json's entries
+    drift: dict[str, float]  # feature → distance of the method that fires
+    distances: dict[str, dict[str, float]]  # feature → {method: distance}, every method
+    metrics: dict[str, float]  # CloudWatch metric name → value (what emit_metrics allows)
+    evaluated: bool  # False when monitoring_config.evaluate_constraints is Disabled
 
 
-def _nonconforming(column: pa.ChunkedArray, expected: str) -> int:
-    """How many present values do not have the baseline's type."""
-    if expected in ("String", "Unknown"):
-        return 0
-    kind = inferred_type(column.type)
-    if kind == "Integral":
-        return 0
+def type_matches(column: pa.ChunkedArray, expected: str) -> tuple[int, int]:
+    """(present values, values that have the expected type)."""
     present = pc.drop_null(column)
-    if kind == "Fractional":
-        if expected == "Fractional":
-            return 0
-        values = present.to_numpy()
-        return int(np.count_nonzero(values != np.floor(values)))
-    bad = 0
-    for text in present.to_pylist():
-        try:
-            number = float(text)
-        except (TypeError, ValueError):
-            bad += 1
+    if expected not in NUMERIC_TYPES:
+        return len(present), len(present)
+    values = np.asarray(as_numbers(present).to_numpy(zero_copy_only=False), dtype=np.float64)
+    ok = ~np.isnan(values)
+    if expected == "Integral":
+        ok &= np.isfinite(values) & (values == np.floor(values))
+    return len(present), int(np.count_nonzero(ok))
+
+
+def _violation(name: str, check: str, description: str) -> dict[str, str]:
+    return {"feature_name": name, "constraint_check_type": check, "description": description}
+
+
+def _unmet(value: float) -> str:
+    """The analyzer's (Deequ's) wording, trailing space included."""
+    return f"Value: {float(value)!r} does not meet the constraint requirement! "
+
+
+def _first(lines: list[int]) -> str:
+    return f"; first at line {lines[0]}" if lines and lines[0] else ""
+
+
+def _column_violations(current: CurrentData, expected: int) -> list[dict[str, str]]:
+    violations = []
+    for kind, names, rows, sign in (
+        ("missing", current.missing_columns, current.short_rows, -1),
+        ("extra", current.extra_columns, current.long_rows, 1),
+    ):
+        if not names and not rows:
             continue
-        if expected == "Integral" and not number.is_integer():
-            bad += 1
-    return bad
+        observed = expected + sign * len(names) if names else expected + sign
+        detail = f" ({', '.join(names)})" if names else f" ({len(rows)} rows{_first(rows)})"
+        violations.append(
+            _violation(
+                ", ".join(names),
+                f"{kind}_column_check",
+                f"There are {kind} columns in current dataset. Number of columns in current "
+                f"dataset: {observed}, Number of columns in baseline constraints: {expected}"
+                + detail,
+            )
+        )
+    return violations
 
 
-def as_numbers(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """The column as numbers; a value that is not one becomes missing."""
-    if inferred_type(column.type) in ("Integral", "Fractional"):
-        return column
-
-    def number(text: str | None) -> float | None:
-        try:
-            return float(text) if text is not None else None
-        except ValueError:
-            return None
-
-    return pa.chunked_array([pa.array([number(t) for t in column.to_pylist()], pa.float64())])
+def _drift_fires(
+    method: str, numeric: bool, distances: dict[str, float], config: FeatureConfig, ks: float
+) -> tuple[bool, str]:
+    if method != "linf":
+        limit = DRIFT_THRESHOLDS[method]
+        value = distances[method]
+        return value > limit, f"Baseline drift distance: {value!r} exceeds threshold: {limit!r}"
+    value = distances["linf"]
+    if numeric:
+        fires = value > config.threshold and (not config.robust or value > ks)
+        return fires, f"Baseline drift distance: {value!r} exceeds threshold: {config.threshold!r}"
+    limit = config.categorical_threshold
+    return value > limit, f"Baseline drift distance: {value!r} exceeds threshold: {limit!r}"
 
 
 def check(
     baseline: dict[str, Any],
     constraints: dict[str, Any],
     current: CurrentData,
-) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, float]]:
-    """(current statistics, violations, per-feature drift distances)."""
-    config = constraints.get("monitoring_config", DEFAULT_MONITORING_CONFIG)
-    distribution = config.get("distribution_constraints", {})
-    compare = distribution.get("perform_comparison", "Enabled") == "Enabled"
-    threshold = float(distribution.get("comparison_threshold", 0.1))
-    categorical_threshold = float(distribution.get("categorical_comparison_threshold", 0.1))
-    robust = distribution.get("comparison_method", "Robust") == "Robust"
-    type_threshold = float(config.get("datatype_check_threshold", 1.0))
-    by_name = {f["name"]: f for f in baseline["features"]}
-    violations: list[dict[str, Any]] = []
-    drift: dict[str, float] = {}
-
-    if current.short_rows or current.missing_columns:
-        names = ", ".join(current.missing_columns)
-        violations.append(
-            {
-                "feature_name": names or "",
-                "constraint_check_type": "missing_column_check",
-                "description": (
-                    f"Columns {names} of the baseline are missing"
-                    if names
-                    else f"{len(current.short_rows)} rows have fewer than the baseline's "
-                    f"{len(by_name)} columns{_first(current.short_rows)}"
-                ),
-            }
-        )
-    if current.long_rows or current.extra_columns:
-        names = ", ".join(current.extra_columns)
-        violations.append(
-            {
-                "feature_name": names or "",
-                "constraint_check_type": "extra_column_check",
-                "description": (
-                    f"Columns {names} are not in the baseline"
-                    if names
-                    else f"{len(current.long_rows)} rows have more than the baseline's "
-                    f"{len(by_name)} columns{_first(current.long_rows)}"
-                ),
-            }
-        )
-
+    drift_method: str = "linf",
+) -> DataQualityResult:
+    """The current data checked against a baseline's statistics and constraints."""
+    if drift_method not in DRIFT_METHODS:
+        raise ConfigError(f"drift method {drift_method!r}: one of {', '.join(DRIFT_METHODS)}")
+    top = feature_config(constraints, {})
+    base_by_name = {f["name"]: f for f in baseline["features"]}
     table = current.table
+    violations = _column_violations(current, len(constraints["features"]))
+    drift: dict[str, float] = {}
+    distances: dict[str, dict[str, float]] = {}
+    metrics: dict[str, float] = {}
     current_features = []
+
     for constraint in constraints["features"]:
         name = constraint["name"]
         if name not in table.column_names:
             continue
+        config = feature_config(constraints, constraint)
         column = table.column(name)
         expected = constraint["inferred_type"]
-        present = len(column) - column.null_count
-        if present:
-            bad = _nonconforming(column, expected)
-            share = 1 - bad / present
-            if share < type_threshold:
-                violations.append(
-                    {
-                        "feature_name": name,
-                        "constraint_check_type": "data_type_check",
-                        "description": f"Data type match requirement is not met. Expected "
-                        f"data type: {expected}, Expected match: {type_threshold:.0%}. "
-                        f"Observed: only {share:.2%} of {present} values match ({bad} do not).",
-                    }
-                )
-        numbers = as_numbers(column) if expected in ("Integral", "Fractional") else column
-        stats = statistics(pa.table({name: numbers}))["features"][0]
-        if expected in ("Integral", "Fractional"):
-            stats["inferred_type"] = expected
+        stats = feature_statistics(name, column, expected)
         current_features.append(stats)
+        found = []
+
+        present, matching = type_matches(column, expected)
+        if present and matching / present < config.datatype_threshold:
+            found.append(_violation(name, "data_type_check", _unmet(matching / present)))
         observed = completeness(stats) if len(column) else 1.0
-        if observed < constraint.get("completeness", 0.0):
-            violations.append(
-                {
-                    "feature_name": name,
-                    "constraint_check_type": "completeness_check",
-                    "description": f"Data completeness requirement is not met. Expected "
-                    f"completeness: {constraint['completeness']:.2%}. Observed: "
-                    f"{observed:.2%} ({_common(stats)['num_missing']} of {len(column)} missing).",
-                }
-            )
-        if not compare or name not in by_name:
-            continue
-        base = by_name[name]
-        if "numerical_statistics" in stats and "numerical_statistics" in base:
-            distance, n, m = _numeric_distance(base, stats)
-            if distance is None:
-                continue
-            drift[name] = distance
-            critical = ks_critical(n, m) if robust else 0.0
-            if distance > threshold and distance > critical:
-                violations.append(
-                    {
-                        "feature_name": name,
-                        "constraint_check_type": "baseline_drift_check",
-                        "description": f"Baseline drift distance: {distance:.4f} exceeds "
-                        f"threshold: {threshold}"
-                        + (f" (and the KS critical value {critical:.4f})" if robust else ""),
-                    }
-                )
-        elif "string_statistics" in stats and "string_statistics" in base:
-            distance = _categorical_distance(base, stats)
-            drift[name] = distance
-            if distance > categorical_threshold:
-                violations.append(
-                    {
-                        "feature_name": name,
-                        "constraint_check_type": "baseline_drift_check",
-                        "description": f"Baseline drift distance: {distance:.4f} exceeds "
-                        f"threshold: {categorical_threshold}",
-                    }
-                )
+        if observed < number(constraint.get("completeness", 0.0)):
+            found.append(_violation(name, "completeness_check", _unmet(observed)))
+        domain = (constraint.get("string_constraints") or {}).get("domains")
+        counts = category_counts(stats) if "string_statistics" in stats else {}
+        if domain is not None and counts:
+            inside = sum(v for k, v in counts.items() if k in set(map(str, domain)))
+            share = inside / sum(counts.values())
+            if share < config.domain_threshold:
+                found.append(_violation(name, "categorical_values_check", _unmet(share)))
+
+        base = base_by_name.get(name)
+        fires, description, value = _drift(base, stats, config, drift_method, distances)
+        if value is not None and config.compare:
+            drift[name] = value
+            if config.emit:
+                metrics[f"feature_baseline_drift_{name}"] = value
+            if fires:
+                found.append(_violation(name, "baseline_drift_check", description))
+        if config.evaluate:
+            violations += found
+
+    evaluated = top.evaluate
+    if not evaluated:
+        violations = []
+    if top.emit:
+        metrics["max_feature_baseline_drift"] = max(drift.values(), default=0.0)
+        if evaluated:
+            metrics["data_quality_violations"] = float(len(violations))
+    else:
+        metrics = {}
     current_stats = {
         "version": 0.0,
         "dataset": {"item_count": table.num_rows},
         "features": current_features,
     }
-    return current_stats, violations, drift
+    return DataQualityResult(current_stats, violations, drift, distances, metrics, evaluated)
+
+
+def _drift(
+    base: dict[str, Any] | None,
+    stats: dict[str, Any],
+    config: FeatureConfig,
+    method: str,
+    distances: dict[str, dict[str, float]],
+) -> tuple[bool, str, float | None]:
+    """(fires, description, the firing method's distance) for one feature; its distances by
+    every method go into `distances`."""
+    if base is None:
+        return False, "", None
+    name = stats["name"]
+    if "numerical_statistics" in base and "numerical_statistics" in stats:
+        a, b = numeric_cdf(base), numeric_cdf(stats)
+        if a is None or b is None or not a.count or not b.count:
+            return False, "", None
+        std_dev = number(base["numerical_statistics"].get("std_dev", 0.0))
+        distances[name] = numeric_distances(a, b, std_dev if math.isfinite(std_dev) else 0.0)
+        n = int(number(base["numerical_statistics"]["common"]["num_present"]))
+        m = int(number(stats["numerical_statistics"]["common"]["num_present"]))
+        fires, description = _drift_fires(method, True, distances[name], config, ks_critical(n, m))
+        return fires, description, distances[name][method]
+    if "string_statistics" in base and "string_statistics" in stats:
+        p, q = category_counts(base), category_counts(stats)
+        if not p or not q:
+            return False, "", None
+        distances[name] = categorical_distances(p, q)
+        if method == "linf" and config.categorical_method == "ChiSquared":
+            p_value = chi_squared_p_value(p, q)
+            limit = config.categorical_threshold
+            return (
+                p_value < limit,
+                f"Baseline drift chi-squared p-value: {p_value!r} is below threshold: {limit!r}",
+                distances[name]["linf"],
+            )
+        fires, description = _drift_fires(method, False, distances[name], config, 0.0)
+        return fires, description, distances[name][method]
+    return False, "", None
 
 
 def numeric_cdf(feature: dict[str, Any]) -> WeightedCdf | None:
@@ -414,22 +646,3 @@ def numeric_cdf(feature: dict[str, Any]) -> WeightedCdf | None:
     if "distribution" not in numeric:
         return None
     return WeightedCdf.from_levels(numeric["distribution"]["kll"]["sketch"]["data"])
-
-
-def _numeric_distance(base: dict[str, Any], current: dict[str, Any]):
-    a, b = numeric_cdf(base), numeric_cdf(current)
-    if a is None or b is None:
-        return None, 0, 0
-    n = base["numerical_statistics"]["common"]["num_present"]
-    m = current["numerical_statistics"]["common"]["num_present"]
-    return linf_distance(a, b), n, m
-
-
-def _categorical_distance(base: dict[str, Any], current: dict[str, Any]) -> float:
-    def shares(feature):
-        buckets = feature["string_statistics"]["distribution"]["categorical"]["buckets"]
-        total = sum(b["count"] for b in buckets) or 1.0
-        return {b["value"]: b["count"] / total for b in buckets}
-
-    a, b = shares(base), shares(current)
-    return max((abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in a.keys() | b.keys()), default=0.0)
