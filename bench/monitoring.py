@@ -37,10 +37,10 @@ def measure(baseline_csv: Path, current_csv: Path) -> dict[str, float]:
 
     began = time.perf_counter()
     current = datasets.current_from_file(current_csv, names, "Class")
-    current_stats, violations, _ = data_quality.check(stats, constraints, current)
-    json.dumps(current_stats)
+    result = data_quality.check(stats, constraints, current)
+    json.dumps(result.statistics)
     timings["check_s"] = time.perf_counter() - began
-    timings["violations"] = len(violations)
+    timings["violations"] = len(result.violations)
     timings["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     del current
 
