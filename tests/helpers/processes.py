@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import sys
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -21,3 +23,13 @@ def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def byo_process(outputs: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The real `byo` (its error handling and exit codes) with a stack's outputs file."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "byo"), "--outputs", outputs, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

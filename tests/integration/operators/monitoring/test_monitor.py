@@ -4,11 +4,8 @@ captures, ground-truth joins, metrics in CloudWatch, the scenarios and their rep
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +13,7 @@ from click.testing import CliRunner
 from operators.cli import cli
 from operators.monitoring.monitor import METRIC_NAMESPACE
 from tests.helpers.aws import make_endpoint
+from tests.helpers.processes import byo_process
 
 pytestmark = pytest.mark.integration
 
@@ -61,16 +59,6 @@ def byo(platform, *args: str, expect: int | None = 0):
     result = CliRunner().invoke(cli, ["--outputs", platform["outputs"], *args, "--json"])
     assert expect is None or result.exit_code == expect, result.output + str(result.exception)
     return json.loads(result.stdout)
-
-
-def byo_process(outputs: str, *args: str) -> subprocess.CompletedProcess:
-    """The real `byo` (its error handling and exit codes), against the emulator."""
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "byo"), "--outputs", outputs, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def flush(emulator) -> None:
