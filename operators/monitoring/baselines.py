@@ -27,7 +27,7 @@ import pyarrow as pa
 import xgboost as xgb
 
 from operators.errors import ConfigError
-from operators.monitoring import attribution, data_quality, datasets, model_quality
+from operators.monitoring import attribution, bias, data_quality, datasets, model_quality
 from serving.artifact import load_booster
 
 DATA_STATISTICS = "data-quality/statistics.json"
@@ -312,5 +312,12 @@ def from_documents(
             raise ConfigError(
                 f"{source or 'the baseline'}: {ATTRIBUTION} is not a Clarify explainability "
                 f"analysis.json: {exc}"
+            ) from None
+    if BIAS in documents:
+        try:
+            bias.metrics_of(documents[BIAS])
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"{source or 'the baseline'}: {BIAS} is not a Clarify bias analysis.json: {exc}"
             ) from None
     return Baseline(dict(documents), dict(manifest or {}), model_bytes)

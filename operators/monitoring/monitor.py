@@ -681,8 +681,15 @@ class Monitor:
         )
         score = np.array([s for capture, _ in joined for s in capture.scores], dtype=np.float64)
         predicted = (score >= model_quality.THRESHOLD).astype(np.int8)
-        pre = bias.pre_training(mask, label)
-        post = bias.post_training(mask, label, predicted)
+        try:
+            pre = bias.pre_training(mask, label)
+            post = bias.post_training(mask, label, predicted)
+        except ValueError as exc:  # the facet selects no row, or every row, of the window
+            return CheckResult(
+                "bias",
+                "not evaluated",
+                summary={**summary, "facet": facet, "reason": f"--facet {facet}: {exc}"},
+            )
         document = bias.analysis(chosen, pre, post, baseline.label_name or "label")
         violations = bias.violations(chosen, {**pre, **post}, baseline.bias)
         prefix = self._result_prefix("bias", window, result_prefix)
