@@ -4,13 +4,25 @@ skips and why, what its altered rows change), and the report on a regression bas
 from __future__ import annotations
 
 import csv
+import io
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
+from botocore.exceptions import ClientError
 
-from operators.monitoring import baselines, data_quality, datasets, model_quality, report
+from operators.monitoring import (
+    baselines,
+    data_quality,
+    datasets,
+    files,
+    model_quality,
+    report,
+    scenarios,
+)
 from operators.monitoring.monitor import CheckResult
 from operators.monitoring.scenarios import (
     SCENARIOS,
@@ -22,6 +34,7 @@ from operators.monitoring.scenarios import (
     format_rows,
     plan,
 )
+from tests.helpers.paths import MODEL_MONITOR_REFERENCE
 
 CREDIT_FEATURES = ["Time", *[f"V{i}" for i in range(1, 29)], "Amount"]
 # attribution order of the credit-card-like baseline: V14, V4, V12, ... then the rest
@@ -387,3 +400,131 @@ def test_the_report_on_a_regression_baseline_names_each_scenario_and_its_distanc
     assert (tmp_path / "report" / "metrics.png").stat().st_size > 10_000
     assert not (tmp_path / "report" / "roc.png").exists()
     assert not re.search(r"\bV14\b|\bauc\b", page)
+
+
+def reference_baseline(statistics: str, constraints: str) -> baselines.Baseline:
+    return baselines.from_documents(
+        {
+            baselines.DATA_STATISTICS: files.loads(
+                (MODEL_MONITOR_REFERENCE / statistics).read_bytes()
+            ),
+            baselines.DATA_CONSTRAINTS: files.loads(
+                (MODEL_MONITOR_REFERENCE / constraints).read_bytes()
+            ),
+        }
+    )
+
+
+def test_model_monitor_baselines_plan_what_applies_and_skip_the_rest():
+    planned = plans(reference_baseline("dq_statistics.json", "dq_constraints.json"))
+    assert len(planned["mean_shift"].changed) == 2
+    assert planned["missing_column"].changed == ["_c5"]
+    skipped = {name for name, p in planned.items() if isinstance(p, NotApplicable)}
+    assert skipped == {"type_change", "categorical_values", "stuck_features", "label_flips"}
+
+    planned = plans(
+        reference_baseline("monitor_statistics_string.json", "monitor_constraints_string.json")
+    )
+    assert planned["categorical_values"].changed == ["message"]
+    assert planned["missing_values"].changed == ["message"]
+    for name in ("mean_shift", "scale_change", "out_of_range"):
+        assert "numeric" in planned[name].reason, name
+
+
+# ---------------------------------------------------------------------------------------------
+# run(): the traffic sent, the checks the baseline supports, skipped scenarios
+# ---------------------------------------------------------------------------------------------
+class FakeRuntime:
+    def __init__(self, width: int):
+        self.width = width
+        self.accepted: list[str] = []
+
+    def invoke_endpoint(self, *, Body, InferenceId, **_):  # boto3's argument names
+        if {len(row) for row in csv.reader(Body.decode().splitlines())} != {self.width}:
+            raise ClientError({"Error": {"Code": "ModelError"}}, "InvokeEndpoint")
+        self.accepted.append(InferenceId)
+        return {"Body": io.BytesIO(b"0\n"), "InvokedProductionVariant": "variant-a"}
+
+
+class FakeMonitor:
+    """What run() uses of the monitor: the baseline, the runtime, captures and the checks."""
+
+    endpoint, bucket, monitoring_prefix, ground_truth_prefix = "ep", "bucket", "monitoring/", "gt/"
+
+    def __init__(self, baseline):
+        self._baseline = baseline
+        self.runtime = FakeRuntime(len(baseline.features))
+        self.put: list[str] = []
+        self.checks: list[tuple[str, str]] = []
+        self.clients = SimpleNamespace(
+            client=lambda name: self.runtime,
+            s3=SimpleNamespace(put_object=lambda **kw: self.put.append(kw["Key"])),
+        )
+        self.publish_metrics = True
+
+    def baseline(self):
+        return self._baseline
+
+    def captures(self, window):
+        return [i for i in self.runtime.accepted if i.startswith(window.inference_id_prefix)]
+
+    def _check(self, name):
+        def check(window, **kwargs):
+            self.checks.append((window.inference_id_prefix, name))
+            return CheckResult(name, "ok")
+
+        return check
+
+    def __getattr__(self, name):
+        if name in ("data_quality", "model_quality", "attribution_drift", "prediction_drift"):
+            return self._check(name.replace("_", "-"))
+        raise AttributeError(name)
+
+
+def test_run_sends_each_scenario_runs_the_checks_the_baseline_has_and_skips_with_reasons(
+    mixed, tmp_path
+):
+    documents = {k: v for k, v in mixed[0].documents.items() if k != baselines.ATTRIBUTION}
+    baseline = baselines.from_documents(documents, manifest=mixed[0].manifest)
+    data = tmp_path / "traffic.csv"
+    table = mixed_table(400, 5).append_column("label", pa.array(np.arange(400.0)))
+    pacsv.write_csv(table, data)
+    monitor = FakeMonitor(baseline)
+    outcome = scenarios.run(
+        monitor,
+        data_file=data,
+        rows=200,
+        only=("type_change", "mean_shift", "missing_column", "stuck_features"),
+        report_dir=tmp_path / "report",
+        capture_timeout_s=0,
+    )
+    assert monitor.publish_metrics is False
+    by_name = {s.name: s for s in outcome.scenarios}
+    assert list(by_name) == [
+        "clean",
+        "mean_shift",
+        "type_change",
+        "stuck_features",
+        "missing_column",
+    ]
+    stuck = by_name["stuck_features"]
+    assert (stuck.status, stuck.as_expected, stuck.sent) == ("skipped", True, 0)
+    assert "attributions" in stuck.reason
+    assert by_name["mean_shift"].status == "ran" and by_name["mean_shift"].sent == 200
+    checks = {name for prefix, name in monitor.checks if "-mean_shift-" in prefix}
+    # no attributions here: no attribution drift; prediction statistics: prediction drift
+    assert checks == {"data-quality", "model-quality", "prediction-drift"}
+    assert {name for prefix, name in monitor.checks if "-missing_column-" in prefix} == {
+        "data-quality"
+    }
+    assert by_name["missing_column"].rejected == {"ModelError": 4}
+    assert (
+        (tmp_path / "report" / "inputs" / "missing_column.csv")
+        .read_text()
+        .startswith("merchant,items,amount\n")
+    )
+    assert any(key.endswith("report/report.html") for key in monitor.put)
+    assert any(key.startswith("gt/") for key in monitor.put)  # ground truth for model quality
+    as_json = {s["name"]: s for s in outcome.as_dict()["scenarios"]}
+    assert as_json["stuck_features"]["reason"] == stuck.reason
+    assert "skipped: " + stuck.reason in (tmp_path / "report" / "report.html").read_text()
