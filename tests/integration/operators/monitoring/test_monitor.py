@@ -323,13 +323,23 @@ def test_prediction_drift_compares_the_captured_scores_with_the_baselines(
     assert result["metrics"]["max_prediction_drift"] > 0
 
 
-def test_bias_reports_dppl_and_di_for_a_facet(platform, labelled_traffic):
+def test_bias_reports_clarifys_metrics_for_a_facet(emulator, platform, labelled_traffic):
     (result,) = byo(platform, "monitor", "bias", "--facet", "Amount=50")
     assert result["summary"]["facet"] == "Amount=50"
     assert {"DPPL", "DI", "AD", "RD"} <= result["summary"].keys()
     assert result["status"] in ("ok", "violations")
+    bucket, key = result["files"]["analysis.json"].removeprefix("s3://").split("/", 1)
+    analysis = json.loads(emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    for stage, names in (
+        ("pre_training_bias_metrics", {"CI", "DPL", "KL", "JS", "LP", "TVD", "KS"}),
+        ("post_training_bias_metrics", {"AD", "DI", "DPPL", "RD", "DCA", "TE"}),
+    ):
+        (group,) = analysis[stage]["facets"]["Amount"]
+        assert group["value_or_threshold"] == "50"
+        assert names <= {m["name"] for m in group["metrics"]}, stage
     for facet, message in (
-        ("Amount=lots", "expected COLUMN=NUMBER"),
+        ("Amount=lots", "VALUE is a threshold (a number)"),
+        ("Amount", "expected COLUMN=VALUE"),
         ("Colour=5", "'Colour' is not a feature"),
     ):
         bad = byo_process(platform["outputs"], "monitor", "bias", "--facet", facet)
