@@ -482,6 +482,13 @@ def scenarios_cmd(
                         ", ".join(item.fired) or "nothing",
                         "yes" if item.as_expected else "[bold red]no[/]",
                     )
+                    if item.status != "skipped"
+                    else (
+                        item.name,
+                        ", ".join(item.expected),
+                        f"[yellow]skipped[/]: {item.reason}",
+                        "—",
+                    )
                     for item in outcome.scenarios
                 ],
             )

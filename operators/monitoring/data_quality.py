@@ -123,6 +123,15 @@ def sketch_levels(sketch: kll_doubles_sketch) -> list[list[float]]:
     return [sorted(levels.get(i, [])) for i in range(max(levels, default=-1) + 1)]
 
 
+def _level_items(items: list[Any]) -> np.ndarray:
+    """A sketch level's items as floats: numpy at once when they are all numbers (the usual
+    case), one by one when a non-finite one is written as a string."""
+    try:
+        return np.asarray(items, dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.asarray([number(x) for x in items], dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class WeightedCdf:
     """A step CDF from weighted points (a sketch's items, or exact values with weight 1)."""
@@ -133,9 +142,7 @@ class WeightedCdf:
 
     @classmethod
     def from_levels(cls, levels: list[list[Any]]) -> WeightedCdf:
-        items = np.concatenate(
-            [np.asarray([number(x) for x in v], dtype=np.float64) for v in levels] or [[]]
-        )
+        items = np.concatenate([_level_items(v) for v in levels] or [np.zeros(0)])
         weights = np.concatenate(
             [np.full(len(v), 2.0**i) for i, v in enumerate(levels)] or [np.zeros(0)]
         )
