@@ -148,7 +148,7 @@ def test_evaluate_scores_the_raw_test_split_through_both_stages(split, tmp_path)
     tenure = by_name["tenure_months"]["numerical_statistics"]
     assert tenure["mean"] > 10  # raw months, not standardized
     analysis = json.loads((baselines / "attribution" / "analysis.json").read_text())
-    shap = attribution.attributions_of(analysis)
+    shap = attribution.attributions_of(analysis)["label0"]
     assert list(shap) == schema["features"] and any(v > 0 for v in shap.values())
     manifest = json.loads((baselines / "manifest.json").read_text())
     assert manifest["data"] == "train split" and manifest["preprocessor_sha256"] == digest
