@@ -187,20 +187,16 @@ class Monitor:
         """Write baseline documents (BASELINE_FILES by name) as this endpoint's baseline,
         monitoring/baseline/, replacing what was there."""
         prefix = f"{self.monitoring_prefix}{BASELINE_PREFIX}"
-        stale = [
-            {"Key": prefix + name}
-            for name in (*BASELINE_FILES, MANIFEST, "model.tar.gz")
-            if name not in documents and not (name == "model.tar.gz" and model_bytes is None)
-        ]
+        # What an earlier baseline left and this one does not have (a model, a check's files)
+        # must not be read with it.
+        stale = [{"Key": prefix + name} for name in BASELINE_FILES if name not in documents]
         if model_bytes is not None:
             self._put(f"{prefix}model.tar.gz", model_bytes, "application/gzip")
         else:
-            stale = [s for s in stale if not s["Key"].endswith("model.tar.gz")]
+            stale.append({"Key": f"{prefix}model.tar.gz"})
         uris = {name: self._put(prefix + name, dump(doc)) for name, doc in documents.items()}
         uris[MANIFEST] = self._put(prefix + MANIFEST, dump(manifest))
-        stale = [s for s in stale if not s["Key"].endswith(MANIFEST)]
-        if stale:
-            self.clients.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": stale})
+        self.clients.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": stale})
         self._baseline = None
         return {"manifest": manifest, "files": uris}
 

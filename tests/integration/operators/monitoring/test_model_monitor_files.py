@@ -199,6 +199,7 @@ def test_the_real_baseline_is_installed_unchanged_and_needs_no_manifest(emulator
     baseline = monitor_of(mm).baseline()
     assert baseline.features == NAMES and baseline.problem_type == "Regression"
     assert baseline.types == dict.fromkeys(NAMES, "Fractional")
+    assert baseline.model_bytes == mm["model"].read_bytes()  # --model: kept beside the files
 
 
 def test_captures_of_the_baseline_data_fire_nothing_and_shifted_ones_fire_in_its_wording(
