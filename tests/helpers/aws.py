@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 import uuid
 
 from botocore.exceptions import ClientError
@@ -186,3 +187,30 @@ def s3_object(s3, uri: str, timeout_s: float = 10.0) -> bytes:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def send_rows(
+    emulator, endpoint: str, rows: list[str], prefix: str, per_request: int = 1
+) -> list[str]:
+    """CSV rows through the endpoint, `per_request` a request, each with InferenceId
+    <prefix><first row's index>; the captures are flushed to S3 before it returns."""
+    runtime = emulator.client("sagemaker-runtime")
+    ids = []
+    for start in range(0, len(rows), per_request):
+        inference_id = f"{prefix}{start}"
+        runtime.invoke_endpoint(
+            EndpointName=endpoint,
+            ContentType="text/csv",
+            Body=("\n".join(rows[start : start + per_request]) + "\n").encode(),
+            InferenceId=inference_id,
+        )
+        ids.append(inference_id)
+    flush_captures(emulator)
+    return ids
+
+
+def flush_captures(emulator) -> None:
+    """The local hosting's buffered data capture written out now."""
+    urllib.request.urlopen(
+        urllib.request.Request(f"{emulator.runtime_url}/localaws/flush", method="POST")
+    ).close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 
@@ -23,7 +22,7 @@ from operators.layout import Layout
 from operators.monitoring.captures import Window
 from operators.monitoring.monitor import Monitor
 from operators.transform import Options, start
-from tests.helpers.aws import SAGEMAKER_ROLE, make_endpoint
+from tests.helpers.aws import SAGEMAKER_ROLE, job_table, make_endpoint, send_rows
 from tests.helpers.models import MODEL_FILE, new_model_dir, write_tarball
 from tests.helpers.paths import MODEL_MONITOR_REFERENCE as REFERENCE
 from tests.helpers.processes import byo_process
@@ -67,13 +66,7 @@ def mm(emulator, tmp_path_factory):
     s3.upload_file(str(model), bucket, "models/r/model.tar.gz")
     model_url = f"s3://{bucket}/models/r/model.tar.gz"
     endpoint = make_endpoint(emulator, model_url, {"a": 1}, bucket)
-    table = f"jobs-{uuid.uuid4().hex[:6]}"
-    emulator.client("dynamodb").create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "FileName", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "FileName", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = job_table(emulator)
     outputs = work / "outputs.json"
     outputs.write_text(
         json.dumps(
@@ -143,22 +136,7 @@ def monitor_of(mm) -> Monitor:
 
 
 def send(emulator, mm, matrix: np.ndarray, prefix: str, per_request: int = 10) -> list[str]:
-    runtime = emulator.client("sagemaker-runtime")
-    lines = csv_lines(matrix)
-    ids = []
-    for start_row in range(0, len(lines), per_request):
-        inference_id = f"{prefix}{start_row}"
-        runtime.invoke_endpoint(
-            EndpointName=mm["endpoint"],
-            ContentType="text/csv",
-            Body=("\n".join(lines[start_row : start_row + per_request]) + "\n").encode(),
-            InferenceId=inference_id,
-        )
-        ids.append(inference_id)
-    urllib.request.urlopen(
-        urllib.request.Request(f"{emulator.runtime_url}/localaws/flush", method="POST")
-    ).close()
-    return ids
+    return send_rows(emulator, mm["endpoint"], csv_lines(matrix), prefix, per_request)
 
 
 def write_ground_truth(emulator, mm, ids: list[str], labels: np.ndarray, per_request: int = 10):

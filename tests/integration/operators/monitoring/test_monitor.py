@@ -4,7 +4,6 @@ captures, ground-truth joins, metrics in CloudWatch, the scenarios and their rep
 from __future__ import annotations
 
 import json
-import urllib.request
 import uuid
 from html import escape
 
@@ -13,7 +12,7 @@ from click.testing import CliRunner
 
 from operators.cli import cli
 from operators.monitoring.monitor import METRIC_NAMESPACE
-from tests.helpers.aws import make_endpoint
+from tests.helpers.aws import make_endpoint, send_rows
 from tests.helpers.processes import byo_process
 
 pytestmark = pytest.mark.integration
@@ -60,12 +59,6 @@ def byo(platform, *args: str, expect: int | None = 0):
     result = CliRunner().invoke(cli, ["--outputs", platform["outputs"], *args, "--json"])
     assert expect is None or result.exit_code == expect, result.output + str(result.exception)
     return json.loads(result.stdout)
-
-
-def flush(emulator) -> None:
-    urllib.request.urlopen(
-        urllib.request.Request(f"{emulator.runtime_url}/localaws/flush", method="POST")
-    ).close()
 
 
 def test_baseline_files_are_in_model_monitor_formats(platform):
@@ -227,19 +220,7 @@ def test_clean_traffic_fires_no_check_on_other_seeds(platform, tmp_path, seed):
 
 
 def send(emulator, platform, rows: list[str], prefix: str, per_request: int = 1) -> list[str]:
-    runtime = emulator.client("sagemaker-runtime")
-    ids = []
-    for start in range(0, len(rows), per_request):
-        inference_id = f"{prefix}{start}"
-        runtime.invoke_endpoint(
-            EndpointName=platform["endpoint"],
-            ContentType="text/csv",
-            Body=("\n".join(rows[start : start + per_request]) + "\n").encode(),
-            InferenceId=inference_id,
-        )
-        ids.append(inference_id)
-    flush(emulator)
-    return ids
+    return send_rows(emulator, platform["endpoint"], rows, prefix, per_request)
 
 
 @pytest.fixture(scope="module")
