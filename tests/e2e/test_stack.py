@@ -596,7 +596,12 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
         for uri in baseline["files"].values()
     )
     checks = byo("monitor", "run", "--window", "1h")
-    assert [c["check"] for c in checks] == ["data-quality", "model-quality", "attribution-drift"]
+    assert [c["check"] for c in checks] == [
+        "data-quality",
+        "prediction-drift",
+        "model-quality",
+        "attribution-drift",
+    ]
     assert checks[0]["summary"]["rows"] >= 10
     # The hourly schedule fired now: EventBridge submits the monitoring job, Batch runs it from
     # the operators image (operators/Dockerfile: ENTRYPOINT byo) with the definition's command.
