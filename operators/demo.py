@@ -351,7 +351,16 @@ def show_rollout_and_monitoring(
         table(
             "drift scenarios (byo monitor scenarios)",
             ["scenario", "what changed", "fired"],
-            [(i.name, i.description, ", ".join(i.fired) or "nothing") for i in outcome.scenarios],
+            [
+                (
+                    i.name,
+                    i.description,
+                    f"skipped: {i.reason}"
+                    if i.status == "skipped"
+                    else ", ".join(i.fired) or "nothing",
+                )
+                for i in outcome.scenarios
+            ],
             styles=[None if i.as_expected else "bold red" for i in outcome.scenarios],
         )
     )
