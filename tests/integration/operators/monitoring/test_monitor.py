@@ -14,6 +14,7 @@ from operators.cli import cli
 from operators.monitoring.monitor import METRIC_NAMESPACE
 from tests.helpers.aws import make_endpoint, send_rows
 from tests.helpers.processes import byo_process
+from tests.helpers.sagemaker_sdk import sdk_constraints, sdk_statistics
 
 pytestmark = pytest.mark.integration
 
@@ -137,6 +138,16 @@ def test_baseline_files_are_in_model_monitor_formats(platform):
     values = label0["global_shap_values"]
     assert set(values) == set(by_name) and all(v >= 0 for v in values.values())
     assert isinstance(label0["expected_value"], float)
+
+    # Every file is strict JSON (NaN and infinities as Model Monitor's strings), and the
+    # sagemaker SDK's classes read the data-quality ones as they read Model Monitor's.
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    for path in out.rglob("*.json"):
+        json.loads(path.read_text(), parse_constant=refuse)
+    assert sdk_statistics(out / "data-quality/statistics.json").body_dict == stats
+    assert sdk_constraints(out / "data-quality/constraints.json").body_dict == constraints
 
     # The model's outputs on the training data: what prediction drift compares with.
     predictions = json.loads((out / "prediction-drift/statistics.json").read_text())
