@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.emulator import Emulator, start_emulator
+from tests.helpers.paths import MODEL_MONITOR_REFERENCE
 from tests.helpers.processes import stop_process
 
 # Tests never reach real AWS: fixed fake credentials and region, whatever the caller's shell holds.
@@ -23,6 +24,17 @@ os.environ.update(
     AWS_DEFAULT_REGION="us-east-1",
     AWS_EC2_METADATA_DISABLED="true",
 )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The interoperability tests read AWS's own files in place: without them, say where they
+    were looked for, once, instead of failing every such test on a missing file."""
+    if not (MODEL_MONITOR_REFERENCE / "SOURCES.md").is_file():
+        raise pytest.UsageError(
+            f"{MODEL_MONITOR_REFERENCE}: the real Model Monitor and Clarify files are not there "
+            "(they live in the shared directory beside the repository, ../shared; set "
+            "BYO_SHARED_DIR to use another)"
+        )
 
 
 @pytest.fixture(scope="session")
