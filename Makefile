@@ -58,8 +58,6 @@ endif
 # pip warns about every find-links location of this machine's pip config that does not exist;
 # the rest of its stderr stays.
 PIP_STDERR_FILTER := 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-# The venvs install with --no-compile: pip byte-compiled all ~15,000 files of .venv (~90 s of a
-# 3-minute setup); Python compiles the modules actually imported, once, on first import.
 
 .PHONY: help setup test lint format demo apply plan destroy emulator-up emulator-down model data \
         sample-csv bench clean tf-init tf-config compat-venv security lambda-package validate tf-test \
@@ -74,7 +72,7 @@ setup: $(STAMP) ## Create .venv and install the project with pinned dependencies
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -e '.[local,dev,pipelines]' \
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[local,dev,pipelines]' \
 	  $(PIP_STDERR_FILTER)
 	touch $@
 
@@ -98,8 +96,7 @@ compat-venv: $(COMPAT_VENV)/.installed ## Build the XGBoost 1.7 venv the model-c
 $(COMPAT_VENV)/.installed: tests/compat/requirements-xgboost17.txt
 	rm -rf $(COMPAT_VENV)
 	$(PYTHON) -m venv $(COMPAT_VENV)
-	$(COMPAT_PY) -m pip install --quiet --disable-pip-version-check --no-compile -r $< \
-	  $(PIP_STDERR_FILTER)
+	$(COMPAT_PY) -m pip install --quiet --disable-pip-version-check -r $< $(PIP_STDERR_FILTER)
 	touch $@
 
 # checkov cannot share the project's venv (its pins conflict with boto3/pytest): its own tool venv.
@@ -108,6 +105,8 @@ CHECKOV_VERSION := 3.3.30
 
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
+# --no-compile: checkov runs once per `make test`; pip byte-compiling its whole venv cost more
+# than compiling what that run imports.
 $(CHECKOV_STAMP):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --no-compile \
