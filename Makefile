@@ -61,6 +61,7 @@ PIP_STDERR_FILTER := 2> >(grep -v "is ignored: it is neither a file nor a direct
 
 .PHONY: help setup test lint format demo apply plan destroy emulator-up emulator-down model data \
         sample-csv bench clean tf-init tf-config compat-venv security lambda-package validate tf-test \
+        test-prerequisites \
         outputs images push bundle
 
 help: ## List the targets
@@ -78,8 +79,14 @@ $(STAMP): pyproject.toml
 COMPAT_VENV := $(BUILD)/compat/xgboost17
 COMPAT_PY := $(COMPAT_VENV)/bin/python
 
-test: setup lint security validate compat-venv lambda-package ## Lint, checkov, validate, then every test (unit, emulator, e2e, Terraform modules' terraform test)
-	$(PY) -m pytest -n 2 --dist loadfile
+test: ## Lint, checkov, validate, then every test (unit, emulator, e2e, Terraform modules' terraform test)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-prerequisites
+	$(PY) -m pytest -n 2 --dist loadfile --durations=20
+
+# What the tests need first, two at a time (the three venvs' installs, checkov and the linters
+# are mostly one core each: in a row they took ~7 of CI's minutes); each target's output is
+# printed whole once it is done.
+test-prerequisites: setup lint security validate compat-venv lambda-package
 
 tf-test: tf-config ## terraform test in every module, two at a time (mock providers; logs in build/tf-test/)
 	@TF_CLI_CONFIG_FILE=$(TF_RC) TF_TEST_LOG_DIR=$(BUILD)/tf-test scripts/tf-test.sh
@@ -98,9 +105,11 @@ CHECKOV_VERSION := 3.3.30
 
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
+# --no-compile: checkov runs once per `make test`; pip byte-compiling its whole venv cost more
+# than compiling what that run imports.
 $(CHECKOV_STAMP):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --no-compile \
 	  checkov==$(CHECKOV_VERSION) $(PIP_STDERR_FILTER)
 	touch $@
 

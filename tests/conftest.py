@@ -93,3 +93,25 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.section("wall times")
     for nodeid, what, seconds in _TIMINGS:
         terminalreporter.write_line(f"{seconds:8.1f} s  {what}  ({nodeid.split('::')[-1]})")
+
+
+# Tests whose every case is a work unit of its own under `--dist loadfile`: they share no
+# fixture but tmp_path, and a file of them on one worker ran ~10 minutes of CPU-bound
+# `terraform test`s in a row.
+_ONE_UNIT_PER_TEST = ("tests/terraform/test_modules.py",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which would answer first
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, in collection order (pyproject's testpaths: the longest first), except
+    that each case of _ONE_UNIT_PER_TEST is handed out alone, so both workers share them."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if path in _ONE_UNIT_PER_TEST else path
+
+    return Scheduling(config, log)

@@ -15,7 +15,7 @@ import boto3
 
 from localaws.emulator import endpoint_url, wait_ready
 from tests.helpers.paths import REPO
-from tests.helpers.processes import free_port
+from tests.helpers.processes import free_port, stop_process
 
 
 class Emulator:
@@ -73,7 +73,11 @@ def start_emulator(tmp: Path, env: Mapping[str, str] | None = None) -> Emulator:
         cwd=REPO,
         env={**os.environ, **(env or {})},
     )
-    wait_ready(endpoint_url("127.0.0.1", port), proc=proc)
+    try:
+        wait_ready(endpoint_url("127.0.0.1", port), proc=proc)
+    except BaseException:  # not ready in time: stopped, not left running after the session
+        stop_process(proc)
+        raise
     return Emulator(proc, "127.0.0.1", port, hosting_port, pidfile)
 
 
@@ -81,8 +85,6 @@ def start_emulator(tmp: Path, env: Mapping[str, str] | None = None) -> Emulator:
 def own_emulator(tmp: Path, env: Mapping[str, str] | None = None) -> Iterator[Emulator]:
     """An emulator of a test module's own (its clock may be moved, its settings differ),
     stopped by PID when the block ends."""
-    from tests.helpers.processes import stop_process
-
     emulator = start_emulator(tmp, env)
     try:
         yield emulator

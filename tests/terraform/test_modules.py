@@ -8,13 +8,30 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from operators.terraform import write_cli_config
 from tests.helpers.paths import REPO
 
-MODULES = sorted(p.parent.name for p in (REPO / "terraform" / "modules").glob("*/tests"))
+
+def run_blocks(module: str) -> int:
+    return sum(
+        text.count("\nrun ")
+        for text in map(
+            Path.read_text, (REPO / "terraform" / "modules" / module).glob("tests/*.tftest.hcl")
+        )
+    )
+
+
+# The modules with the most run blocks first: under `--dist loadfile` each case is a work unit
+# of its own (tests/conftest.py), and the longest (endpoint's) starting last kept one worker
+# busy alone at the end.
+MODULES = sorted(
+    (p.parent.name for p in (REPO / "terraform" / "modules").glob("*/tests")),
+    key=lambda module: (-run_blocks(module), module),
+)
 
 
 @pytest.mark.parametrize("module", MODULES)
