@@ -6,7 +6,6 @@ so a categorical feature whose values look like numbers keeps its categories."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +25,64 @@ class Dataset:
     label_name: str
 
 
-def _convert_options(types: dict[str, str] | None) -> pacsv.ConvertOptions:
+def _convert_options(
+    types: dict[str, str] | None, column_types: dict[str, pa.DataType] | None = None
+) -> pacsv.ConvertOptions:
     strings = {name: pa.string() for name, kind in (types or {}).items() if kind == "String"}
     # An empty field is missing for strings too (as for numbers), not the category "".
-    return pacsv.ConvertOptions(column_types=strings, strings_can_be_null=True)
+    return pacsv.ConvertOptions(
+        column_types={**(column_types or {}), **strings}, strings_can_be_null=True
+    )
+
+
+def _read_csv(
+    source: Path | bytes,
+    types: dict[str, str] | None,
+    read_options: pacsv.ReadOptions | None = None,
+    set_aside: bool = False,
+) -> tuple[pa.Table, list[int], list[int]]:
+    """pyarrow's multi-threaded reader, with every column's type given: the types read_csv infers
+    from the first block. Inferring, read_csv keeps every parsed block until the end in case a
+    later one widens a type (2.5x the table's size at the peak, a third more CPU); a file whose
+    later rows do not fit the first block's types is read again with that inference.
+
+    With `set_aside`, rows with another column count are skipped and their line numbers returned
+    (short rows, long rows); without, they are an error."""
+
+    def opened():
+        return pa.BufferReader(source) if isinstance(source, bytes) else source
+
+    def attempt(convert: pacsv.ConvertOptions) -> tuple[pa.Table, list[int], list[int]]:
+        short: list[int] = []
+        long: list[int] = []
+
+        def skip(row) -> str:
+            (short if row.actual_columns < row.expected_columns else long).append(row.number or 0)
+            return "skip"
+
+        parse = pacsv.ParseOptions(invalid_row_handler=skip) if set_aside else None
+        table = pacsv.read_csv(
+            opened(), read_options=read_options, parse_options=parse, convert_options=convert
+        )
+        return table, short, long
+
+    try:
+        schema = pacsv.open_csv(
+            opened(),
+            read_options=read_options,
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _: "skip")
+            if set_aside
+            else None,
+            convert_options=_convert_options(types),
+        ).schema
+    except pa.ArrowInvalid:  # an empty or malformed start: read_csv says what is wrong
+        schema = None
+    if schema is not None and len(set(schema.names)) == len(schema.names):
+        try:
+            return attempt(_convert_options(types, dict(zip(schema.names, schema.types))))
+        except pa.ArrowInvalid:
+            pass
+    return attempt(_convert_options(types))
 
 
 def read_dataset(
@@ -37,7 +90,7 @@ def read_dataset(
 ) -> Dataset:
     """A CSV with a header; the label column (if present) is split off the features."""
     try:
-        table = pacsv.read_csv(path, convert_options=_convert_options(types))
+        table, _, _ = _read_csv(path, types)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except pa.ArrowInvalid as exc:
@@ -67,13 +120,6 @@ def current_from_rows(
     """Headerless CSV rows (captured request bodies, joined) placed by position under the
     baseline's feature names. Rows with another column count are set aside with their line
     numbers (1-based; 0 when the multi-threaded reader of a large body cannot tell)."""
-    short: list[int] = []
-    long: list[int] = []
-
-    def set_aside(row) -> str:
-        (short if row.actual_columns < row.expected_columns else long).append(row.number or 0)
-        return "skip"
-
     if not body.strip():
         kinds = types or {}
         return CurrentData(
@@ -84,12 +130,12 @@ def current_from_rows(
                 }
             )
         )
-    table = pacsv.read_csv(
-        io.BytesIO(body),
+    table, short, long = _read_csv(
+        body,
+        types,
         # One thread keeps the line numbers of set-aside rows (a window's captures are small).
-        read_options=pacsv.ReadOptions(column_names=names, use_threads=len(body) > 1 << 24),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=set_aside),
-        convert_options=_convert_options(types),
+        pacsv.ReadOptions(column_names=names, use_threads=len(body) > 1 << 24),
+        set_aside=True,
     )
     return CurrentData(table, short_rows=short, long_rows=long)
 

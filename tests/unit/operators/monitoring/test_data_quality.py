@@ -413,6 +413,21 @@ def test_read_dataset_accepts_any_numeric_label_and_refuses_text_or_gaps(tmp_pat
         datasets.read_dataset(path, label="price")
 
 
+def test_a_type_widened_after_the_first_block_is_read_as_read_csv_infers_it(tmp_path):
+    # The reader takes its types from the first block (1 MiB); a later value that does not fit
+    # them (a fraction in a column of whole numbers, text in a numeric one) reads the file again.
+    rows = [f"{i},{i % 7},red" for i in range(200_000)]
+    path = tmp_path / "day.csv"
+    path.write_text("n,k,colour\n" + "\n".join([*rows, "1.5,x,blue"]) + "\n")
+    table = datasets.read_dataset(path, label=None).features
+    assert table.schema.types == [pa.float64(), pa.string(), pa.string()]
+    assert table.column("n")[-1].as_py() == 1.5 and table.num_rows == 200_001
+    body = ("\n".join([*rows, "1.5,x,blue", "1,2", "1,2,red,4"]) + "\n").encode()
+    current = datasets.current_from_rows(body, ["n", "k", "colour"])
+    assert current.table.schema.types == [pa.float64(), pa.string(), pa.string()]
+    assert (current.short_rows, current.long_rows) == ([200_002], [200_003])
+
+
 def test_types_read_string_features_as_strings(tmp_path):
     current = datasets.current_from_rows(b"1,007\n2,\n", ["n", "code"], {"code": "String"})
     assert current.table.column("code").to_pylist() == ["007", None]
