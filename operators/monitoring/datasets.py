@@ -79,7 +79,7 @@ def _read_csv(
         schema = None
     if schema is not None and len(set(schema.names)) == len(schema.names):
         try:
-            return attempt(_convert_options(types, dict(zip(schema.names, schema.types))))
+            return attempt(_convert_options(types, {f.name: f.type for f in schema}))
         except pa.ArrowInvalid:
             pass
     return attempt(_convert_options(types))
