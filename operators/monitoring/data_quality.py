@@ -111,16 +111,16 @@ def types_of(document: dict[str, Any]) -> dict[str, str]:
 def sketch_of(values: np.ndarray) -> kll_doubles_sketch:
     sketch = kll_doubles_sketch(KLL_K)
     if len(values):
-        sketch.update(np.ascontiguousarray(values, dtype=np.float64))
+        # datasketches takes a writable array (a zero-copy view of arrow's buffer is not).
+        sketch.update(np.require(values, np.float64, ["C", "W"]))
     return sketch
 
 
 def sketch_levels(sketch: kll_doubles_sketch) -> list[list[float]]:
     """The sketch's retained items by compactor level (an item at level i stands for 2**i)."""
-    levels: dict[int, list[float]] = {}
-    for item, weight in sketch:
-        levels.setdefault(int(weight).bit_length() - 1, []).append(float(item))
-    return [sorted(levels.get(i, [])) for i in range(max(levels, default=-1) + 1)]
+    pairs = np.array(list(sketch), dtype=np.float64).reshape(-1, 2)
+    items, level = pairs[:, 0], np.frexp(pairs[:, 1])[1] - 1  # weight 2**i -> i
+    return [np.sort(items[level == i]).tolist() for i in range(level.max(initial=-1) + 1)]
 
 
 def _level_items(items: list[Any]) -> np.ndarray:
@@ -258,20 +258,34 @@ def as_numbers(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array([pa.array([parse(t) for t in column.to_pylist()], pa.float64())])
 
 
+def _histogram(values: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """np.histogram(values, BUCKETS, (low, high)) for values within [low, high]: bins [e_i,
+    e_i+1), the last closed, counted with one comparison per edge rather than numpy's per-value
+    bin index and its corrections (a third of the time)."""
+    edges = np.linspace(low, high, BUCKETS + 1)
+    if not np.isfinite(high - low):  # numpy's error for an infinite range, or its arithmetic
+        return np.histogram(values, bins=BUCKETS, range=(low, high))
+    below = [np.count_nonzero(values < edge) for edge in edges[1:-1]]
+    return np.diff([0, *below, len(values)]), edges
+
+
 def _numeric_statistics(column: pa.ChunkedArray) -> dict[str, Any]:
     present = pc.drop_null(as_numbers(column))
     values = np.asarray(present.to_numpy(zero_copy_only=False), dtype=np.float64)
-    values = values[~np.isnan(values)]
+    nan = np.isnan(values)
+    if nan.any():
+        values = values[~nan]
     missing = len(column) - len(values)
     stats: dict[str, Any] = {"common": {"num_present": len(values), "num_missing": missing}}
     if not len(values):
         return stats
     low, high = float(values.min()), float(values.max())
-    counts, edges = np.histogram(values, bins=BUCKETS, range=(low, high if high > low else low + 1))
+    counts, edges = _histogram(values, low, high if high > low else low + 1)
+    total = float(values.sum())
     stats.update(
         {
-            "mean": float(values.mean()),
-            "sum": float(values.sum()),
+            "mean": total / len(values),  # as numpy's mean: the same sum, divided
+            "sum": total,
             "std_dev": float(values.std()),
             "min": low,
             "max": high,
@@ -477,6 +491,17 @@ class DataQualityResult:
 
 def type_matches(column: pa.ChunkedArray, expected: str) -> tuple[int, int]:
     """(present values, values that have the expected type)."""
+    if expected in NUMERIC_TYPES and (
+        pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)
+    ):
+        present = len(column) - column.null_count
+        return present, present
+    if expected in NUMERIC_TYPES and pa.types.is_floating(column.type):
+        # In arrow, without a float64 copy of the column: numbers, and for Integral whole ones.
+        ok = pc.invert(pc.is_nan(column))
+        if expected == "Integral":
+            ok = pc.and_(pc.is_finite(column), pc.equal(column, pc.floor(column)))
+        return len(column) - column.null_count, pc.sum(ok).as_py() or 0
     present = pc.drop_null(column)
     if expected not in NUMERIC_TYPES:
         return len(present), len(present)

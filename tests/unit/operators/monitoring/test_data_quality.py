@@ -437,3 +437,34 @@ def test_types_read_string_features_as_strings(tmp_path):
     assert from_file.table.column("code").to_pylist() == ["007"]
     empty = datasets.current_from_rows(b"", ["n", "code"], {"code": "String"})
     assert empty.table.schema.field("code").type == pa.string()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(3).normal(size=100_001),
+        np.random.default_rng(4).integers(0, 13, size=50_000).astype(float),  # ties on edges
+        np.linspace(-1.0, 1.0, 101),  # values exactly on the edges
+        np.full(7, 2.5),  # one value: numpy's range (low, low + 1)
+    ],
+)
+def test_buckets_are_numpys_histogram(values):
+    buckets = stats_of(x=values)["features"][0]["numerical_statistics"]["distribution"]["kll"]
+    low, high = values.min(), values.max()
+    counts, edges = np.histogram(values, bins=10, range=(low, high if high > low else low + 1))
+    assert [b["count"] for b in buckets["buckets"]] == list(counts.astype(float))
+    assert [b["lower_bound"] for b in buckets["buckets"]] == list(edges[:-1])
+    assert [b["upper_bound"] for b in buckets["buckets"]] == list(edges[1:])
+
+
+def test_type_matches_of_a_float_column_counts_numbers_and_whole_numbers():
+    column = pa.chunked_array([[1.0, 2.5, None, np.nan], [np.inf, -3.0, None]])
+    assert data_quality.type_matches(column, "Fractional") == (5, 4)
+    assert data_quality.type_matches(column, "Integral") == (5, 2)
+    assert data_quality.type_matches(column, "String") == (5, 5)
+    integers = pa.chunked_array([[1, None, 3]])
+    assert data_quality.type_matches(integers, "Integral") == (2, 2)
+    assert data_quality.type_matches(pa.chunked_array([["1", "x", None, "2.5"]]), "Integral") == (
+        3,
+        1,
+    )
