@@ -14,10 +14,14 @@
   container image sets 0.0.0.0, as SageMaker requires).
 - Workers: SAGEMAKER_MODEL_SERVER_WORKERS (default one per CPU); request timeout:
   SAGEMAKER_MODEL_SERVER_TIMEOUT seconds (default 60). Model: SM_MODEL_DIR or /opt/ml/model.
+- BYO_ACCESS_LOG: a file (or "-" for stdout) to write one line per request to, led by the pid of
+  the worker that answered it (default: no access log).
 
 Why gunicorn: a pre-fork server that loads the model once and shares it copy-on-write across
 worker processes, so CPU-bound predictions run in parallel without the GIL; gthread workers keep
-SageMaker's connections alive. Flask is the thin routing layer on top.
+SageMaker's connections alive, and close a busy connection about once a second so that the
+clients' connections spread over the workers (BalancingWorker). Flask is the thin routing layer
+on top.
 """
 
 from __future__ import annotations
@@ -26,9 +30,13 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, request
+from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from serving.inference import (
     ConfigurationError,
@@ -89,6 +97,36 @@ def exit_worker(server: object, worker: object) -> None:
     os._exit(0)
 
 
+class BalancingWorker(ThreadWorker):
+    """gunicorn's gthread worker, but a busy keep-alive connection does not stay with one worker
+    for good: the first answer after it has been open CONNECTION_SECONDS and carried
+    CONNECTION_REQUESTS requests says `Connection: close`, and the client reconnects.
+
+    A connection stays with the worker that accepted it, so clients that open their connections
+    at once (a pool of 8, say) can leave one of two workers with all of them, and one core idle,
+    for as long as they reuse them. A reconnect goes to a worker that is free to accept it, so
+    the connections spread within about CONNECTION_SECONDS. The request count keeps a connection
+    that carries few requests (where balance does not matter) alive however old it is."""
+
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        now = time.monotonic()
+        opened = getattr(conn, "opened", None)
+        if opened is None:
+            conn.opened = now
+        elif now - opened >= CONNECTION_SECONDS and req.req_number >= CONNECTION_REQUESTS:
+            req.force_close()
+        return super().handle_request(req, conn)
+
+
+CONNECTION_SECONDS = 1.0
+CONNECTION_REQUESTS = 8
+
+
+# One access log line per request when BYO_ACCESS_LOG names a file ("-": stdout); the worker's
+# pid leads, to see how requests spread over the workers.
+ACCESS_LOG_FORMAT = '%(p)s %(h)s %(t)s "%(r)s" %(s)s %(b)s %(D)sus'
+
+
 def settings(env: dict[str, str] | None = None) -> dict[str, object]:
     env = os.environ if env is None else env
     workers = int(env.get("SAGEMAKER_MODEL_SERVER_WORKERS") or os.cpu_count() or 1)
@@ -98,12 +136,11 @@ def settings(env: dict[str, str] | None = None) -> dict[str, object]:
         "workers": workers,
         "timeout": int(env.get("SAGEMAKER_MODEL_SERVER_TIMEOUT") or 60),
         "model_dir": Path(env.get("SM_MODEL_DIR", "/opt/ml/model")),
+        "access_log": env.get("BYO_ACCESS_LOG") or None,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    from gunicorn.app.base import BaseApplication
-
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] not in ("serve",):
         print(f"usage: serve  (got {' '.join(args)!r}; training is not supported)", file=sys.stderr)
@@ -137,11 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         def load_config(self) -> None:
             self.cfg.set("bind", config["bind"])
             self.cfg.set("workers", config["workers"])
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", BalancingWorker)
             self.cfg.set("threads", 1)
             self.cfg.set("timeout", config["timeout"])
             self.cfg.set("keepalive", 75)  # longer than SageMaker's idle connection timeout
-            self.cfg.set("accesslog", None)
+            self.cfg.set("accesslog", config["access_log"])
+            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
             # No admin socket: several servers may run side by side (tests, benchmarks).
             self.cfg.set("control_socket_disable", True)
             self.cfg.set("worker_exit", exit_worker)
