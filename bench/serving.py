@@ -3,7 +3,10 @@
 (a) the work the server must do, in this process with no HTTP: decode the CSV body, predict,
     encode the CSV answer (serving.inference.invoke);
 (b) xgboost inplace_predict alone on the already-parsed rows.
-Requests go over loopback with one keep-alive connection per client thread.
+Requests go over loopback with one keep-alive connection per client thread (reopened when the
+server closes it). Each cell also reports how the CPU time of serve's workers split between them
+(from /proc): at concurrency 8 both cores should be busy, whatever worker accepted the clients'
+connections.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from serving.inference import invoke, load_model
 
 BATCHES = (1, 100, 1000)
 CONCURRENCY = (1, 8)
-REQUESTS = {1: 3000, 100: 600, 1000: 150}
+# Requests per cell: a few seconds of load on an idle machine, so that a cell outlasts the
+# server's rebalancing of keep-alive connections (serving.server.CONNECTION_SECONDS).
+REQUESTS = {1: 5000, 100: 1500, 1000: 600}
 
 
 @dataclass
@@ -40,6 +45,33 @@ class Result:
     rows_per_s: float
     p50_ms: float
     p99_ms: float
+    worker_cpu_s: list[float]  # CPU seconds each of serve's workers used in the cell
+    wall_s: float
+
+    @property
+    def split(self) -> str:
+        """Each worker's share of the workers' CPU time, e.g. 51%/49%."""
+        total = sum(self.worker_cpu_s) or 1.0
+        return "/".join(f"{used / total:.0%}" for used in self.worker_cpu_s)
+
+    @property
+    def balanced(self) -> bool:
+        """Every worker had at least half of an even share of the CPU time."""
+        total = sum(self.worker_cpu_s)
+        even = total / len(self.worker_cpu_s)
+        return total > 0 and min(self.worker_cpu_s) >= 0.5 * even
+
+
+def workers_of(server: subprocess.Popen) -> list[int]:
+    """The pids of a gunicorn master's worker processes."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
+    return sorted(int(pid) for pid in children.split())
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (/proc/PID/stat utime, stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def payloads(data_csv: Path) -> dict[int, bytes]:
@@ -70,7 +102,9 @@ def in_process(model_dir: Path, bodies: dict[int, bytes]) -> dict[int, tuple[flo
     return limits
 
 
-def drive(port: int, body: bytes, rows: int, concurrency: int, total: int) -> Result:
+def drive(
+    port: int, body: bytes, rows: int, concurrency: int, total: int, workers: list[int]
+) -> Result:
     latencies: list[float] = []
     lock = threading.Lock()
     per_thread = total // concurrency
@@ -91,12 +125,14 @@ def drive(port: int, body: bytes, rows: int, concurrency: int, total: int) -> Re
             latencies.extend(mine)
 
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    cpu_before = [cpu_seconds(pid) for pid in workers]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
+    worker_cpu = [cpu_seconds(pid) - used for pid, used in zip(workers, cpu_before, strict=True)]
     latencies.sort()
     return Result(
         rows,
@@ -104,6 +140,8 @@ def drive(port: int, body: bytes, rows: int, concurrency: int, total: int) -> Re
         len(latencies) * rows / elapsed,
         statistics.median(latencies) * 1e3,
         latencies[int(0.99 * (len(latencies) - 1))] * 1e3,
+        worker_cpu,
+        elapsed,
     )
 
 
@@ -181,8 +219,9 @@ def run(model_tarball: Path, data_csv: Path) -> list[tuple[str, str, str]]:
         try:
             wait_ready(port, server)
             time.sleep(1)  # let every worker boot
+            pids = workers_of(server)
             results = [
-                drive(port, bodies[rows], rows, concurrency, REQUESTS[rows])
+                drive(port, bodies[rows], rows, concurrency, REQUESTS[rows], pids)
                 for rows in BATCHES
                 for concurrency in CONCURRENCY
             ]
@@ -199,7 +238,8 @@ def run(model_tarball: Path, data_csv: Path) -> list[tuple[str, str, str]]:
                 f"{result.rows_per_s / 1e3:,.1f}k rows/s, p50 {result.p50_ms:.2f} ms, "
                 f"p99 {result.p99_ms:.2f} ms; {result.rows_per_s / full:.0%} of (a) "
                 f"{full / 1e3:,.1f}k rows/s, {result.rows_per_s / predict:.0%} of (b) "
-                f"{predict / 1e3:,.1f}k rows/s",
+                f"{predict / 1e3:,.1f}k rows/s; workers used "
+                f"{sum(result.worker_cpu_s) / result.wall_s:.2f} cores, split {result.split}",
                 target(result, full),
             )
         )
@@ -207,10 +247,11 @@ def run(model_tarball: Path, data_csv: Path) -> list[tuple[str, str, str]]:
 
 
 def target(result: Result, full: float) -> str:
+    targets = []
     if result.rows_per_request == 1000:
-        verdict = "met" if result.rows_per_s >= 0.7 * full else "missed"
-        return f">= 70% of (a): {verdict}"
+        targets.append((">= 70% of (a)", result.rows_per_s >= 0.7 * full))
     if result.rows_per_request == 1 and result.concurrency == 1:
-        verdict = "met" if result.p99_ms <= 5 else "missed"
-        return f"p99 <= 5 ms: {verdict}"
-    return ""
+        targets.append(("p99 <= 2 ms", result.p99_ms <= 2))
+    if result.concurrency >= 2:
+        targets.append(("every worker busy (>= half an even CPU share)", result.balanced))
+    return "; ".join(f"{name}: {'met' if met else 'missed'}" for name, met in targets)
