@@ -11,6 +11,7 @@ serves, predict alone vs the core vs `serve` (no target: reported).
     python -m bench runtime      # only the batch flow on the embedded AWS's runtime
     python -m bench transform    # only Batch Transform vs the Batch scorer (1M rows)
     python -m bench asynchronous # only async inference's added latency (printed)
+    python -m bench codecs       # only the codecs' cost per content type and size (printed)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 import xgboost as xgb
 
 import bench.asynchronous
+import bench.codecs
 from bench import batch, frameworks, free_port, monitoring, pipeline, runtime, serving, transform
 from localaws.emulator import endpoint_url, wait_ready
 from operators.pipeline.training import train
@@ -117,9 +119,12 @@ def main(argv: list[str] | None = None) -> None:
     if args == ["asynchronous"]:  # printed only: async's added latency over real-time
         print("\n".join(bench.asynchronous.run()))
         return
+    if args == ["codecs"]:  # printed only: decode + predict + encode vs predict alone
+        print("\n".join(bench.codecs.run()))
+        return
     if args:
         print(
-            "usage: python -m bench [frameworks|runtime|transform|asynchronous]  "
+            "usage: python -m bench [frameworks|runtime|transform|asynchronous|codecs]  "
             f"(got {' '.join(args)!r})",
             file=sys.stderr,
         )
