@@ -77,7 +77,7 @@ def run() -> list[tuple[str, str, str]]:
             f"{t['violations']} violations on fresh rows); peak RSS {t['peak_rss_mib']:.0f} MiB "
             "(the process, both tables loaded in turn); "
             f"statistics.json {t['statistics_json_mib']:.1f} MiB",
-            "<= 10 s",
+            "<= 5 s, peak RSS <= 600 MiB",
         ),
         (
             f"monitor: data-quality check of {ROWS:,} captured rows (one headerless body)",
