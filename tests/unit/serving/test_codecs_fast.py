@@ -1,0 +1,94 @@
+"""The fast decode paths against the row-by-row paths they stand in for: the same arrays and
+bytes for any input, the same BadRequest (status and message) for malformed input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from serving import codecs
+from serving.codecs import BadRequest
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+def outcome(decode, body: bytes, num_features: int | None) -> tuple:
+    try:
+        result = decode(body, num_features)
+    except BadRequest as exc:
+        return ("error", exc.status, str(exc))
+    return ("rows", result.dtype, result.shape, result.tobytes())
+
+
+json_value = st.one_of(
+    finite,
+    finite,
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([None, True, False, "1.5", [], {}, float("nan"), float("inf"), 10**400]),
+)
+
+
+@st.composite
+def json_rows(draw: st.DrawFn) -> tuple[list, int | None]:
+    width = draw(st.integers(0, 5))
+    rows = []
+    for _ in range(draw(st.integers(1, 30))):
+        row_width = width if draw(st.floats(0, 1)) < 0.95 else draw(st.integers(0, 6))
+        plain = draw(st.floats(0, 1)) < 0.9
+        kind = finite if plain else json_value
+        values = draw(st.lists(kind, min_size=row_width, max_size=row_width))
+        shape = draw(st.sampled_from(["list", "list", "features", "tensor", "scalar"]))
+        if shape == "features":
+            rows.append({"features": values})
+        elif shape == "tensor":
+            rows.append({"data": {"features": {"values": values}}})
+        elif shape == "scalar":
+            rows.append(values[0] if values else None)
+        else:
+            rows.append(values)
+    return rows, draw(st.sampled_from([None, width, width + 1]))
+
+
+def row_by_row(decode):
+    """decode with the one-matrix fast path off: the reference."""
+
+    def reference(body: bytes, num_features: int | None):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(codecs, "_json_matrix", lambda *args: None)
+            return decode(body, num_features)
+
+    return reference
+
+
+@given(json_rows(), st.sampled_from(["instances", "list"]))
+@SETTINGS
+def test_json_matrix_is_the_row_by_row_parse(case, document):
+    rows, num_features = case
+    body = json.dumps({"instances": rows} if document == "instances" else rows).encode()
+    fast = outcome(codecs._decode_json, body, num_features)
+    assert fast == outcome(row_by_row(codecs._decode_json), body, num_features)
+
+
+@given(json_rows(), st.sampled_from(["\n", "\r\n"]), st.sampled_from(["", "\n", "\n\n"]))
+@SETTINGS
+def test_jsonlines_matrix_is_the_row_by_row_parse(case, ending, trailer):
+    rows, num_features = case
+    body = (ending.join(json.dumps(row) for row in rows) + trailer).encode()
+    fast = outcome(codecs._decode_jsonlines, body, num_features)
+    assert fast == outcome(row_by_row(codecs._decode_jsonlines), body, num_features)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[1, 2]\n\n[3, 4]", b'{"features": [1,\n2]}', b"[1, true]", b"[1, NaN]", b"[1, 2] [3, 4]"],
+)
+def test_jsonlines_errors_name_the_line_as_before(body):
+    assert outcome(codecs._decode_jsonlines, body, None) == outcome(
+        row_by_row(codecs._decode_jsonlines), body, None
+    )
+    assert outcome(codecs._decode_jsonlines, body, None)[0] == "error"
