@@ -36,7 +36,7 @@ def monitor_for(settings: Settings, endpoint: str | None, out_dir: Path | None) 
         endpoint=settings.require("endpoint_name", "--endpoint"),
         capture_uri=settings.require("data_capture_s3_uri"),
         out_dir=out_dir,
-        job_table=settings.get("job_table"),
+        job_table=lambda: settings.get("job_table"),  # read only for --batch-job
     )
 
 

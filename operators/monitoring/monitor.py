@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,7 +84,7 @@ class Monitor:
         capture_uri: str,
         out_dir: Path | None = None,
         publish_metrics: bool = True,
-        job_table: str | None = None,
+        job_table: str | Callable[[], str | None] | None = None,
     ) -> None:
         self.clients = clients
         self.layout = layout
@@ -295,7 +295,10 @@ class Monitor:
         return read_captures(self.clients.s3, self.capture_uri, self.endpoint, window)
 
     def batch_run(self, job: str) -> batch_inputs.BatchRun:
-        return batch_inputs.batch_run(self.clients, job, self.job_table)
+        """A batch job's inputs and outputs. The job table is looked up only now (a callable):
+        the hourly job has no job table setting and must not need one."""
+        table = self.job_table() if callable(self.job_table) else self.job_table
+        return batch_inputs.batch_run(self.clients, job, table)
 
     def ground_truth(self, window: Window) -> dict[str, list[float]]:
         """eventId → labels (one per row of the request), from the window's hours."""

@@ -80,6 +80,18 @@ def check_serving_through_the_stack(emulator, outputs: dict, trained_model) -> N
     assert record["eventMetadata"]["inferenceId"] == "e2e-1"
 
 
+def job_log(emulator, job: dict) -> str:
+    """The last lines a Batch job wrote to its CloudWatch log stream (for a failure's message)."""
+    container = job.get("container", {})
+    options = container.get("logConfiguration", {}).get("options", {})
+    group = options.get("awslogs-group", "/aws/batch/job")
+    stream = container.get("logStreamName")
+    if not group or not stream:
+        return f"no log stream (group {group}, stream {stream})"
+    events = emulator.client("logs").get_log_events(logGroupName=group, logStreamName=stream)
+    return "\n".join(e["message"] for e in events["events"][-40:])
+
+
 def check_the_monitoring_schedule(emulator, outputs) -> None:
     """The hourly `byo monitor run` job: rule → the scoring queue, job definition's command and
     settings, and the monitoring alarms."""
@@ -608,7 +620,7 @@ def operate_the_stack(emulator, terraform, outputs: dict, trained_model, monkeyp
     fired = byo("events", "fire", outputs["monitoring_rule"])
     (target,) = fired["targets"]
     job = wait_for_batch_job(Clients(), target["result"]["jobId"], timeout_s=300)
-    assert job["status"] == "SUCCEEDED", job
+    assert job["status"] == "SUCCEEDED", (job.get("statusReason"), job_log(emulator, job))
     assert job["container"]["command"] == ["monitor", "run", "--window", "1h"]
     # The scenarios judge the model the baseline was made of: variant-b's, registered here
     # (variant-a serves the loops' retraining, whose recall the baseline does not vouch for; a
