@@ -2,7 +2,7 @@
 
 Targets: emulator ready in < 5 s; training on ~300k rows well under a minute; serving at 1,000
 rows/request >= 70% of the in-process decode+predict+encode rate, single-row p99 <= 5 ms;
-monitoring baseline + data-quality check on 1M rows x 30 features <= 10 s (memory reported);
+monitoring baseline + data-quality check on 1M rows x 30 features <= 5 s, peak RSS <= 600 MiB;
 the training pipeline cold and cached (no target: reported); every framework the serving core
 serves, predict alone vs the core vs `serve` (no target: reported).
 
