@@ -159,20 +159,22 @@ def minimal_stack(emulator, tmp_path) -> dict:
     group = unique("models")
     emulator.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
     endpoint = make_endpoint(emulator, f"s3://{bucket}/initial/model.tar.gz", {"variant-a": 1})
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(
-        json.dumps(
-            {
-                "data_bucket": {"value": bucket},
-                "model_package_group": {"value": group},
-                "serving_image": {"value": "byo-serving:1"},
-                "endpoint_name": {"value": endpoint},
-                "sagemaker_execution_role_arn": {"value": SAGEMAKER_ROLE},
-                "job_table": {"value": job_table(emulator)},
-            }
-        )
+    outputs = write_outputs(
+        tmp_path / "outputs.json",
+        data_bucket=bucket,
+        model_package_group=group,
+        serving_image="byo-serving:1",
+        endpoint_name=endpoint,
+        sagemaker_execution_role_arn=SAGEMAKER_ROLE,
+        job_table=job_table(emulator),
     )
     return {"bucket": bucket, "group": group, "endpoint": endpoint, "outputs": outputs}
+
+
+def write_outputs(path, **values: str):
+    """A stack outputs file as `terraform output -json` writes it (what `byo --outputs` reads)."""
+    path.write_text(json.dumps({name: {"value": value} for name, value in values.items()}))
+    return path
 
 
 def s3_object(s3, uri: str, timeout_s: float = 10.0) -> bytes:

@@ -22,7 +22,7 @@ from operators.layout import Layout
 from operators.monitoring.captures import Window
 from operators.monitoring.monitor import Monitor
 from operators.transform import Options, start
-from tests.helpers.aws import SAGEMAKER_ROLE, job_table, make_endpoint, send_rows
+from tests.helpers.aws import SAGEMAKER_ROLE, job_table, make_endpoint, send_rows, write_outputs
 from tests.helpers.models import MODEL_FILE, new_model_dir, write_tarball
 from tests.helpers.paths import MODEL_MONITOR_REFERENCE as REFERENCE
 from tests.helpers.processes import byo_process
@@ -67,16 +67,12 @@ def mm(emulator, tmp_path_factory):
     model_url = f"s3://{bucket}/models/r/model.tar.gz"
     endpoint = make_endpoint(emulator, model_url, {"a": 1}, bucket)
     table = job_table(emulator)
-    outputs = work / "outputs.json"
-    outputs.write_text(
-        json.dumps(
-            {
-                "endpoint_name": {"value": endpoint},
-                "data_bucket": {"value": bucket},
-                "data_capture_s3_uri": {"value": f"s3://{bucket}/captures"},
-                "job_table": {"value": table},
-            }
-        )
+    outputs = write_outputs(
+        work / "outputs.json",
+        endpoint_name=endpoint,
+        data_bucket=bucket,
+        data_capture_s3_uri=f"s3://{bucket}/captures",
+        job_table=table,
     )
     info = {
         "bucket": bucket,

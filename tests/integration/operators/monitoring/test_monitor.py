@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from operators.cli import cli
 from operators.monitoring.monitor import METRIC_NAMESPACE
-from tests.helpers.aws import make_endpoint, send_rows
+from tests.helpers.aws import make_endpoint, send_rows, write_outputs
 from tests.helpers.processes import byo_process
 from tests.helpers.sagemaker_sdk import sdk_constraints, sdk_statistics
 
@@ -28,15 +28,11 @@ def platform(emulator, trained_model, dataset, tmp_path_factory):
     s3.upload_file(str(trained_model.model_path), bucket, "models/m/model.tar.gz")
     endpoint = make_endpoint(emulator, f"s3://{bucket}/models/m/model.tar.gz", {"a": 1}, bucket)
     work = tmp_path_factory.mktemp("monitoring")
-    outputs = work / "outputs.json"
-    outputs.write_text(
-        json.dumps(
-            {
-                "endpoint_name": {"value": endpoint},
-                "data_bucket": {"value": bucket},
-                "data_capture_s3_uri": {"value": f"s3://{bucket}/captures"},
-            }
-        )
+    outputs = write_outputs(
+        work / "outputs.json",
+        endpoint_name=endpoint,
+        data_bucket=bucket,
+        data_capture_s3_uri=f"s3://{bucket}/captures",
     )
     info = {"bucket": bucket, "endpoint": endpoint, "outputs": str(outputs), "work": work}
     result = byo(
@@ -377,15 +373,11 @@ def test_data_quality_of_a_file_names_missing_and_extra_columns(platform, datase
 def test_no_baseline_is_a_clear_error(emulator, tmp_path):
     bucket = f"nob-{uuid.uuid4().hex[:8]}"
     emulator.client("s3").create_bucket(Bucket=bucket)
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(
-        json.dumps(
-            {
-                "endpoint_name": {"value": "e"},
-                "data_bucket": {"value": bucket},
-                "data_capture_s3_uri": {"value": f"s3://{bucket}/captures"},
-            }
-        )
+    outputs = write_outputs(
+        tmp_path / "outputs.json",
+        endpoint_name="e",
+        data_bucket=bucket,
+        data_capture_s3_uri=f"s3://{bucket}/captures",
     )
     result = byo_process(str(outputs), "monitor", "data-quality")
     assert result.returncode == 2
