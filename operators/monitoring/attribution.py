@@ -188,7 +188,3 @@ def violations(scores: dict[str, float], threshold: float) -> list[dict[str, Any
         for label, score in scores.items()
         if score < threshold
     ]
-
-
-def constraint_violations(found: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"version": "1.0", "violations": found}

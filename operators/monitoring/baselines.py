@@ -18,6 +18,7 @@ Model Monitor wrote is usable without a project-only file.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -166,8 +167,6 @@ class Baseline:
 
 
 def problem_type_of_booster(booster: xgb.Booster) -> str:
-    import json
-
     objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
     for prefix, problem_type in _OBJECTIVES.items():
         if objective.startswith(prefix):

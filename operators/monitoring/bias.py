@@ -341,7 +341,3 @@ def violations(
                 }
             )
     return found
-
-
-def constraint_violations(found: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"version": "1.0", "violations": found}

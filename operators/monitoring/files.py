@@ -55,3 +55,8 @@ def loads(body: bytes | str) -> Any:
     """A Model Monitor file (strict JSON; a bare NaN/Infinity, as older writers left, is read
     too). Non-finite strings stay strings: read numbers with `number`."""
     return json.loads(body)
+
+
+def clarify_violations(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """constraint_violations.json as Clarify's monitors write it (attribution and bias drift)."""
+    return {"version": "1.0", "violations": found}

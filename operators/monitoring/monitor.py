@@ -604,13 +604,7 @@ class Monitor:
         document = attribution.analysis(
             current_attributions, len(matrix), attribution.expected_values(booster, matrix)
         )
-        written = {
-            "analysis.json": self._put(prefix + "analysis.json", dump(document)),
-            "constraint_violations.json": self._put(
-                prefix + "constraint_violations.json",
-                dump(attribution.constraint_violations(violations)),
-            ),
-        }
+        written = self._write_result(prefix, "analysis.json", document, violations, version="1.0")
         score = min(scores.values())
         metrics = {"feature_attribution_ndcg": score}
         if len(scores) > 1:
@@ -692,12 +686,7 @@ class Monitor:
         document = bias.analysis(chosen, pre, post, baseline.label_name or "label")
         violations = bias.violations(chosen, {**pre, **post}, baseline.bias)
         prefix = self._result_prefix("bias", window, result_prefix)
-        written = {
-            "analysis.json": self._put(prefix + "analysis.json", dump(document)),
-            "constraint_violations.json": self._put(
-                prefix + "constraint_violations.json", dump(bias.constraint_violations(violations))
-            ),
-        }
+        written = self._write_result(prefix, "analysis.json", document, violations, version="1.0")
         metrics = {f"bias_{name}": value for name, value in {**pre, **post}.items()}
         metrics["bias_drift_violations"] = len(violations)
         self._publish(metrics)

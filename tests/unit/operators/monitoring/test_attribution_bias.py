@@ -10,7 +10,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_score, recall_score
 
-from operators.monitoring import attribution, bias
+from operators.monitoring import attribution, bias, files
 
 NAMES = ["strong", "weak", "noise", "constant"]
 
@@ -137,7 +137,7 @@ def test_drift_is_per_label_and_worded_as_the_docs():
         }
     ]
     assert attribution.violations(scores, 0.1) == []
-    assert attribution.constraint_violations(found) == {"version": "1.0", "violations": found}
+    assert files.clarify_violations(found) == {"version": "1.0", "violations": found}
     with pytest.raises(ValueError, match="no label1"):
         attribution.ndcg_by_label(base, {"label0": current["label0"]})
 

@@ -99,7 +99,7 @@ def test_our_analysis_has_clarifys_structure():
 
 def test_our_attribution_violations_have_the_docs_structure_and_wording():
     example = _reference(ATTRIBUTION_VIOLATIONS)
-    ours = _strict(attribution.constraint_violations(attribution.violations({"label0": 0.5}, 0.9)))
+    ours = _strict(files.clarify_violations(attribution.violations({"label0": 0.5}, 0.9)))
     assert structural_diff(ours, example) == []
     for violation in example["violations"] + ours["violations"]:
         assert ATTRIBUTION_DESCRIPTION.fullmatch(violation["description"])
@@ -193,7 +193,7 @@ def test_non_finite_bias_values_are_written_as_strings_clarify_reads_back():
 def test_our_bias_violations_have_the_docs_structure_and_wording():
     example = _reference(BIAS_VIOLATIONS)
     facet = bias.Facet("Age", 40, numeric=True)
-    ours = _strict(bias.constraint_violations(bias.violations(facet, {"DPPL": -0.3})))
+    ours = _strict(files.clarify_violations(bias.violations(facet, {"DPPL": -0.3})))
     assert structural_diff(ours, example) == []
     assert ours["violations"][0]["facet_value"] == example["violations"][0]["facet_value"]
     for violation in example["violations"] + ours["violations"]:
@@ -206,11 +206,11 @@ def test_our_files_load_with_the_sagemaker_sdk(tmp_path):
         "attribution_constraints.json": (sdk_constraints, attribution.constraints(0.9, analysis)),
         "attribution_violations.json": (
             sdk_violations,
-            attribution.constraint_violations(attribution.violations({"label0": 0.5}, 0.9)),
+            files.clarify_violations(attribution.violations({"label0": 0.5}, 0.9)),
         ),
         "bias_violations.json": (
             sdk_violations,
-            bias.constraint_violations(
+            files.clarify_violations(
                 bias.violations(bias.Facet("Age", 40, numeric=True), {"DI": 0.5})
             ),
         ),
