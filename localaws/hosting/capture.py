@@ -29,6 +29,9 @@ class CaptureWriter:
         self.max_records = max_records
         self._buffers: dict[tuple[str, str, str, str, str | None], list[str]] = defaultdict(list)
         self._lock = threading.Lock()
+        # Held from the swap to the last write: a flush returns only once what was added before
+        # it is in S3, even while the background flush is writing.
+        self._flushing = threading.Lock()
         self.full = threading.Event()
 
     def add(
@@ -50,9 +53,13 @@ class CaptureWriter:
 
     def flush(self) -> int:
         """Write every buffered record; records whose write fails stay buffered. Returns count."""
-        with self._lock:
-            pending, self._buffers = self._buffers, defaultdict(list)
-            self.full.clear()
+        with self._flushing:
+            with self._lock:
+                pending, self._buffers = self._buffers, defaultdict(list)
+                self.full.clear()
+            return self._write(pending)
+
+    def _write(self, pending: dict[tuple[str, str, str, str, str | None], list[str]]) -> int:
         written = 0
         for (destination, endpoint, variant, hour, kms_key), lines in pending.items():
             bucket, _, prefix = destination.removeprefix("s3://").partition("/")

@@ -36,6 +36,9 @@ class MetricsPublisher:
         # (endpoint, variant, metric name, unit).
         self._samples: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
         self._lock = threading.Lock()
+        # Held from the swap to the last put: a flush returns only once what was recorded
+        # before it is in CloudWatch, even while the background flush is publishing.
+        self._flushing = threading.Lock()
 
     def observe(self, endpoint: str, variant: str, metric: str, value: float, unit: str) -> None:
         """One sample of `metric`, published on flush as the samples' statistic set, with the
@@ -55,10 +58,18 @@ class MetricsPublisher:
                 stats.latencies_us.append(latency_us)
 
     def flush(self) -> None:
-        with self._lock:
-            pending, self._stats = self._stats, defaultdict(VariantStats)
-            samples, self._samples = self._samples, defaultdict(list)
-        now = datetime.now(UTC)
+        with self._flushing:
+            with self._lock:
+                pending, self._stats = self._stats, defaultdict(VariantStats)
+                samples, self._samples = self._samples, defaultdict(list)
+            self._publish(pending, samples, datetime.now(UTC))
+
+    def _publish(
+        self,
+        pending: dict[tuple[str, str], VariantStats],
+        samples: dict[tuple[str, str, str, str], list[float]],
+        now: datetime,
+    ) -> None:
         self._publish_samples(samples, now)
         for (endpoint, variant), stats in pending.items():
             dimensions = [
