@@ -36,10 +36,12 @@ import os
 import re
 import sys
 import time
+from bisect import bisect_left
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from itertools import accumulate, repeat
 from typing import Any
 
 import boto3
@@ -104,28 +106,197 @@ class Progress:
     rows_rejected: int = 0
     variants: dict[str, int] = field(default_factory=dict)
     done: bool = False
+    skipped: int = 0  # of the lines, those that are not rows (sep=, header)
 
 
-@dataclass
-class Line:
-    number: int  # 1-based, within the shard
-    data: bytes
-    problem: str | None = None
+# ---------------------------------------------------------------------------------------------
+# The dialect: how the object's rows are written, decided once from its first bytes
+# ---------------------------------------------------------------------------------------------
+DELIMITERS = (";", "\t", "|", ",")  # on a tie, the rarer one wins: "1,5;2,5" is ;-separated
+NULLS = frozenset({"", "NULL", "null", "\\N", "NA", "NaN"})  # a missing value
+NULL_FIELD = re.compile(rb"(?<![^,\n])(?:NULL|null|\\N|NA|NaN)(?![^,\n])")
+SEP_LINE = re.compile(r'"?sep=(.)"?', re.IGNORECASE)  # Excel's first line naming the delimiter
+BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+SAMPLE_BYTES = 64 * 2**10
+SAMPLE_LINES = 50
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How the rows are written. The default is the plain text/csv the endpoint takes."""
+
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    quoted: bool = False  # fields in double quotes ("1.5", "a ""b""")
+    decimal_comma: bool = False  # 1,5 for 1.5 (with a ; or tab delimiter)
+    header: bool = False
+    start: int = 0  # the first row's offset: after a BOM, a sep= line and the header
+    skipped: int = 0  # lines before it (sep=, header)
+
+    @property
+    def newline(self) -> bytes:
+        return "\n".encode(self.encoding)
+
+    @property
+    def carriage_return(self) -> bytes:
+        return "\r".encode(self.encoding)
+
+    @property
+    def plain_bytes(self) -> bool:
+        """Rows that are, byte for byte, what the endpoint takes (once the checks pass)."""
+        return self.encoding == "utf-8" and self.delimiter == ","
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "quoted": self.quoted,
+            "decimal_comma": self.decimal_comma,
+            "header": self.header,
+        }
+
+
+def is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def detect_dialect(sample: bytes, whole: bool, settings: Settings) -> Dialect:
+    """The dialect of an object whose first bytes are `sample` (`whole`: all of it)."""
+    bom, encoding = b"", "utf-8"
+    for mark, name in BOMS:
+        if sample.startswith(mark):
+            bom, encoding = mark, name
+    newline = "\n".encode(encoding)
+    lines = split_lines(sample[len(bom) :], newline)
+    if not whole and len(lines) > 1:
+        lines.pop()  # cut by the sample's end
+    lines = lines[:SAMPLE_LINES]
+    try:
+        texts = [line.decode(encoding, errors="replace" if bom else "strict") for line in lines]
+    except UnicodeDecodeError:
+        # Not UTF-8: Excel's "CSV (Comma delimited)" on Windows writes cp1252. Numbers are ASCII,
+        # so it only matters for a header and the id column; other lines keep today's reason.
+        texts = [line.decode("cp1252", errors="replace") for line in lines]
+        encoding = "cp1252"
+    texts = [text.removesuffix("\r") for text in texts]
+    skipped_bytes, delimiter = [], None
+    if texts and (sep := SEP_LINE.fullmatch(texts[0])):
+        delimiter = sep.group(1)
+        skipped_bytes.append(len(lines[0]) + len(newline))
+        lines, texts = lines[1:], texts[1:]
+    rows = [text for text in texts if text.strip()]
+    expected = settings.num_features + (settings.id_column is not None)
+    if delimiter is None:
+        delimiter = _guess_delimiter(rows, expected)
+    quoted = any('"' in text for text in rows)
+    decimal_comma = delimiter in (";", "\t")
+    header = bool(texts) and _is_header(texts[0], delimiter, decimal_comma, settings)
+    if header:
+        skipped_bytes.append(len(lines[0]) + len(newline))
+    if encoding == "cp1252" and not header and settings.id_column is None:
+        encoding = "utf-8"
+    return Dialect(
+        encoding=encoding,
+        delimiter=delimiter,
+        quoted=quoted,
+        decimal_comma=decimal_comma,
+        header=header,
+        start=len(bom) + sum(skipped_bytes),
+        skipped=len(skipped_bytes),
+    )
+
+
+def _guess_delimiter(rows: list[str], expected: int) -> str:
+    """The delimiter that gives the expected width on most lines, else the most regular."""
+
+    def fitness(delimiter: str) -> tuple[int, int, int]:
+        widths = [len(r) for r in csv.reader(rows[:20], delimiter=delimiter)]
+        matching = sum(width == expected for width in widths)
+        regular = int(len(set(widths)) == 1 and widths[0] > 1) if widths else 0
+        return matching, regular, -DELIMITERS.index(delimiter)
+
+    best = max(DELIMITERS, key=fitness)
+    return best if fitness(best)[:2] != (0, 0) else ","
+
+
+def _is_header(text: str, delimiter: str, decimal_comma: bool, settings: Settings) -> bool:
+    """A first line of names, not numbers: most fields are neither numbers nor missing, or it
+    is 0..n-1 (pandas' names for unnamed columns)."""
+    try:
+        fields = [f.strip() for f in next(csv.reader([text], delimiter=delimiter))]
+    except (csv.Error, StopIteration):
+        return False
+    if settings.id_column is not None and settings.id_column < len(fields):
+        fields.pop(settings.id_column)
+    if not fields:
+        return False
+    if fields == [str(i) for i in range(len(fields))]:
+        return True
+    names = [
+        f
+        for f in fields
+        if f not in NULLS and not is_number(f.replace(",", ".") if decimal_comma else f)
+    ]
+    return len(names) * 2 > len(fields)
+
+
+def split_lines(data: bytes, newline: bytes) -> list[bytes]:
+    """`data` (starting at a character) split at its line ends. A 2-byte line end (UTF-16) only
+    counts at an even offset: elsewhere those bytes belong to two other characters."""
+    parts = data.split(newline)
+    if len(newline) == 1:
+        return parts
+    lines: list[bytes] = []
+    for part in parts:
+        if lines and len(lines[-1]) % 2:
+            lines[-1] += newline + part
+        else:
+            lines.append(part)
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------
-class RangeReader:
-    """Lines of an S3 object from `start` (a line start) up to the line that holds byte `end`-1,
-    fetched a window at a time with ranged GETs."""
+@dataclass
+class Piece:
+    """Consecutive lines of the object as read, without their line ends."""
 
-    def __init__(self, s3: Any, settings: Settings, size: int) -> None:
+    start: int  # the first's offset
+    number: int  # the first's line number, within the shard
+    lines: list[bytes]
+    after: int  # the offset after the last
+    newline: int  # bytes of a line end
+    too_long: bool = False  # one line over max_line_bytes; its bytes were not kept
+
+    def split(self, count: int) -> tuple[Piece, Piece]:
+        """The first `count` lines and the rest."""
+        if count >= len(self.lines):
+            return self, Piece(
+                self.after, self.number + len(self.lines), [], self.after, self.newline
+            )
+        middle = self.start + sum(map(len, self.lines[:count])) + count * self.newline
+        return (
+            Piece(self.start, self.number, self.lines[:count], middle, self.newline),
+            Piece(middle, self.number + count, self.lines[count:], self.after, self.newline),
+        )
+
+
+class RangeReader:
+    """The lines of an S3 object from `start` (a line start) up to the line that holds byte
+    `end`-1, fetched a window at a time with ranged GETs, split at the dialect's line ends."""
+
+    def __init__(self, s3: Any, settings: Settings, size: int, newline: bytes = b"\n") -> None:
         self.s3 = s3
         self.settings = settings
         self.size = size
+        self.newline = newline
 
-    def _get(self, first: int, last: int) -> bytes:
+    def get(self, first: int, last: int) -> bytes:
         extra = {"VersionId": self.settings.version_id} if self.settings.version_id else {}
         if self.settings.etag and not self.settings.version_id:
             extra["IfMatch"] = self.settings.etag
@@ -137,94 +308,191 @@ class RangeReader:
         )
         return response["Body"].read()
 
-    def line_start(self, offset: int) -> int:
-        """The first line start at or after `offset` (offset 0 is one)."""
-        if offset == 0:
-            return 0
-        position = offset - 1
+    def line_start(self, offset: int, first_row: int = 0) -> int:
+        """The first line start at or after `offset` (`first_row`, where rows begin, is one)."""
+        unit = len(self.newline)
+        offset += offset % unit  # a UTF-16 character starts at an even offset
+        if offset <= first_row:
+            return first_row
+        position = offset - unit
         while position < self.size:
-            window = self._get(position, min(self.size, position + 64 * 2**10) - 1)
-            newline = window.find(b"\n")
-            if newline >= 0:
-                return position + newline + 1
+            window = self.get(position, min(self.size, position + SAMPLE_BYTES) - 1)
+            lines = split_lines(window, self.newline)
+            if len(lines) > 1:
+                return position + len(lines[0]) + unit
             position += len(window)
         return self.size
 
-    def lines(self, start: int, end: int, first_number: int) -> Iterator[tuple[int, Line]]:
-        """(offset after the line, line) for each line starting in [start, end)."""
-        limit = self.settings.max_line_bytes
-        position, number, pending, skipping = start, first_number, b"", False
-        line_start = start
+    def pieces(self, start: int, end: int, first_number: int) -> Iterator[Piece]:
+        """The lines starting in [start, end), in pieces of at most a window."""
+        unit, limit = len(self.newline), self.settings.max_line_bytes
+        position = line_start = start  # the next byte to fetch; where the current line starts
+        number, pending, skipping = first_number, b"", False
         while position < self.size and line_start < end:
-            window = self._get(
+            window = self.get(
                 position, min(self.size, position + self.settings.read_window_bytes) - 1
             )
+            base = position - len(pending)  # the offset of data[0]
             position += len(window)
             data = pending + window
-            pending = b""
-            cursor = 0
-            while True:
-                newline = data.find(b"\n", cursor)
-                if newline < 0:
-                    break
-                if line_start >= end:
-                    return
-                raw = data[cursor:newline]
-                after = line_start + (newline - cursor) + 1
-                if skipping or len(raw) > limit:
-                    yield after, Line(number, b"", f"line longer than {limit:,} bytes")
-                    skipping = False
-                else:
-                    yield after, Line(number, raw)
-                number += 1
-                line_start = after
-                cursor = newline + 1
-            rest = data[cursor:]
-            if skipping or len(rest) > limit:
-                skipping = True  # drop the over-long line's bytes as they stream past
-            else:
-                pending = rest
+            lines = split_lines(data, self.newline)
+            pending = lines.pop()
+            if skipping and lines:  # lines[0] is the end of an over-long line
+                after = base + len(lines.pop(0)) + unit
+                yield Piece(line_start, number, [b""], after, unit, too_long=True)
+                number, line_start, base, skipping = number + 1, after, after, False
+            if lines and line_start < end:
+                for piece in self._complete(lines, base, number, end):
+                    yield piece
+                    number, line_start = number + len(piece.lines), piece.after
+            if skipping or len(pending) > limit:
+                pending, skipping = b"", True  # drop the over-long line's bytes as they stream past
         if line_start < end and (pending or skipping):
-            problem = f"line longer than {limit:,} bytes" if skipping else None
-            yield self.size, Line(number, b"" if skipping else pending, problem)
+            yield Piece(line_start, number, [pending], self.size, unit, too_long=skipping)
+
+    def _complete(self, lines: list[bytes], base: int, number: int, end: int) -> Iterator[Piece]:
+        """Pieces of complete lines from `base`: those starting before `end`, and each over-long
+        line a piece of its own."""
+        unit, limit = len(self.newline), self.settings.max_line_bytes
+        after = base + sum(map(len, lines)) + len(lines) * unit
+        if after - len(lines[-1]) - unit >= end:  # the shard ends in these lines
+            starts = list(accumulate((len(line) + unit for line in lines), initial=base))
+            lines = lines[: bisect_left(starts, end, hi=len(lines))]
+            after = starts[len(lines)]
+        piece = Piece(base, number, lines, after, unit)
+        while max(map(len, piece.lines), default=0) > limit:
+            index = next(i for i, line in enumerate(piece.lines) if len(line) > limit)
+            head, rest = piece.split(index)
+            long, piece = rest.split(1)
+            if head.lines:
+                yield head
+            yield Piece(long.start, long.number, [b""], long.after, unit, too_long=True)
+        if piece.lines:
+            yield piece
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalising: every line to a row of plain text/csv, or the reason it cannot be sent
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Chunk:
+    """The lines read since the last commit: the rows to send and the lines rejected."""
+
+    numbers: list[int] = field(default_factory=list)  # the rows' line numbers
+    rows: list[bytes] = field(default_factory=list)  # their features, as the endpoint takes them
+    lines: list[bytes] = field(default_factory=list)  # the rows as read (for the errors file)
+    ids: list[str] = field(default_factory=list)  # their id column (with ID_COLUMN)
+    rejected: list[tuple[int, str, bytes]] = field(default_factory=list)  # line, reason, bytes
+    count: int = 0  # lines read
+
+
+class Normaliser:
+    def __init__(self, dialect: Dialect, settings: Settings) -> None:
+        self.dialect = dialect
+        self.settings = settings
+        self.expected = settings.num_features + (settings.id_column is not None)
+        self.limit = f"line longer than {settings.max_line_bytes:,} bytes"
+
+    def add(self, piece: Piece, chunk: Chunk) -> None:
+        """Normalise the piece's lines into the chunk."""
+        chunk.count += len(piece.lines)
+        if piece.too_long:
+            chunk.rejected.append((piece.number, self.limit, b""))
+            return
+        rows = self._plain(piece.lines) if self.dialect.plain_bytes else None
+        if rows is None:
+            for number, line in enumerate(piece.lines, start=piece.number):
+                self._add_line(number, line, chunk)
+            return
+        lines, rows = rows
+        chunk.numbers.extend(range(piece.number, piece.number + len(rows)))
+        chunk.lines.extend(lines)
+        if self.settings.id_column is None:
+            chunk.rows.extend(rows)
+            return
+        for row in rows:
+            values = row.split(b",")
+            chunk.ids.append(values.pop(self.settings.id_column).decode())
+            chunk.rows.append(b",".join(values))
+
+    def _plain(self, lines: list[bytes]) -> tuple[list[bytes], list[bytes]] | None:
+        """(lines, rows) when every line is a sendable row of plain text/csv as it stands (but
+        for a CR before its line end and null markers): checked on the lines as one block, with
+        no per-line Python. None: some line needs a look of its own."""
+        block = b"\n".join(lines)
+        if self.expected < 2 or b'"' in block:
+            return None
+        if not block.isascii():
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        if b"\r" in block:
+            block = block.replace(b"\r\n", b"\n").removesuffix(b"\r")
+            lines = block.split(b"\n")
+        rows = lines
+        if b"N" in block or b"null" in block:
+            rows = NULL_FIELD.sub(b"", block).split(b"\n")
+        if set(map(bytes.count, rows, repeat(b","))) != {self.expected - 1}:
+            return None
+        return lines, rows
+
+    def _add_line(self, number: int, line: bytes, chunk: Chunk) -> None:
+        line = line.removesuffix(self.dialect.carriage_return)
+        row = self.normalise(line)
+        if isinstance(row, str):
+            chunk.rejected.append((number, row, line))
+            return
+        identifier, features = row
+        chunk.numbers.append(number)
+        chunk.lines.append(line)
+        chunk.rows.append(features)
+        if identifier is not None:
+            chunk.ids.append(identifier)
+
+    def normalise(self, line: bytes) -> tuple[str | None, bytes] | str:
+        """(id, features as plain text/csv) of a line (without its line end), or why it cannot
+        be sent. Numbers themselves are checked by the endpoint."""
+        dialect = self.dialect
+        try:
+            text = line.decode(dialect.encoding)
+        except UnicodeDecodeError as exc:
+            name = "UTF-8" if dialect.encoding == "utf-8" else dialect.encoding
+            return f"not {name} text (byte {exc.start + 1})"
+        if not text.strip():
+            return "empty line"
+        if '"' in text:
+            try:
+                fields = next(csv.reader([text], delimiter=dialect.delimiter, strict=True))
+            except csv.Error as exc:
+                return f"not CSV: {exc} (quotes must be paired, a quoted field end at a delimiter)"
+        else:
+            fields = text.split(dialect.delimiter)
+        if len(fields) != self.expected:
+            return f"expected {self.expected} values, got {len(fields)}"
+        identifier = None
+        if self.settings.id_column is not None:
+            identifier = fields.pop(self.settings.id_column)
+        values = [f.strip() for f in fields]
+        values = ["" if value in NULLS else value for value in values]
+        if dialect.decimal_comma:
+            values = [value.replace(",", ".") for value in values]
+        for value in values:
+            if "," in value:
+                return f"{value[:40]!r} is not a number"
+        return identifier, ",".join(values).encode()
 
 
 # ---------------------------------------------------------------------------------------------
 # Scoring
 # ---------------------------------------------------------------------------------------------
-def check_line(line: Line, settings: Settings) -> Line:
-    """Reject what cannot be sent; numbers themselves are checked by the endpoint."""
-    if line.problem:
-        return line
-    raw = line.data.removesuffix(b"\r")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Line(line.number, raw, f"not UTF-8 text (byte {exc.start + 1})")
-    if not text.strip():
-        return Line(line.number, raw, "empty line")
-    expected = settings.num_features + (settings.id_column is not None)
-    columns = text.count(",") + 1
-    if columns != expected:
-        return Line(line.number, raw, f"expected {expected} values, got {columns}")
-    return Line(line.number, raw)
-
-
-def split_id(line: Line, settings: Settings) -> tuple[str | None, bytes]:
-    if settings.id_column is None:
-        return None, line.data
-    values = line.data.split(b",")
-    identifier = values.pop(settings.id_column).decode()
-    return identifier, b",".join(values)
-
-
 @dataclass
-class Scored:
-    line: Line
-    identifier: str | None
-    score: str | None = None
-    variant: str | None = None
-    problem: str | None = None
+class Answer:
+    """What the endpoint made of a mini-batch, row by row."""
+
+    scores: list[str | None]  # None: rejected
+    problems: dict[int, str] = field(default_factory=dict)  # a rejected row's index: why
+    variants: dict[str, int] = field(default_factory=dict)  # rows scored by each variant
 
 
 class Scorer:
@@ -232,9 +500,9 @@ class Scorer:
         self.runtime = runtime
         self.settings = settings
 
-    def score(self, batch: list[Scored]) -> list[Scored]:
-        """Score a mini-batch in place; rows the endpoint rejects get their reason."""
-        body = b"".join(split_id(s.line, self.settings)[1] + b"\n" for s in batch)
+    def score(self, rows: list[bytes], numbers: list[int]) -> Answer:
+        """Score a mini-batch; rows the endpoint rejects get their reason."""
+        body = b"\n".join(rows) + b"\n"
         try:
             response = self.runtime.invoke_endpoint(
                 EndpointName=self.settings.endpoint,
@@ -246,52 +514,69 @@ class Scorer:
             error = exc.response.get("Error", {})
             original = exc.response.get("OriginalStatusCode")
             if error.get("Code") == "ModelError" and original is not None and 400 <= original < 500:
-                return self._isolate(batch, exc.response.get("OriginalMessage") or str(exc))
+                return self._isolate(rows, numbers, exc.response.get("OriginalMessage") or str(exc))
             raise JobFailed(
-                f"endpoint {self.settings.endpoint} failed on lines {batch[0].line.number}-"
-                f"{batch[-1].line.number} after retries: {error.get('Code')}: "
-                f"{error.get('Message') or exc}"
+                f"endpoint {self.settings.endpoint} failed on lines {numbers[0]}-{numbers[-1]} "
+                f"after retries: {error.get('Code')}: {error.get('Message') or exc}"
             ) from None
-        scores = response["Body"].read().decode().split()
-        if len(scores) != len(batch):
-            raise JobFailed(f"endpoint answered {len(scores)} scores for {len(batch)} rows")
-        for item, score in zip(batch, scores, strict=True):
-            item.score = score
-            item.variant = response.get("InvokedProductionVariant")
-        return batch
+        scores: list[str | None] = list(response["Body"].read().decode().split())
+        if len(scores) != len(rows):
+            raise JobFailed(f"endpoint answered {len(scores)} scores for {len(rows)} rows")
+        return Answer(scores, variants={response.get("InvokedProductionVariant"): len(rows)})
 
-    def _isolate(self, batch: list[Scored], message: str) -> list[Scored]:
+    def _isolate(self, rows: list[bytes], numbers: list[int], message: str) -> Answer:
         """Find the rejected row: the message names it ("line N: …"), else bisect."""
         found = LINE_ERROR.match(message)
-        if found and 1 <= int(found.group(1)) <= len(batch):
+        if found and 1 <= int(found.group(1)) <= len(rows):
             index = int(found.group(1)) - 1
             reason = message[found.end() :].lstrip(",: ") or message  # its line is the batch's
-            batch[index].problem = f"rejected by the endpoint: {reason}"
-            rest = batch[:index] + batch[index + 1 :]
-            if rest:
-                self.score(rest)
-            return batch
-        if len(batch) == 1:
-            batch[0].problem = f"rejected by the endpoint: {message}"
-            return batch
-        middle = len(batch) // 2
-        self.score(batch[:middle])
-        self.score(batch[middle:])
-        return batch
+            rest = Answer([])
+            if len(rows) > 1:
+                rest = self.score(
+                    rows[:index] + rows[index + 1 :], numbers[:index] + numbers[index + 1 :]
+                )
+            rest.scores.insert(index, None)
+            rest.problems = {i + (i >= index): why for i, why in rest.problems.items()}
+            rest.problems[index] = f"rejected by the endpoint: {reason}"
+            return rest
+        if len(rows) == 1:
+            return Answer([None], {0: f"rejected by the endpoint: {message}"})
+        middle = len(rows) // 2
+        return merge(
+            [
+                self.score(rows[:middle], numbers[:middle]),
+                self.score(rows[middle:], numbers[middle:]),
+            ]
+        )
 
 
-def mini_batches(items: list[Scored], settings: Settings) -> Iterator[list[Scored]]:
-    batch: list[Scored] = []
-    size = 0
-    for item in items:
-        length = len(item.line.data) + 1
-        if batch and (len(batch) >= settings.batch_rows or size + length > settings.batch_bytes):
-            yield batch
-            batch, size = [], 0
-        batch.append(item)
-        size += length
-    if batch:
-        yield batch
+def merge(answers: list[Answer]) -> Answer:
+    """The answers of consecutive mini-batches as one."""
+    merged = Answer([])
+    for answer in answers:
+        merged.problems.update(
+            (len(merged.scores) + index, reason) for index, reason in answer.problems.items()
+        )
+        merged.scores.extend(answer.scores)
+        for variant, count in answer.variants.items():
+            merged.variants[variant] = merged.variants.get(variant, 0) + count
+    return merged
+
+
+def mini_batches(rows: list[bytes], settings: Settings) -> Iterator[tuple[int, int]]:
+    """[start, end) of each mini-batch: at most batch_rows rows and batch_bytes bytes."""
+    start = 0
+    while start < len(rows):
+        end = min(len(rows), start + settings.batch_rows)
+        if sum(map(len, rows[start:end])) + end - start > settings.batch_bytes:
+            end, size = start + 1, len(rows[start]) + 1
+            while end < len(rows) and end - start < settings.batch_rows:
+                size += len(rows[end]) + 1
+                if size > settings.batch_bytes:
+                    break
+                end += 1
+        yield start, end
+        start = end
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,31 +697,43 @@ class Job:
             )
         return head["ContentLength"]
 
-    def run_shard(self, size: int) -> Progress:
+    def detect_dialect(self, size: int) -> Dialect:
+        """The object's dialect, from its first bytes: every shard reads them and decides alike."""
+        if not size:
+            return Dialect()
+        sample = RangeReader(self.s3, self.settings, size).get(0, min(size, SAMPLE_BYTES) - 1)
+        return detect_dialect(sample, size <= SAMPLE_BYTES, self.settings)
+
+    def run_shard(self, size: int, dialect: Dialect) -> Progress:
         settings = self.settings
-        reader = RangeReader(self.s3, settings, size)
-        start = settings.shard * size // settings.shards
-        end = (settings.shard + 1) * size // settings.shards
+        reader = RangeReader(self.s3, settings, size, dialect.newline)
+        # The shards split the rows' bytes; the lines before them (sep=, header) are shard 0's.
+        begin = min(dialect.start, size)
+        start = begin + settings.shard * (size - begin) // settings.shards
+        end = begin + (settings.shard + 1) * (size - begin) // settings.shards
         progress = self.load_progress(settings.shard)
         if progress is None:
-            progress = Progress(next_offset=reader.line_start(start))
+            progress = Progress(next_offset=reader.line_start(start, begin))
+            if settings.shard == 0:
+                progress.lines = progress.skipped = dialect.skipped
         if progress.done:
             return progress
+        normaliser = Normaliser(dialect, settings)
         pool = ThreadPoolExecutor(max_workers=settings.concurrency)
         try:
-            chunk: list[Scored] = []
-            offset = progress.next_offset
-            for after, line in reader.lines(progress.next_offset, end, progress.lines + 1):
-                checked = check_line(line, settings)
-                identifier = None
-                if checked.problem is None and settings.id_column is not None:
-                    identifier = split_id(checked, settings)[0]
-                chunk.append(Scored(checked, identifier, problem=checked.problem))
-                offset = after
-                if len(chunk) >= settings.chunk_rows:
-                    self._commit(pool, chunk, progress, offset)
-                    chunk = []
-            self._commit(pool, chunk, progress, offset, last=True)
+            chunk, offset = Chunk(), progress.next_offset
+            for piece in reader.pieces(progress.next_offset, end, progress.lines + 1):
+                while chunk.count + len(piece.lines) >= settings.chunk_rows:
+                    head, piece = piece.split(settings.chunk_rows - chunk.count)
+                    normaliser.add(head, chunk)
+                    self._commit(pool, chunk, progress, head.after, dialect)
+                    chunk = Chunk()
+                    if not piece.lines:
+                        break
+                if piece.lines:
+                    normaliser.add(piece, chunk)
+                offset = piece.after
+            self._commit(pool, chunk, progress, offset, dialect, last=True)
         finally:
             pool.shutdown(wait=True)
         return progress
@@ -444,41 +741,39 @@ class Job:
     def _commit(
         self,
         pool: ThreadPoolExecutor,
-        chunk: list[Scored],
+        chunk: Chunk,
         progress: Progress,
         offset: int,
+        dialect: Dialect,
         last: bool = False,
     ) -> None:
-        sendable = [s for s in chunk if s.problem is None]
+        rows, numbers = chunk.rows, chunk.numbers
         # map() keeps the order; the threads only bound how many requests are in flight.
-        for _ in pool.map(self.scorer.score, mini_batches(sendable, self.settings)):
-            pass
-        out, errors = io.StringIO(), io.StringIO()
-        out_csv, err_csv = (
-            csv.writer(out, lineterminator="\n"),
-            csv.writer(errors, lineterminator="\n"),
-        )
-        for item in chunk:
-            if item.problem is not None:
-                err_csv.writerow(
-                    [
-                        item.line.number,
-                        item.problem,
-                        item.line.data.decode("utf-8", errors="replace")[:1000],
-                    ]
+        answer = merge(
+            list(
+                pool.map(
+                    lambda batch: self.scorer.score(rows[slice(*batch)], numbers[slice(*batch)]),
+                    mini_batches(rows, self.settings),
                 )
-                progress.rows_rejected += 1
-            else:
-                row = [item.identifier, item.score] if item.identifier is not None else [item.score]
-                out_csv.writerow(row)
-                progress.rows_scored += 1
-                progress.variants[item.variant] = progress.variants.get(item.variant, 0) + 1
-        if chunk:
+            )
+        )
+        rejected = chunk.rejected + [
+            (numbers[index], reason, chunk.lines[index])
+            for index, reason in answer.problems.items()
+        ]
+        rejected.sort(key=lambda reject: reject[0])
+        errors = io.StringIO()
+        err_csv = csv.writer(errors, lineterminator="\n")
+        for number, reason, line in rejected:
+            err_csv.writerow(
+                [number, reason, line.decode(dialect.encoding, errors="replace")[:1000]]
+            )
+        if chunk.count:
             shard = self.settings.shard
             self.s3.put_object(
                 Bucket=self.settings.bucket,
                 Key=self._chunk_key(shard, progress.chunks, "out"),
-                Body=out.getvalue().encode(),
+                Body=scores_csv(answer, chunk.ids).encode(),
             )
             self.s3.put_object(
                 Bucket=self.settings.bucket,
@@ -486,13 +781,17 @@ class Job:
                 Body=errors.getvalue().encode(),
             )
             progress.chunks += 1
-            progress.lines += len(chunk)
+            progress.lines += chunk.count
+        progress.rows_scored += len(answer.scores) - len(answer.problems)
+        progress.rows_rejected += len(rejected)
+        for variant, count in answer.variants.items():
+            progress.variants[variant] = progress.variants.get(variant, 0) + count
         progress.next_offset = offset
         progress.done = last
         self.save_progress(self.settings.shard, progress)
 
     # -- assembly -----------------------------------------------------------------------------
-    def try_finalize(self, started: str) -> dict[str, Any] | None:
+    def try_finalize(self, started: str, dialect: Dialect) -> dict[str, Any] | None:
         """If every shard is done and this process wins the claim, write the outputs."""
         shards = [self.load_progress(i) for i in range(self.settings.shards)]
         if not all(p is not None and p.done for p in shards):
@@ -512,12 +811,14 @@ class Job:
         if rejected:
             self._concatenate(shards, "err", errors_key, header="line,reason,row\n")
         summary = {
-            "rows_in": sum(p.lines for p in shards),
+            "rows_in": sum(p.lines - p.skipped for p in shards),
             "rows_scored": sum(p.rows_scored for p in shards),
             "rows_rejected": rejected,
             "output": f"s3://{self.settings.bucket}/{output_key}",
             "errors": f"s3://{self.settings.bucket}/{errors_key}" if rejected else None,
             "variants": {},
+            "header": dialect.header,
+            "dialect": dialect.describe(),
         }
         for progress in shards:
             for variant, count in progress.variants.items():
@@ -531,6 +832,8 @@ class Job:
             "RowsRejected": {"N": str(rejected)},
             "OutputUri": {"S": summary["output"]},
             "Variants": {"S": json.dumps(summary["variants"], sort_keys=True)},
+            "Header": {"BOOL": dialect.header},
+            "Dialect": {"S": json.dumps(summary["dialect"], sort_keys=True)},
         }
         if summary["errors"]:
             fields["ErrorsUri"] = {"S": summary["errors"]}
@@ -606,8 +909,9 @@ class Job:
         try:
             started = self.start_record()
             size = self.object_size()
-            self.run_shard(size)
-            return self.try_finalize(started)
+            dialect = self.detect_dialect(size)
+            self.run_shard(size, dialect)
+            return self.try_finalize(started, dialect)
         except JobFailed as exc:
             self.fail(str(exc))
             raise
@@ -670,6 +974,21 @@ def clients(settings: Settings) -> tuple[Any, Any, Any]:
         session.client("sagemaker-runtime", config=runtime_config),
         session.client("dynamodb", config=pool),
     )
+
+
+def scores_csv(answer: Answer, ids: list[str]) -> str:
+    """The output rows of a chunk: its scores (after the id, with ID_COLUMN), in input order."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if ids:
+        writer.writerows([i, s] for i, s in zip(ids, answer.scores, strict=True) if s is not None)
+        return out.getvalue()
+    scores = [s for s in answer.scores if s is not None] if answer.problems else answer.scores
+    text = "\n".join(scores)  # type: ignore[arg-type]
+    if any(special in text for special in ',"\r'):  # a score the csv module would quote
+        writer.writerows([score] for score in scores)
+        return out.getvalue()
+    return text + "\n" if scores else ""
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:

@@ -8,6 +8,8 @@ SageMaker hosting), started here on free ports:
 (c) the job (`python -m batch_processor.job`, its own process: wall time and peak RSS, the
     VmHWM of its own image);
 raw: the endpoint fed 1,000-row requests by 4 threads (the job's default batch and concurrency).
+
+    python -m bench.batch        # this section alone, printed (a model trained on 50k rows)
 """
 
 from __future__ import annotations
@@ -218,3 +220,18 @@ def measure(s3, runtime, env: dict[str, str]) -> list[tuple[str, str, str]]:
             )
         )
     return rows
+
+
+def main() -> None:
+    from operators.pipeline.training import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "creditcard.csv"
+        write_csv(generate(50_000), data)  # any model will do: the job is measured
+        model = train(data, Path(tmp) / "model").model_path
+        for what, measured, target in run(model):
+            print(f"| {what} | {measured} | {target} |")
+
+
+if __name__ == "__main__":
+    main()
