@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.integration
 
 SAMPLE = REPO / "sample" / "sample.csv"
 SERVE = Path(sys.executable).parent / "serve"
+CSV = {"Content-Type": "text/csv"}
 
 
 class Server:
@@ -363,14 +366,25 @@ def test_every_framework_is_served_by_the_serve_process(tmp_path, build):
 
 def test_stopping_the_server_leaves_no_worker_behind_whatever_the_framework(tmp_path):
     """An onnxruntime session loaded before the fork made workers hang in their exit and outlive
-    the server; the workers now leave at once (gunicorn's worker_exit hook)."""
+    the server; the workers now leave at once (gunicorn's worker_exit hook). An idle keep-alive
+    connection does not hold the stop up: gunicorn's graceful stop waited for it until its
+    30 s graceful_timeout, past the 10 s `docker stop` gives a container before SIGKILL."""
     built = models.onnx_model(tmp_path, kind="classifier")
     server = Server(built.model_dir, workers=2)
     workers = subprocess.run(
         ["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True
     ).stdout.split()
-    assert server.post(csv_rows(built.X[:2]))[0] == 200
-    server.stop()
+    idle = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    idle.request("POST", "/invocations", body=csv_rows(built.X[:2]), headers=CSV)
+    answer = idle.getresponse()
+    assert answer.status == 200 and answer.getheader("Connection") != "close"
+    answer.read()  # the connection stays open, idle
+    server.proc.send_signal(signal.SIGTERM)
+    try:
+        server.proc.wait(timeout=10)  # docker stop's grace period
+    finally:
+        idle.close()
+        server.stop()
     deadline = time.monotonic() + 10
     while any(process_running(int(pid)) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
