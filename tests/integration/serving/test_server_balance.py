@@ -16,6 +16,7 @@ import pytest
 
 from serving.server import CONNECTION_REQUESTS, CONNECTION_SECONDS
 from tests.helpers import models
+from tests.helpers.flow import wait_for
 from tests.helpers.processes import free_port, stop_process
 
 pytestmark = pytest.mark.integration
@@ -112,9 +113,15 @@ def test_eight_keep_alive_clients_keep_both_workers_busy(server):
     assert {status for status, _ in answers} == {200}
     assert len({answer for _, answer in answers}) == 1  # the same answer on every connection
     assert min(connections) > 1  # every client was asked to reconnect at least once
-    served = answered_by(access_log) - before
+    # A worker writes a request's access log line after its answer has gone out.
+    served = wait_for(
+        f"{len(answers)} requests in the access log",
+        lambda: (seen := answered_by(access_log) - before).total() >= len(answers) and seen,
+        timeout_s=10,
+        poll_s=0.05,
+    )
     assert len(served) == 2, served
-    assert sum(served.values()) == len(answers)
+    assert served.total() == len(answers)
     for pid, count in served.items():
         assert count >= 0.25 * len(answers), f"worker {pid} answered {count} of {len(answers)}"
 
