@@ -38,7 +38,7 @@ import sys
 import time
 from bisect import bisect_left
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate, repeat
@@ -720,43 +720,52 @@ class Job:
             return progress
         normaliser = Normaliser(dialect, settings)
         pool = ThreadPoolExecutor(max_workers=settings.concurrency)
+        # One chunk is scored while the next is read: the endpoint is never idle at a commit.
+        scoring: list[tuple[Chunk, list[Future[Answer]], int]] = []
+
+        def submit(chunk: Chunk, offset: int) -> None:
+            scoring.append((chunk, self._submit(pool, chunk), offset))
+            if len(scoring) > 1:
+                self._commit(*scoring.pop(0), progress, dialect)
+
         try:
             chunk, offset = Chunk(), progress.next_offset
             for piece in reader.pieces(progress.next_offset, end, progress.lines + 1):
                 while chunk.count + len(piece.lines) >= settings.chunk_rows:
                     head, piece = piece.split(settings.chunk_rows - chunk.count)
                     normaliser.add(head, chunk)
-                    self._commit(pool, chunk, progress, head.after, dialect)
+                    submit(chunk, head.after)
                     chunk = Chunk()
                     if not piece.lines:
                         break
                 if piece.lines:
                     normaliser.add(piece, chunk)
                 offset = piece.after
-            self._commit(pool, chunk, progress, offset, dialect, last=True)
+            submit(chunk, offset)
+            self._commit(*scoring.pop(), progress, dialect, last=True)
         finally:
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)
         return progress
+
+    def _submit(self, pool: ThreadPoolExecutor, chunk: Chunk) -> list[Future[Answer]]:
+        """Send the chunk's mini-batches; the threads bound how many requests are in flight."""
+        return [
+            pool.submit(self.scorer.score, chunk.rows[start:end], chunk.numbers[start:end])
+            for start, end in mini_batches(chunk.rows, self.settings)
+        ]
 
     def _commit(
         self,
-        pool: ThreadPoolExecutor,
         chunk: Chunk,
-        progress: Progress,
+        scoring: list[Future[Answer]],
         offset: int,
+        progress: Progress,
         dialect: Dialect,
         last: bool = False,
     ) -> None:
-        rows, numbers = chunk.rows, chunk.numbers
-        # map() keeps the order; the threads only bound how many requests are in flight.
-        answer = merge(
-            list(
-                pool.map(
-                    lambda batch: self.scorer.score(rows[slice(*batch)], numbers[slice(*batch)]),
-                    mini_batches(rows, self.settings),
-                )
-            )
-        )
+        """Write the chunk's scores and rejects (in input order), then the shard's progress."""
+        answer = merge([future.result() for future in scoring])
+        numbers = chunk.numbers
         rejected = chunk.rejected + [
             (numbers[index], reason, chunk.lines[index])
             for index, reason in answer.problems.items()

@@ -58,9 +58,15 @@ def platform(emulator, trained_model, dataset):
     }
 
 
-def upload(emulator, platform, lines: list[str | bytes], name: str | None = None) -> dict:
+def upload(emulator, platform, lines: list[str | bytes] | bytes, name: str | None = None) -> dict:
+    """Upload the lines (or a file's bytes) as input/<name>.csv."""
     key = f"input/{name or uuid.uuid4().hex[:8]}.csv"
-    body = b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines) + b"\n"
+    body = (
+        lines
+        if isinstance(lines, bytes)
+        else b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines)
+        + b"\n"
+    )
     put = emulator.client("s3").put_object(Bucket=platform["bucket"], Key=key, Body=body)
     return {
         "key": key,
@@ -394,3 +400,57 @@ def test_id_column_passes_through_to_the_output(emulator, platform):
     )
     (error,) = csv.DictReader(io.StringIO(read(emulator, summary["errors"])))
     assert error["line"] == "8" and "not a number" in error["reason"]
+
+
+def export(lines: list[str], dialect: str) -> bytes:
+    """The rows as a spreadsheet program or a database exports them."""
+    rows = [line.split(",") for line in lines]
+    header = [f"V{i}" for i in range(1, 29)] + ["Montant (€)", "Temps"]
+    text = io.StringIO()
+    if dialect == "excel csv utf-8":  # BOM, header, CRLF
+        csv.writer(text, lineterminator="\r\n").writerows([header, *rows])
+        return b"\xef\xbb\xbf" + text.getvalue().encode()
+    if dialect == "excel unicode text":  # UTF-16 LE, tab-separated
+        csv.writer(text, delimiter="\t", lineterminator="\r\n").writerows([header, *rows])
+        return b"\xff\xfe" + text.getvalue().encode("utf-16-le")
+    if dialect == "excel european":  # cp1252, sep=;, decimal comma, quotes where needed
+        european = [[v.replace(".", ",") for v in row] for row in rows]
+        text.write("sep=;\r\n")
+        csv.writer(text, delimiter=";", lineterminator="\r\n").writerows([header, *european])
+        return text.getvalue().encode("cp1252")
+    assert dialect == "quote all"  # PostgreSQL COPY … CSV FORCE QUOTE *, pandas QUOTE_ALL
+    csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    return text.getvalue().encode()
+
+
+@pytest.mark.parametrize(
+    "dialect", ["excel csv utf-8", "excel unicode text", "excel european", "quote all"]
+)
+def test_exported_csv_dialects_score_as_the_plain_rows(emulator, platform, dialect):
+    lines = platform["lines"][:300]
+    obj = upload(emulator, platform, export(lines, dialect))
+    settings = job_settings(platform, obj, batch_rows=64, shards=1)
+    summary = run_job(settings)
+    assert (summary["rows_in"], summary["rows_scored"]) == (300, 300)
+    scores = [float(x) for x in read(emulator, summary["output"]).splitlines()]
+    np.testing.assert_allclose(scores, platform["expected"][:300], rtol=1e-6)
+    header = dialect != "quote all"
+    assert summary["header"] is header
+    assert record(emulator, platform, settings)["Header"] is header
+
+
+def test_null_markers_score_as_missing_values_in_every_shard(emulator, platform, trained_model):
+    markers = ["NULL", "\\N", "NA", "NaN", "null", ""]
+    rows = [line.split(",") for line in platform["lines"][:200]]
+    for i, row in enumerate(rows):
+        row[i % 30] = markers[i % len(markers)]
+    exported = [",".join(f'"{v}"' if i % 2 else v for v in row) for i, row in enumerate(rows)]
+    obj = upload(emulator, platform, exported)
+    results = [
+        run_job(job_settings(platform, obj, batch_rows=32, shards=3, shard=i)) for i in range(3)
+    ]
+    assert results[2]["rows_scored"] == 200
+    features = np.array([[np.nan if v in markers else float(v) for v in row] for row in rows])
+    expected = load_booster(trained_model.model_path).predict(xgb.DMatrix(features))
+    scores = [float(x) for x in read(emulator, results[2]["output"]).splitlines()]
+    np.testing.assert_allclose(scores, expected, rtol=1e-6)
