@@ -100,11 +100,7 @@ run "two_variants_land_in_the_endpoint_config_sorted_with_their_weights" {
     condition     = output.variant_names == tolist(["challenger", "champion"])
     error_message = "variant names are exported sorted"
   }
-}
-
-run "data_capture_is_configured_with_sampling_content_types_and_key" {
-  command = plan
-
+  # Data capture is configured with sampling content types and key:
   assert {
     condition     = aws_sagemaker_endpoint_configuration.this[0].data_capture_config[0].enable_capture && aws_sagemaker_endpoint_configuration.this[0].data_capture_config[0].initial_sampling_percentage == 50
     error_message = "capture is on at the given sampling percentage"
@@ -133,11 +129,7 @@ run "data_capture_is_configured_with_sampling_content_types_and_key" {
     condition     = output.data_capture_s3_uri == "s3://byo-data/captures/"
     error_message = "the capture URI is exported"
   }
-}
-
-run "default_image_is_the_prebuilt_xgboost_image_and_byo_overrides_it" {
-  command = plan
-
+  # Default image is the prebuilt xgboost image and byo overrides it:
   assert {
     condition     = data.aws_sagemaker_prebuilt_ecr_image.this[0].repository_name == "sagemaker-xgboost" && data.aws_sagemaker_prebuilt_ecr_image.this[0].image_tag == "1.7-1"
     error_message = "the default image is looked up as sagemaker-xgboost:1.7-1"
@@ -154,28 +146,7 @@ run "default_image_is_the_prebuilt_xgboost_image_and_byo_overrides_it" {
     condition     = output.image == "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1"
     error_message = "the resolved default image is exported"
   }
-}
-
-run "given_default_image_skips_the_lookup" {
-  command = plan
-
-  variables {
-    default_image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo-serving:2"
-  }
-
-  assert {
-    condition     = length(data.aws_sagemaker_prebuilt_ecr_image.this) == 0
-    error_message = "no prebuilt image lookup when default_image is given"
-  }
-  assert {
-    condition     = aws_sagemaker_model.this["champion"].primary_container[0].image == var.default_image
-    error_message = "variants without image use default_image"
-  }
-}
-
-run "execution_role_is_least_privilege" {
-  command = plan
-
+  # Execution role is least privilege:
   assert {
     condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Principal.Service == "sagemaker.amazonaws.com"
     error_message = "only SageMaker assumes the role"
@@ -219,6 +190,52 @@ run "execution_role_is_least_privilege" {
   assert {
     condition     = length([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s if s.Sid == "ManageEndpointNetworkInterfaces"]) == 0
     error_message = "no EC2 network permissions outside a VPC"
+  }
+  # Single container model names are unchanged by pipeline support:
+  # The names the module gave before variants could hold serial pipelines: upgrading the module
+  # replaces no model and no endpoint config.
+  assert {
+    condition     = output.model_names == { challenger = "byo-challenger-c00a8171", champion = "byo-champion-d292174d" }
+    error_message = "one-container variants keep their model names (the hashed content is the same)"
+  }
+  assert {
+    condition     = output.endpoint_config_name == "byo-cd270f8c"
+    error_message = "the endpoint config keeps its name"
+  }
+  assert {
+    condition     = alltrue([for m in aws_sagemaker_model.this : length(m.primary_container) == 1 && length(m.container) == 0 && length(m.inference_execution_config) == 0])
+    error_message = "one-container variants have a primary container and no pipeline"
+  }
+  # Instance variants send no serverless config:
+  assert {
+    condition     = alltrue([for v in aws_sagemaker_endpoint_configuration.this[0].production_variants : length(v.serverless_config) == 0])
+    error_message = "instance variants have no serverless_config"
+  }
+  assert {
+    condition     = output.variant_kinds == { challenger = "instance", champion = "instance" } && length(output.shadow_variant_names) == 0
+    error_message = "instance variants are exported as such; no shadow"
+  }
+  # Single model containers send no mode:
+  assert {
+    condition     = alltrue([for m in aws_sagemaker_model.this : m.primary_container[0].mode == null])
+    error_message = "one-model variants leave mode to SageMaker's default (SingleModel)"
+  }
+}
+
+run "given_default_image_skips_the_lookup" {
+  command = plan
+
+  variables {
+    default_image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo-serving:2"
+  }
+
+  assert {
+    condition     = length(data.aws_sagemaker_prebuilt_ecr_image.this) == 0
+    error_message = "no prebuilt image lookup when default_image is given"
+  }
+  assert {
+    condition     = aws_sagemaker_model.this["champion"].primary_container[0].image == var.default_image
+    error_message = "variants without image use default_image"
   }
 }
 
@@ -325,25 +342,6 @@ run "changed_weights_make_a_new_endpoint_config" {
   assert {
     condition     = output.model_names == run.two_variants_land_in_the_endpoint_config_sorted_with_their_weights.model_names
     error_message = "unchanged models keep their names"
-  }
-}
-
-run "single_container_model_names_are_unchanged_by_pipeline_support" {
-  command = plan
-
-  # The names the module gave before variants could hold serial pipelines: upgrading the module
-  # replaces no model and no endpoint config.
-  assert {
-    condition     = output.model_names == { challenger = "byo-challenger-c00a8171", champion = "byo-champion-d292174d" }
-    error_message = "one-container variants keep their model names (the hashed content is the same)"
-  }
-  assert {
-    condition     = output.endpoint_config_name == "byo-cd270f8c"
-    error_message = "the endpoint config keeps its name"
-  }
-  assert {
-    condition     = alltrue([for m in aws_sagemaker_model.this : length(m.primary_container) == 1 && length(m.container) == 0 && length(m.inference_execution_config) == 0])
-    error_message = "one-container variants have a primary container and no pipeline"
   }
 }
 
@@ -507,19 +505,6 @@ run "a_serverless_variant_has_a_serverless_config_and_no_instance_fields" {
   }
 }
 
-run "instance_variants_send_no_serverless_config" {
-  command = plan
-
-  assert {
-    condition     = alltrue([for v in aws_sagemaker_endpoint_configuration.this[0].production_variants : length(v.serverless_config) == 0])
-    error_message = "instance variants have no serverless_config"
-  }
-  assert {
-    condition     = output.variant_kinds == { challenger = "instance", champion = "instance" } && length(output.shadow_variant_names) == 0
-    error_message = "instance variants are exported as such; no shadow"
-  }
-}
-
 run "async_inference_writes_to_s3_notifies_topics_and_limits_concurrency" {
   command = plan
 
@@ -614,15 +599,6 @@ run "a_multi_model_variant_serves_a_prefix" {
   assert {
     condition     = output.multi_model_prefixes == { mme = "s3://byo-data/models/mme/" } && output.variant_kinds == { mme = "multi-model" }
     error_message = "the multi-model prefix and kind are exported"
-  }
-}
-
-run "single_model_containers_send_no_mode" {
-  command = plan
-
-  assert {
-    condition     = alltrue([for m in aws_sagemaker_model.this : m.primary_container[0].mode == null])
-    error_message = "one-model variants leave mode to SageMaker's default (SingleModel)"
   }
 }
 
