@@ -154,11 +154,7 @@ run "fargate_defaults_run_the_image_privately_with_the_given_environment" {
     && output.job_role_arn == "arn:aws:iam::111122223333:role/byo-batch-job" && output.service_role_arn == null)
     error_message = "outputs are set (instance profile and service role null on Fargate)"
   }
-}
-
-run "retries_host_loss_and_nonzero_exits_then_gives_up_on_the_rest" {
-  command = plan
-
+  # Retries host loss and nonzero exits then gives up on the rest:
   assert {
     condition     = one(aws_batch_job_definition.this["scoring"].retry_strategy).attempts == 3
     error_message = "three attempts by default"
@@ -170,6 +166,36 @@ run "retries_host_loss_and_nonzero_exits_then_gives_up_on_the_rest" {
       ["EXIT", null, null, "*"],
     ])
     error_message = "retry on host loss, retry on any exit code, exit on everything else - in that order"
+  }
+  # No endpoints grant no invoke:
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s if s.Sid == "InvokeEndpoints"]) == 0
+    error_message = "without endpoint_arns the job may invoke no endpoint"
+  }
+  # Execution role pulls only the job image and writes its logs:
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullJobImage"][0] == [
+      "arn:aws:ecr:eu-west-1:111122223333:repository/byo/batch-processor",
+    ]
+    error_message = "the execution role pulls only from the job's repository (its image_repository_arn)"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Action if contains(s.Resource, "*")] == [["ecr:GetAuthorizationToken"]]
+    error_message = "only ecr:GetAuthorizationToken (which has no resource type) gets Resource \"*\""
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : [s.Action, s.Resource] if s.Sid == "WriteJobLogs"][0] == [
+      ["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/byo:*"],
+    ]
+    error_message = "the execution role writes only to the module's log group"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : alltrue([for a in s.Action : !strcontains(a, "*")])])
+    error_message = "no wildcard actions in the execution role policy"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.execution[0].assume_role_policy).Statement[0].Principal.Service == "ecs-tasks.amazonaws.com"
+    error_message = "ECS tasks assume the execution role"
   }
 }
 
@@ -238,44 +264,6 @@ run "job_role_is_least_privilege" {
   assert {
     condition     = jsondecode(aws_iam_role.job[0].assume_role_policy).Statement[0].Principal.Service == "ecs-tasks.amazonaws.com"
     error_message = "ECS tasks assume the job role"
-  }
-}
-
-run "no_endpoints_grant_no_invoke" {
-  command = plan
-
-  assert {
-    condition     = length([for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s if s.Sid == "InvokeEndpoints"]) == 0
-    error_message = "without endpoint_arns the job may invoke no endpoint"
-  }
-}
-
-run "execution_role_pulls_only_the_job_image_and_writes_its_logs" {
-  command = plan
-
-  assert {
-    condition = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullJobImage"][0] == [
-      "arn:aws:ecr:eu-west-1:111122223333:repository/byo/batch-processor",
-    ]
-    error_message = "the execution role pulls only from the job's repository (its image_repository_arn)"
-  }
-  assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Action if contains(s.Resource, "*")] == [["ecr:GetAuthorizationToken"]]
-    error_message = "only ecr:GetAuthorizationToken (which has no resource type) gets Resource \"*\""
-  }
-  assert {
-    condition = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : [s.Action, s.Resource] if s.Sid == "WriteJobLogs"][0] == [
-      ["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/byo:*"],
-    ]
-    error_message = "the execution role writes only to the module's log group"
-  }
-  assert {
-    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : alltrue([for a in s.Action : !strcontains(a, "*")])])
-    error_message = "no wildcard actions in the execution role policy"
-  }
-  assert {
-    condition     = jsondecode(aws_iam_role.execution[0].assume_role_policy).Statement[0].Principal.Service == "ecs-tasks.amazonaws.com"
-    error_message = "ECS tasks assume the execution role"
   }
 }
 
