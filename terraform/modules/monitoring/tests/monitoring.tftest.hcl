@@ -123,11 +123,7 @@ run "schedule_submits_the_monitor_job_to_the_queue" {
     condition     = aws_cloudwatch_event_rule.this[0].tags["Name"] == "byo-monitor-schedule" && aws_cloudwatch_event_rule.this[0].tags["team"] == "ml"
     error_message = "resources carry the given tags plus their Name"
   }
-}
-
-run "job_definition_runs_byo_monitor_run" {
-  command = plan
-
+  # Job definition runs byo monitor run:
   assert {
     condition     = output.job_definition.image == "111122223333.dkr.ecr.eu-west-1.amazonaws.com/byo/operators:1.0.0"
     error_message = "the job runs the given image"
@@ -180,30 +176,7 @@ run "job_definition_runs_byo_monitor_run" {
     && output.log_group_name == "/aws/batch/byo-monitor")
     error_message = "the job role, execution role and log group are exported"
   }
-}
-
-run "the_whole_storage_layout_reaches_the_job" {
-  command = plan
-
-  variables {
-    data_prefixes = {
-      input        = "input/"
-      captures     = "captures/"
-      ground_truth = "ground-truth/"
-      monitoring   = "monitoring/"
-      models       = "models/"
-    }
-  }
-
-  assert {
-    condition     = jsondecode(output.job_definition.environment.BYO_DATA_PREFIXES) == { input = "input/", captures = "captures/", ground_truth = "ground-truth/", monitoring = "monitoring/", models = "models/" }
-    error_message = "BYO_DATA_PREFIXES carries every prefix of the given layout"
-  }
-}
-
-run "job_role_is_least_privilege" {
-  command = plan
-
+  # Job role is least privilege:
   assert {
     condition     = alltrue([for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : alltrue([for a in s.Action : !strcontains(a, "*")])])
     error_message = "no wildcard actions in the job role policy"
@@ -259,11 +232,7 @@ run "job_role_is_least_privilege" {
     condition     = jsondecode(aws_iam_role.job[0].assume_role_policy).Statement[0].Principal.Service == "ecs-tasks.amazonaws.com"
     error_message = "ECS tasks assume the job role"
   }
-}
-
-run "execution_role_pulls_only_the_monitor_image_and_writes_its_logs" {
-  command = plan
-
+  # Execution role pulls only the monitor image and writes its logs:
   assert {
     condition = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullMonitorImage"][0] == [
       "arn:aws:ecr:eu-west-1:111122223333:repository/byo/operators",
@@ -288,30 +257,7 @@ run "execution_role_pulls_only_the_monitor_image_and_writes_its_logs" {
     condition     = jsondecode(aws_iam_role.execution[0].assume_role_policy).Statement[0].Principal.Service == "ecs-tasks.amazonaws.com"
     error_message = "ECS tasks assume the execution role"
   }
-}
-
-run "non_ecr_image_gets_no_ecr_permissions" {
-  command = plan
-
-  variables {
-    image                = "public.example.com/monitor@sha256:0123456789abcdef"
-    image_repository_arn = null
-    capture_s3_uri       = "s3://byo-data-111122223333-eu-west-1/captures/"
-  }
-
-  assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Sid] == ["WriteMonitorLogs"]
-    error_message = "an image outside ECR needs only the log permissions"
-  }
-  assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s.Resource if s.Sid == "ReadCapturesGroundTruthBaselinesAndModels"][0][0] == "arn:aws:s3:::byo-data-111122223333-eu-west-1/captures/*"
-    error_message = "a trailing slash on capture_s3_uri gives the same captures/ prefix"
-  }
-}
-
-run "alarms_watch_the_monitoring_metrics" {
-  command = plan
-
+  # Alarms watch the monitoring metrics:
   assert {
     condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["drift", "data-quality", "model-quality", "attribution"])
     error_message = "four monitoring alarms: drift, data quality, model quality, attribution"
@@ -358,15 +304,49 @@ run "alarms_watch_the_monitoring_metrics" {
     condition     = keys(output.alarm_arns) == keys(output.alarm_names)
     error_message = "alarm_arns maps the same keys"
   }
-}
-
-run "dashboard_output_carries_what_the_dashboard_shows" {
-  command = plan
-
+  # Dashboard output carries what the dashboard shows:
   assert {
     condition = (output.dashboard.metric_namespace == "BYO/ModelMonitor" && output.dashboard.drift_threshold == 0.1
     && output.dashboard.ndcg_threshold == 0.9 && keys(output.dashboard.alarm_arns) == keys(output.alarm_names))
     error_message = "the dashboard output carries the namespace, both alarm thresholds and the alarms"
+  }
+}
+
+run "the_whole_storage_layout_reaches_the_job" {
+  command = plan
+
+  variables {
+    data_prefixes = {
+      input        = "input/"
+      captures     = "captures/"
+      ground_truth = "ground-truth/"
+      monitoring   = "monitoring/"
+      models       = "models/"
+    }
+  }
+
+  assert {
+    condition     = jsondecode(output.job_definition.environment.BYO_DATA_PREFIXES) == { input = "input/", captures = "captures/", ground_truth = "ground-truth/", monitoring = "monitoring/", models = "models/" }
+    error_message = "BYO_DATA_PREFIXES carries every prefix of the given layout"
+  }
+}
+
+run "non_ecr_image_gets_no_ecr_permissions" {
+  command = plan
+
+  variables {
+    image                = "public.example.com/monitor@sha256:0123456789abcdef"
+    image_repository_arn = null
+    capture_s3_uri       = "s3://byo-data-111122223333-eu-west-1/captures/"
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Sid] == ["WriteMonitorLogs"]
+    error_message = "an image outside ECR needs only the log permissions"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.job[0].policy).Statement : s.Resource if s.Sid == "ReadCapturesGroundTruthBaselinesAndModels"][0][0] == "arn:aws:s3:::byo-data-111122223333-eu-west-1/captures/*"
+    error_message = "a trailing slash on capture_s3_uri gives the same captures/ prefix"
   }
 }
 

@@ -104,11 +104,7 @@ run "each_variant_gets_5xx_latency_and_absent_alarms" {
     condition     = length(output.alarm_arns) == 8 && output.alarm_arns["batch-job-failures"] != null
     error_message = "alarm_arns maps every alarm by key"
   }
-}
-
-run "dlq_and_batch_failures_alarm" {
-  command = plan
-
+  # Dlq and batch failures alarm:
   assert {
     condition = (aws_cloudwatch_metric_alarm.dlq_not_empty[0].namespace == "AWS/SQS"
       && aws_cloudwatch_metric_alarm.dlq_not_empty[0].metric_name == "ApproximateNumberOfMessagesVisible"
@@ -143,11 +139,7 @@ run "dlq_and_batch_failures_alarm" {
     condition     = output.batch_failure_rule_arn == "arn:aws:events:eu-west-1:111122223333:rule/byo-batch-job-failed"
     error_message = "rule ARN is exported"
   }
-}
-
-run "topic_is_encrypted_and_only_alarms_and_the_rule_publish" {
-  command = plan
-
+  # Topic is encrypted and only alarms and the rule publish:
   assert {
     condition     = aws_sns_topic.this[0].name == "byo-alarms" && aws_sns_topic.this[0].kms_master_key_id == "arn:aws:kms:eu-west-1:111122223333:key/platform"
     error_message = "topic is encrypted with the platform key"
@@ -184,24 +176,7 @@ run "topic_is_encrypted_and_only_alarms_and_the_rule_publish" {
     condition     = output.sns_topic_arn == "arn:aws:sns:eu-west-1:111122223333:byo-alarms"
     error_message = "topic ARN is exported"
   }
-}
-
-run "emails_are_subscribed" {
-  command = plan
-
-  variables {
-    alarm_emails = ["ml-oncall@example.com", "lead@example.com"]
-  }
-
-  assert {
-    condition     = length(aws_sns_topic_subscription.email) == 2 && aws_sns_topic_subscription.email["lead@example.com"].protocol == "email"
-    error_message = "one email subscription per address"
-  }
-}
-
-run "dashboard_shows_variants_dlq_and_alarms" {
-  command = plan
-
+  # Dashboard shows variants dlq and alarms:
   assert {
     condition     = aws_cloudwatch_dashboard.this[0].dashboard_name == "byo-scoring" && output.dashboard_name == "byo-scoring"
     error_message = "dashboard is named after name and endpoint"
@@ -250,6 +225,28 @@ run "dashboard_shows_variants_dlq_and_alarms" {
   assert {
     condition     = output.dashboard_arn == "arn:aws:cloudwatch::111122223333:dashboard/byo-scoring"
     error_message = "dashboard ARN is exported"
+  }
+  # Without monitoring the dashboard shows no monitoring:
+  assert {
+    condition     = length(output.alarm_names) == 8 && length([for k in keys(output.alarm_names) : k if startswith(k, "monitoring/")]) == 0
+    error_message = "only the endpoint, DLQ and Batch alarms exist"
+  }
+  assert {
+    condition     = length(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets) == 6
+    error_message = "the dashboard has no monitoring widgets"
+  }
+}
+
+run "emails_are_subscribed" {
+  command = plan
+
+  variables {
+    alarm_emails = ["ml-oncall@example.com", "lead@example.com"]
+  }
+
+  assert {
+    condition     = length(aws_sns_topic_subscription.email) == 2 && aws_sns_topic_subscription.email["lead@example.com"].protocol == "email"
+    error_message = "one email subscription per address"
   }
 }
 
@@ -322,19 +319,6 @@ run "absent_alarm_can_be_turned_off" {
   assert {
     condition     = length(output.alarm_names) == 6 && !contains(keys(output.alarm_names), "blue/invocations-absent")
     error_message = "alarm_names drops the absent alarms"
-  }
-}
-
-run "without_monitoring_the_dashboard_shows_no_monitoring" {
-  command = plan
-
-  assert {
-    condition     = length(output.alarm_names) == 8 && length([for k in keys(output.alarm_names) : k if startswith(k, "monitoring/")]) == 0
-    error_message = "only the endpoint, DLQ and Batch alarms exist"
-  }
-  assert {
-    condition     = length(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets) == 6
-    error_message = "the dashboard has no monitoring widgets"
   }
 }
 
