@@ -37,11 +37,12 @@ import re
 import sys
 import time
 from bisect import bisect_left
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, repeat
 from typing import Any
 
 import boto3
@@ -76,7 +77,7 @@ class Settings:
     concurrency: int = 4
     chunk_rows: int = 50_000
     max_line_bytes: int = 64 * 2**10
-    read_window_bytes: int = 8 * 2**20
+    read_window_bytes: int = 16 * 2**20
     max_attempts: int = 6
     shards: int = 1
     shard: int = 0
@@ -332,10 +333,10 @@ class RangeReader:
             window = self.get(
                 position, min(self.size, position + self.settings.read_window_bytes) - 1
             )
-            base = position - len(pending)  # the offset of data[0]
+            base = position - len(pending)  # where the first line starts
             position += len(window)
-            data = pending + window
-            lines = split_lines(data, self.newline)
+            lines = split_lines(window, self.newline)
+            lines[0] = pending + lines[0]
             pending = lines.pop()
             if skipping and lines:  # lines[0] is the end of an over-long line
                 after = base + len(lines.pop(0)) + unit
@@ -376,14 +377,17 @@ class RangeReader:
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class Chunk:
-    """The lines read since the last commit: the rows to send and the lines rejected."""
+    """The lines read since the last commit: the rows not sent yet, the mini-batches being
+    scored, the lines rejected."""
 
-    numbers: list[int] = field(default_factory=list)  # the rows' line numbers
+    numbers: list[int] = field(default_factory=list)  # the unsent rows' line numbers
     rows: list[bytes] = field(default_factory=list)  # their features, as the endpoint takes them
-    lines: list[bytes] = field(default_factory=list)  # the rows as read (for the errors file)
-    ids: list[str] = field(default_factory=list)  # their id column (with ID_COLUMN)
+    lines: list[bytes] = field(default_factory=list)  # them as read (for the errors file)
+    scoring: list[Future[Answer]] = field(default_factory=list)  # the rows sent, in order
+    ids: list[str] = field(default_factory=list)  # every row's id column (with ID_COLUMN)
     rejected: list[tuple[int, str, bytes]] = field(default_factory=list)  # line, reason, bytes
     count: int = 0  # lines read
+    offset: int = 0  # the offset after them
 
 
 class Normaliser:
@@ -493,6 +497,7 @@ class Answer:
     scores: list[str | None]  # None: rejected
     problems: dict[int, str] = field(default_factory=dict)  # a rejected row's index: why
     variants: dict[str, int] = field(default_factory=dict)  # rows scored by each variant
+    rejected: list[tuple[int, str, bytes]] = field(default_factory=list)  # line, reason, bytes
 
 
 class Scorer:
@@ -720,56 +725,69 @@ class Job:
             return progress
         normaliser = Normaliser(dialect, settings)
         pool = ThreadPoolExecutor(max_workers=settings.concurrency)
-        # One chunk is scored while the next is read: the endpoint is never idle at a commit.
-        scoring: list[tuple[Chunk, list[Future[Answer]], int]] = []
+        # Mini-batches are sent as soon as they are full, at most 2 per thread ahead: the
+        # endpoint stays busy while lines are read and chunks committed, and only the rows in
+        # flight are held. A chunk is committed, in order, once its last batch is answered.
+        in_flight: deque[Future[Answer]] = deque()
+        committing: deque[Chunk] = deque()
 
-        def submit(chunk: Chunk, offset: int) -> None:
-            scoring.append((chunk, self._submit(pool, chunk), offset))
-            if len(scoring) > 1:
-                self._commit(*scoring.pop(0), progress, dialect)
+        def send(chunk: Chunk, final: bool = False) -> None:
+            batches = list(mini_batches(chunk.rows, settings))
+            if not final and batches and batches[-1][1] - batches[-1][0] < settings.batch_rows:
+                batches.pop()  # may take more rows
+            for start, stop in batches:
+                while len(in_flight) >= 2 * settings.concurrency:
+                    in_flight.popleft().result()
+                future = pool.submit(
+                    self._score,
+                    chunk.rows[start:stop],
+                    chunk.numbers[start:stop],
+                    chunk.lines[start:stop],
+                )
+                chunk.scoring.append(future)
+                in_flight.append(future)
+            sent = batches[-1][1] if batches else 0
+            del chunk.rows[:sent], chunk.numbers[:sent], chunk.lines[:sent]
+
+        def commit_answered(last: bool = False) -> None:
+            while committing and (last or all(f.done() for f in committing[0].scoring)):
+                chunk = committing.popleft()
+                self._commit(chunk, progress, dialect, last=last and not committing)
 
         try:
-            chunk, offset = Chunk(), progress.next_offset
+            chunk = Chunk(offset=progress.next_offset)
             for piece in reader.pieces(progress.next_offset, end, progress.lines + 1):
                 while chunk.count + len(piece.lines) >= settings.chunk_rows:
                     head, piece = piece.split(settings.chunk_rows - chunk.count)
                     normaliser.add(head, chunk)
-                    submit(chunk, head.after)
-                    chunk = Chunk()
+                    chunk.offset = head.after
+                    send(chunk, final=True)
+                    committing.append(chunk)
+                    chunk = Chunk(offset=head.after)
                     if not piece.lines:
                         break
                 if piece.lines:
                     normaliser.add(piece, chunk)
-                offset = piece.after
-            submit(chunk, offset)
-            self._commit(*scoring.pop(), progress, dialect, last=True)
+                    chunk.offset = piece.after
+                    send(chunk)
+                commit_answered()
+            send(chunk, final=True)
+            committing.append(chunk)
+            commit_answered(last=True)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return progress
 
-    def _submit(self, pool: ThreadPoolExecutor, chunk: Chunk) -> list[Future[Answer]]:
-        """Send the chunk's mini-batches; the threads bound how many requests are in flight."""
-        return [
-            pool.submit(self.scorer.score, chunk.rows[start:end], chunk.numbers[start:end])
-            for start, end in mini_batches(chunk.rows, self.settings)
-        ]
+    def _score(self, rows: list[bytes], numbers: list[int], lines: list[bytes]) -> Answer:
+        answer = self.scorer.score(rows, numbers)
+        answer.rejected = [(numbers[i], reason, lines[i]) for i, reason in answer.problems.items()]
+        return answer
 
-    def _commit(
-        self,
-        chunk: Chunk,
-        scoring: list[Future[Answer]],
-        offset: int,
-        progress: Progress,
-        dialect: Dialect,
-        last: bool = False,
-    ) -> None:
+    def _commit(self, chunk: Chunk, progress: Progress, dialect: Dialect, last: bool) -> None:
         """Write the chunk's scores and rejects (in input order), then the shard's progress."""
-        answer = merge([future.result() for future in scoring])
-        numbers = chunk.numbers
-        rejected = chunk.rejected + [
-            (numbers[index], reason, chunk.lines[index])
-            for index, reason in answer.problems.items()
-        ]
+        answers = [future.result() for future in chunk.scoring]
+        scores = list(chain.from_iterable(answer.scores for answer in answers))
+        rejected = chunk.rejected + list(chain.from_iterable(a.rejected for a in answers))
         rejected.sort(key=lambda reject: reject[0])
         errors = io.StringIO()
         err_csv = csv.writer(errors, lineterminator="\n")
@@ -782,7 +800,7 @@ class Job:
             self.s3.put_object(
                 Bucket=self.settings.bucket,
                 Key=self._chunk_key(shard, progress.chunks, "out"),
-                Body=scores_csv(answer, chunk.ids).encode(),
+                Body=scores_csv(scores, chunk.ids).encode(),
             )
             self.s3.put_object(
                 Bucket=self.settings.bucket,
@@ -791,11 +809,12 @@ class Job:
             )
             progress.chunks += 1
             progress.lines += chunk.count
-        progress.rows_scored += len(answer.scores) - len(answer.problems)
         progress.rows_rejected += len(rejected)
-        for variant, count in answer.variants.items():
-            progress.variants[variant] = progress.variants.get(variant, 0) + count
-        progress.next_offset = offset
+        progress.rows_scored += len(scores) - (len(rejected) - len(chunk.rejected))
+        for answer in answers:
+            for variant, count in answer.variants.items():
+                progress.variants[variant] = progress.variants.get(variant, 0) + count
+        progress.next_offset = chunk.offset
         progress.done = last
         self.save_progress(self.settings.shard, progress)
 
@@ -868,7 +887,7 @@ class Job:
                 Key=key,
                 UploadId=upload["UploadId"],
                 PartNumber=number,
-                Body=bytes(buffer),
+                Body=buffer,  # sent before it is cleared: no copy
             )
             parts.append({"PartNumber": number, "ETag": response["ETag"]})
             buffer.clear()
@@ -985,14 +1004,16 @@ def clients(settings: Settings) -> tuple[Any, Any, Any]:
     )
 
 
-def scores_csv(answer: Answer, ids: list[str]) -> str:
-    """The output rows of a chunk: its scores (after the id, with ID_COLUMN), in input order."""
+def scores_csv(scores: list[str | None], ids: list[str]) -> str:
+    """The output rows of a chunk: its scores (after the id, with ID_COLUMN), in input order;
+    None is a row the endpoint rejected."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if ids:
-        writer.writerows([i, s] for i, s in zip(ids, answer.scores, strict=True) if s is not None)
+        writer.writerows([i, s] for i, s in zip(ids, scores, strict=True) if s is not None)
         return out.getvalue()
-    scores = [s for s in answer.scores if s is not None] if answer.problems else answer.scores
+    if None in scores:
+        scores = [s for s in scores if s is not None]
     text = "\n".join(scores)  # type: ignore[arg-type]
     if any(special in text for special in ',"\r'):  # a score the csv module would quote
         writer.writerows([score] for score in scores)
@@ -1007,7 +1028,11 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
     if "MALLOC_ARENA_MAX" in os.environ or not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to cap
-        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+        # A fixed threshold: each read window is mapped and unmapped, never left in the heap
+        # (glibc's moving threshold put them there, and the heap grew with the windows read).
+        libc.mallopt(-3, 2**20)  # M_MMAP_THRESHOLD
 
 
 def main(argv: list[str] | None = None) -> int:
