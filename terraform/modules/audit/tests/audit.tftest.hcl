@@ -80,11 +80,7 @@ run "the_bucket_policy_denies_plain_http_and_lets_only_this_trail_write_its_pref
     )
     error_message = "CloudTrail writes only this trail's log files under the prefix"
   }
-}
-
-run "metric_filters_count_successful_serving_changes_by_untrusted_callers_and_alarm" {
-  command = plan
-
+  # Metric filters count successful serving changes by untrusted callers and alarm:
   assert {
     condition = alltrue([for k, f in aws_cloudwatch_log_metric_filter.this :
       strcontains(f.pattern, "$.eventSource = \"sagemaker.amazonaws.com\"")
@@ -95,18 +91,24 @@ run "metric_filters_count_successful_serving_changes_by_untrusted_callers_and_al
     ])
     error_message = "each filter counts successful SageMaker calls whose caller is no trusted role (a caller without a session issuer included)"
   }
-
   assert {
     condition     = strcontains(aws_cloudwatch_log_metric_filter.this["traffic"].pattern, "UpdateEndpointWeightsAndCapacities") && strcontains(aws_cloudwatch_log_metric_filter.this["endpoint"].pattern, "DeleteModel") && strcontains(aws_cloudwatch_log_metric_filter.this["registry"].pattern, "$.requestParameters.modelApprovalStatus = \"*\"")
     error_message = "the endpoint, traffic and registry changes each have their filter"
   }
-
   assert {
     condition = alltrue([for k, a in aws_cloudwatch_metric_alarm.this :
       a.namespace == "byo/Audit" && a.threshold == 1 && a.comparison_operator == "GreaterThanOrEqualToThreshold"
       && a.treat_missing_data == "notBreaching" && contains(a.alarm_actions, var.alarm_topic_arn)
     ]) && length(aws_cloudwatch_metric_alarm.this) == 3
     error_message = "one untrusted change is enough to alarm, and the alarm notifies the topic"
+  }
+  # The logs role writes only the trails streams:
+  assert {
+    condition = (
+      jsondecode(aws_iam_role_policy.logs[0].policy).Statement[0].Resource == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/cloudtrail/byo-audit:log-stream:111122223333_CloudTrail_*"
+      && jsondecode(aws_iam_role.logs[0].assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceArn"] == "arn:aws:cloudtrail:eu-west-1:111122223333:trail/byo-audit"
+    )
+    error_message = "CloudTrail's logs role is scoped to the trail's streams and to this trail"
   }
 }
 
@@ -120,18 +122,6 @@ run "without_trusted_roles_every_caller_counts" {
   assert {
     condition     = alltrue([for k, f in aws_cloudwatch_log_metric_filter.this : !strcontains(f.pattern, "sessionIssuer")])
     error_message = "no trusted role, no exclusion"
-  }
-}
-
-run "the_logs_role_writes_only_the_trails_streams" {
-  command = plan
-
-  assert {
-    condition = (
-      jsondecode(aws_iam_role_policy.logs[0].policy).Statement[0].Resource == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/cloudtrail/byo-audit:log-stream:111122223333_CloudTrail_*"
-      && jsondecode(aws_iam_role.logs[0].assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceArn"] == "arn:aws:cloudtrail:eu-west-1:111122223333:trail/byo-audit"
-    )
-    error_message = "CloudTrail's logs role is scoped to the trail's streams and to this trail"
   }
 }
 
@@ -154,25 +144,28 @@ run "object_lock_and_the_lifecycle" {
   }
 }
 
-run "a_lock_longer_than_the_expiration_is_refused" {
+# Refuses, in one plan, two preconditions on different resources that read different variables:
+#   a_lock_longer_than_the_expiration_is_refused: object_lock.days 400 over log_file_expiration_days
+#     365 (aws_s3_bucket_lifecycle_configuration.this, which reads only object_lock,
+#     log_file_expiration_days and transition_to_glacier_days)
+#   too_many_trusted_roles_for_a_pattern_are_refused: 12 long trusted role ARNs make a filter pattern
+#     over 1024 characters (aws_cloudwatch_log_metric_filter.this, whose patterns read only
+#     trusted_role_arns)
+run "a_lock_longer_than_the_expiration_and_too_many_trusted_roles_are_refused" {
   command = plan
 
   variables {
+    # a lock longer than the expiration
     object_lock              = { mode = "GOVERNANCE", days = 400 }
     log_file_expiration_days = 365
-  }
-
-  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
-}
-
-run "too_many_trusted_roles_for_a_pattern_are_refused" {
-  command = plan
-
-  variables {
+    # too many trusted roles for a pattern
     trusted_role_arns = [for i in range(12) : "arn:aws:iam::111122223333:role/some-rather-long-team-role-name-${i}"]
   }
 
-  expect_failures = [aws_cloudwatch_log_metric_filter.this]
+  expect_failures = [
+    aws_s3_bucket_lifecycle_configuration.this,
+    aws_cloudwatch_log_metric_filter.this,
+  ]
 }
 
 run "example_basic_plans" {

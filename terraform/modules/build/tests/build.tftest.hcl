@@ -106,6 +106,42 @@ run "one_project_per_image_builds_the_bundle_into_its_repository" {
     condition     = output.bundle_uri == "s3://byo-data-111122223333-eu-west-1/bundles/source.zip"
     error_message = "bundle_uri says where to upload the bundle"
   }
+  # The service role is least privilege:
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Principal.Service == "codebuild.amazonaws.com" && jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "111122223333"
+    error_message = "only CodeBuild, for this account, assumes the role"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid] == ["WriteBuildLogs", "ReadSourceBundle", "UsePlatformKey", "LogInToEcr", "PushImages"]
+    error_message = "logs, the bundle, the key, the registry login and the pushes; no network statements outside a VPC"
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement :
+    alltrue([for a in s.Action : !strcontains(a, "*")])])
+    error_message = "no wildcard actions"
+  }
+  assert {
+    condition = ([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid if contains(s.Resource, "*")] == ["LogInToEcr"]
+    && [for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Action if s.Sid == "LogInToEcr"] == [["ecr:GetAuthorizationToken"]])
+    error_message = "only ecr:GetAuthorizationToken (account-wide by AWS's design) has Resource \"*\""
+  }
+  assert {
+    condition = jsondecode(aws_iam_role_policy.this[0].policy).Statement[0].Resource == [
+      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/codebuild/byo-build-batch-processor",
+      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/codebuild/byo-build-batch-processor:*",
+      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/codebuild/byo-build-serving",
+      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/codebuild/byo-build-serving:*",
+    ]
+    error_message = "the builds write only to their own log groups"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.this[0].policy).Statement[4].Resource == ["arn:aws:ecr:eu-west-1:111122223333:repository/byo/batch-processor", "arn:aws:ecr:eu-west-1:111122223333:repository/byo/serving"]
+    error_message = "images are pushed only to the given repositories"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.this[0].policy).Statement[2].Resource == ["arn:aws:kms:eu-west-1:111122223333:key/platform"]
+    error_message = "the role uses only the platform key"
+  }
 }
 
 run "builds_log_to_their_kms_encrypted_groups" {
@@ -178,45 +214,6 @@ run "build_on_upload_false_leaves_builds_to_be_started_by_hand" {
   }
 }
 
-run "the_service_role_is_least_privilege" {
-  command = plan
-  assert {
-    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Principal.Service == "codebuild.amazonaws.com" && jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "111122223333"
-    error_message = "only CodeBuild, for this account, assumes the role"
-  }
-  assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid] == ["WriteBuildLogs", "ReadSourceBundle", "UsePlatformKey", "LogInToEcr", "PushImages"]
-    error_message = "logs, the bundle, the key, the registry login and the pushes; no network statements outside a VPC"
-  }
-  assert {
-    condition = alltrue([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement :
-    alltrue([for a in s.Action : !strcontains(a, "*")])])
-    error_message = "no wildcard actions"
-  }
-  assert {
-    condition = ([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid if contains(s.Resource, "*")] == ["LogInToEcr"]
-    && [for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Action if s.Sid == "LogInToEcr"] == [["ecr:GetAuthorizationToken"]])
-    error_message = "only ecr:GetAuthorizationToken (account-wide by AWS's design) has Resource \"*\""
-  }
-  assert {
-    condition = jsondecode(aws_iam_role_policy.this[0].policy).Statement[0].Resource == [
-      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/codebuild/byo-build-batch-processor",
-      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/codebuild/byo-build-batch-processor:*",
-      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/codebuild/byo-build-serving",
-      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/codebuild/byo-build-serving:*",
-    ]
-    error_message = "the builds write only to their own log groups"
-  }
-  assert {
-    condition     = jsondecode(aws_iam_role_policy.this[0].policy).Statement[4].Resource == ["arn:aws:ecr:eu-west-1:111122223333:repository/byo/batch-processor", "arn:aws:ecr:eu-west-1:111122223333:repository/byo/serving"]
-    error_message = "images are pushed only to the given repositories"
-  }
-  assert {
-    condition     = jsondecode(aws_iam_role_policy.this[0].policy).Statement[2].Resource == ["arn:aws:kms:eu-west-1:111122223333:key/platform"]
-    error_message = "the role uses only the platform key"
-  }
-}
-
 run "in_a_vpc_the_role_manages_network_interfaces_in_those_subnets" {
   command = plan
   variables {
@@ -247,7 +244,11 @@ run "in_a_vpc_the_role_manages_network_interfaces_in_those_subnets" {
   }
 }
 
-run "rejects_bad_keys_tags_and_settings" {
+# Rejects, in one plan, one bad value per variable (no validation of these reads another
+# variable): a bundle key with a leading slash (and not .zip), an image tag starting with "-", a
+# retention CloudWatch does not offer, a Lambda compute type, a timeout over 480 minutes, a
+# vpc_config without subnets, and no images (rejects_no_images).
+run "rejects_bad_keys_tags_and_settings_and_no_images" {
   command = plan
   variables {
     bundle_key            = "/bundles/source.tar.gz"
@@ -256,16 +257,9 @@ run "rejects_bad_keys_tags_and_settings" {
     compute_type          = "BUILD_LAMBDA_1GB"
     build_timeout_minutes = 600
     vpc_config            = { vpc_id = "vpc-0a1b2c3d4e5f60718", subnet_ids = [], security_group_ids = ["sg-0c3d4e5f607182930"] }
+    images                = {}
   }
-  expect_failures = [var.bundle_key, var.image_tag, var.log_retention_days, var.compute_type, var.build_timeout_minutes, var.vpc_config]
-}
-
-run "rejects_no_images" {
-  command = plan
-  variables {
-    images = {}
-  }
-  expect_failures = [var.images]
+  expect_failures = [var.bundle_key, var.image_tag, var.log_retention_days, var.compute_type, var.build_timeout_minutes, var.vpc_config, var.images]
 }
 
 run "rejects_an_image_without_a_dockerfile" {

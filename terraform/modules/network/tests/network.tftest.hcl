@@ -337,14 +337,6 @@ run "create_false_creates_nothing" {
   }
 }
 
-run "rejects_more_zones_than_the_region_has" {
-  command = plan
-  variables {
-    az_count = 4
-  }
-  expect_failures = [data.aws_availability_zones.available]
-}
-
 # rejects_bad_inputs_1: one bad value per variable, each must be rejected:
 #   rejects_a_bad_cidr (var.vpc_cidr)
 #   rejects_one_zone (var.az_count)
@@ -415,15 +407,21 @@ run "rejects_bad_inputs_2" {
   ]
 }
 
-# rejects_bad_inputs_3: one bad value per variable, each must be rejected:
+# rejects_bad_inputs_3: one bad value per variable, each must be rejected; the zone lookup's
+# postcondition reads only az_count (valid here) and the zones, not vpc_cidr:
 #   rejects_a_cidr_with_host_bits (var.vpc_cidr)
+#   rejects_more_zones_than_the_region_has (data.aws_availability_zones.available: 4 zones, the
+#   mocked region has 3)
 run "rejects_bad_inputs_3" {
   command = plan
   variables {
     # rejects_a_cidr_with_host_bits
     vpc_cidr = "10.20.1.0/16"
+    # rejects_more_zones_than_the_region_has
+    az_count = 4
   }
   expect_failures = [
     var.vpc_cidr,
+    data.aws_availability_zones.available,
   ]
 }
