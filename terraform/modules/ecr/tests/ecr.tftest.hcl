@@ -61,11 +61,7 @@ run "defaults_create_three_immutable_scanned_encrypted_repositories" {
     condition     = output.repository_arns["batch-processor"] == "arn:aws:ecr:eu-west-1:111122223333:repository/mocked"
     error_message = "repository ARNs are exported by repository key"
   }
-}
-
-run "lifecycle_expires_untagged_first_then_keeps_the_last_n" {
-  command = plan
-
+  # Lifecycle expires untagged first then keeps the last n:
   assert {
     condition     = length(aws_ecr_lifecycle_policy.this) == 3 && aws_ecr_lifecycle_policy.this["operators"].repository == "byo/operators"
     error_message = "every repository has a lifecycle policy"

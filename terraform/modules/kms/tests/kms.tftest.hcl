@@ -45,11 +45,7 @@ run "defaults_create_a_rotating_key_with_its_alias" {
     condition     = output.key_arn == "arn:aws:kms:eu-west-1:111122223333:key/created" && output.key_id == "created" && output.alias_name == "alias/byo-platform"
     error_message = "the key's ARN, id and alias are exported"
   }
-}
-
-run "key_policy_lets_the_account_administer_and_the_platform_services_use_it" {
-  command = plan
-
+  # Key policy lets the account administer and the platform services use it:
   assert {
     condition = [for s in jsondecode(aws_kms_key.this[0].policy).Statement : s.Sid] == [
       "AccountAdministers", "CloudWatchLogsEncryptsPlatformLogGroups", "AlarmsAndEventsPublishToEncryptedTopics",
@@ -71,6 +67,11 @@ run "key_policy_lets_the_account_administer_and_the_platform_services_use_it" {
       for s in jsondecode(aws_kms_key.this[0].policy).Statement : s if s.Sid == "AlarmsAndEventsPublishToEncryptedTopics"
     ]).Condition.StringEquals["aws:SourceAccount"] == "111122223333"
     error_message = "alarms and EventBridge rules of this account may publish to encrypted topics"
+  }
+  # Without allow cloudtrail the key policy names no cloudtrail:
+  assert {
+    condition     = !strcontains(aws_kms_key.this[0].policy, "cloudtrail")
+    error_message = "CloudTrail gets nothing unless allow_cloudtrail"
   }
 }
 
@@ -152,14 +153,5 @@ run "allow_cloudtrail_lets_this_accounts_trails_encrypt_with_the_key" {
       && local.cloudtrail_statement.Condition.StringLike["kms:EncryptionContext:aws:cloudtrail:arn"] == "arn:aws:cloudtrail:*:111122223333:trail/*"
     )
     error_message = "the key policy lets this account's trails, and only them, generate data keys"
-  }
-}
-
-run "without_allow_cloudtrail_the_key_policy_names_no_cloudtrail" {
-  command = plan
-
-  assert {
-    condition     = !strcontains(aws_kms_key.this[0].policy, "cloudtrail")
-    error_message = "CloudTrail gets nothing unless allow_cloudtrail"
   }
 }

@@ -110,10 +110,7 @@ run "the_retrain_job_runs_byo_loops_retrain_with_the_stack_environment" {
     condition     = output.job_definitions.deploy.command == ["loops", "deploy", "Ref::version", "--record", "Ref::record", "--canary-percent", "10", "--canary-wait", "300"] && output.job_definitions.deploy.attempts == 1
     error_message = "the deploy job is byo loops deploy of the approved version, tried once"
   }
-}
-
-run "the_retraining_machine_holds_the_loop_trains_notifies_and_releases" {
-  command = plan
+  # The retraining machine holds the loop trains notifies and releases:
   assert {
     condition     = jsondecode(aws_sfn_state_machine.this["retraining"].definition).StartAt == "Defaults"
     error_message = "the machine starts by filling the input's defaults"
@@ -154,6 +151,27 @@ run "the_retraining_machine_holds_the_loop_trains_notifies_and_releases" {
   assert {
     condition     = aws_sfn_state_machine.this["retraining"].tracing_configuration[0].enabled && aws_sfn_state_machine.this["retraining"].logging_configuration[0].level == "ALL"
     error_message = "executions are traced and logged"
+  }
+  # Iam is scoped:
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.machine["retraining"].policy).Statement : s.Sid] == ["SubmitItsJob", "WaitForItsJob", "ManagedRuleForBatchSync", "LockAndRecord", "Notify", "UsePlatformKeyForTopicAndTable", "DeliverLogsAndTraces"]
+    error_message = "the batch backend's machine submits and waits for its job"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.machine["deploy"].policy).Statement[0].Resource == ["arn:aws:batch:eu-west-1:111122223333:job-queue/byo-scoring", "arn:aws:batch:eu-west-1:111122223333:job-definition/byo-deploy:5", "arn:aws:batch:eu-west-1:111122223333:job-definition/byo-deploy"]
+    error_message = "the deploy machine submits only the deploy job"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.machine["retraining"].policy).Statement[3].Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["loops/*"]
+    error_message = "the machines touch only the loops' items of the job table"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.events[0].policy).Statement[0].Resource == ["arn:aws:states:eu-west-1:111122223333:stateMachine:byo-deploy", "arn:aws:states:eu-west-1:111122223333:stateMachine:byo-retraining"]
+    error_message = "the triggers may start the two machines only"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.deploy[0].policy).Statement : !contains(flatten([s.Action]), "*")])
+    error_message = "no * actions"
   }
 }
 
@@ -221,30 +239,6 @@ run "auto_approve_passes_the_margin" {
   assert {
     condition     = contains(output.job_definitions.retrain.command, "--auto-approve-margin") && contains(output.job_definitions.retrain.command, "0.01")
     error_message = "auto_approve_if gives the job its AUC margin"
-  }
-}
-
-run "iam_is_scoped" {
-  command = plan
-  assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.machine["retraining"].policy).Statement : s.Sid] == ["SubmitItsJob", "WaitForItsJob", "ManagedRuleForBatchSync", "LockAndRecord", "Notify", "UsePlatformKeyForTopicAndTable", "DeliverLogsAndTraces"]
-    error_message = "the batch backend's machine submits and waits for its job"
-  }
-  assert {
-    condition     = jsondecode(aws_iam_role_policy.machine["deploy"].policy).Statement[0].Resource == ["arn:aws:batch:eu-west-1:111122223333:job-queue/byo-scoring", "arn:aws:batch:eu-west-1:111122223333:job-definition/byo-deploy:5", "arn:aws:batch:eu-west-1:111122223333:job-definition/byo-deploy"]
-    error_message = "the deploy machine submits only the deploy job"
-  }
-  assert {
-    condition     = jsondecode(aws_iam_role_policy.machine["retraining"].policy).Statement[3].Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["loops/*"]
-    error_message = "the machines touch only the loops' items of the job table"
-  }
-  assert {
-    condition     = jsondecode(aws_iam_role_policy.events[0].policy).Statement[0].Resource == ["arn:aws:states:eu-west-1:111122223333:stateMachine:byo-deploy", "arn:aws:states:eu-west-1:111122223333:stateMachine:byo-retraining"]
-    error_message = "the triggers may start the two machines only"
-  }
-  assert {
-    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.deploy[0].policy).Statement : !contains(flatten([s.Action]), "*")])
-    error_message = "no * actions"
   }
 }
 

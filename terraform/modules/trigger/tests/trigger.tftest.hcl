@@ -173,11 +173,7 @@ run "role_policy_is_least_privilege" {
     ]) == 0
     error_message = "no ENI permissions outside a VPC"
   }
-}
-
-run "notification_filters_input_csvs" {
-  command = plan
-
+  # Notification filters input csvs:
   assert {
     condition     = aws_s3_bucket_notification.this[0].bucket == "byo-data-111122223333-eu-west-1"
     error_message = "notification is on the data bucket"
@@ -197,6 +193,15 @@ run "notification_filters_input_csvs" {
   assert {
     condition     = aws_lambda_permission.this[0].principal == "s3.amazonaws.com" && aws_lambda_permission.this[0].source_arn == var.data_bucket_arn && aws_lambda_permission.this[0].source_account == "111122223333"
     error_message = "only the data bucket of this account may invoke the function"
+  }
+  # Dlq is encrypted and keeps events 14 days:
+  assert {
+    condition     = aws_sqs_queue.this[0].name == "byo-trigger-dlq" && aws_sqs_queue.this[0].kms_master_key_id == var.kms_key_arn
+    error_message = "DLQ is encrypted with the platform key"
+  }
+  assert {
+    condition     = aws_sqs_queue.this[0].message_retention_seconds == 1209600
+    error_message = "DLQ keeps events 14 days by default"
   }
 }
 
@@ -222,19 +227,6 @@ run "custom_prefix_and_suffix_reach_notification_and_policy" {
   assert {
     condition     = aws_lambda_function.this[0].environment[0].variables["INPUT_PREFIX"] == "incoming/batch/" && aws_lambda_function.this[0].environment[0].variables["ARRAY_THRESHOLD_BYTES"] == "1048576"
     error_message = "prefix and threshold reach the environment"
-  }
-}
-
-run "dlq_is_encrypted_and_keeps_events_14_days" {
-  command = plan
-
-  assert {
-    condition     = aws_sqs_queue.this[0].name == "byo-trigger-dlq" && aws_sqs_queue.this[0].kms_master_key_id == var.kms_key_arn
-    error_message = "DLQ is encrypted with the platform key"
-  }
-  assert {
-    condition     = aws_sqs_queue.this[0].message_retention_seconds == 1209600
-    error_message = "DLQ keeps events 14 days by default"
   }
 }
 
