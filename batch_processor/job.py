@@ -4,15 +4,27 @@
                                   [--shards N]   # array child: AWS_BATCH_JOB_ARRAY_INDEX
 
 How it works:
+- The dialect is decided once, from the object's first 64 KiB (every shard reads them itself, so
+  all decide alike): the encoding (a UTF-8 or UTF-16 LE/BE BOM; cp1252 when the bytes are not
+  UTF-8 and there is text to read: a header or the id column), Excel's `sep=X` first line, the
+  delimiter (, ; tab |: the one giving NUM_FEATURES values, a rarer one on a tie), a decimal comma
+  (with ; or tab, a comma in a number is its decimal point), a header (a first line of names, not
+  numbers: skipped, reported as `header`). Every line is normalised to the plain text/csv the
+  endpoint takes: quotes removed ("1,5"; "" inside quotes is one), null markers (empty, NULL,
+  null, \\N, NA, NaN) sent as empty fields, which the container reads as missing. Plain UTF-8
+  comma-separated lines go through as they are, checked a window at a time (no per-line Python).
 - The object is read with ranged GETs (a window at a time; never the whole file). An array child
-  takes the line-aligned byte range [i*size/N, (i+1)*size/N): a line belongs to the shard holding
-  its first byte.
-- Lines are grouped into mini-batches under the endpoint's payload limit (rows and bytes) and sent
-  with bounded concurrency; scores are kept in input order. botocore's standard retry mode retries
-  throttling and 5xx with jittered exponential backoff; a batch that still fails fails the job.
+  takes the line-aligned byte range [i*size/N, (i+1)*size/N) of the rows (after the sep= line and
+  the header, which are shard 0's): a line belongs to the shard holding its first byte. With
+  UTF-16, line ends are 2-byte code units at even offsets.
+- Lines are grouped into mini-batches under the endpoint's payload limit (rows and bytes), each
+  sent as soon as it is full, with bounded concurrency; scores are kept in input order. botocore's
+  standard retry mode retries throttling and 5xx with jittered exponential backoff; a batch that
+  still fails fails the job.
 - A row the endpoint rejects (the container's 400 names its line; otherwise the batch is bisected)
-  or that cannot be sent (empty, undecodable, over-long, wrong column count) goes to the errors
-  file with its line number and reason. rows_in = rows_scored + rows_rejected, always.
+  or that cannot be sent (empty, undecodable, over-long, wrong column count, unpaired quote) goes
+  to the errors file with its line number in the file and the reason. rows_in = rows_scored +
+  rows_rejected, always (a header is not a row).
 - Work is committed in chunks: each chunk's scores and rejects are written to
   checkpoints/<record>/<shard>/, then the shard's progress (next byte offset, counts) is saved. A
   killed job re-run resumes after the last committed chunk: no duplicates, no gaps.
@@ -396,6 +408,7 @@ class Normaliser:
         self.settings = settings
         self.expected = settings.num_features + (settings.id_column is not None)
         self.limit = f"line longer than {settings.max_line_bytes:,} bytes"
+        self.carriage_return = dialect.carriage_return
 
     def add(self, piece: Piece, chunk: Chunk) -> None:
         """Normalise the piece's lines into the chunk."""
@@ -442,7 +455,7 @@ class Normaliser:
         return lines, rows
 
     def _add_line(self, number: int, line: bytes, chunk: Chunk) -> None:
-        line = line.removesuffix(self.dialect.carriage_return)
+        line = line.removesuffix(self.carriage_return)
         row = self.normalise(line)
         if isinstance(row, str):
             chunk.rejected.append((number, row, line))
@@ -465,26 +478,36 @@ class Normaliser:
             return f"not {name} text (byte {exc.start + 1})"
         if not text.strip():
             return "empty line"
-        if '"' in text:
-            try:
-                fields = next(csv.reader([text], delimiter=dialect.delimiter, strict=True))
-            except csv.Error as exc:
-                return f"not CSV: {exc} (quotes must be paired, a quoted field end at a delimiter)"
-        else:
-            fields = text.split(dialect.delimiter)
-        if len(fields) != self.expected:
-            return f"expected {self.expected} values, got {len(fields)}"
+        # The values as lines of one string (no field holds a line end), worked on at once.
         identifier = None
-        if self.settings.id_column is not None:
-            identifier = fields.pop(self.settings.id_column)
-        values = [f.strip() for f in fields]
-        values = ["" if value in NULLS else value for value in values]
+        if '"' in text or self.settings.id_column is not None:
+            if '"' in text:
+                try:
+                    fields = next(csv.reader([text], delimiter=dialect.delimiter, strict=True))
+                except csv.Error as exc:
+                    return (
+                        f"not CSV: {exc} (quotes must be paired, a quoted field end at a delimiter)"
+                    )
+            else:
+                fields = text.split(dialect.delimiter)
+            if len(fields) != self.expected:
+                return f"expected {self.expected} values, got {len(fields)}"
+            if self.settings.id_column is not None:
+                identifier = fields.pop(self.settings.id_column)
+            values = "\n".join(fields)
+        else:
+            values = text.replace(dialect.delimiter, "\n")
+            if values.count("\n") + 1 != self.expected:
+                return f"expected {self.expected} values, got {values.count(chr(10)) + 1}"
         if dialect.decimal_comma:
-            values = [value.replace(",", ".") for value in values]
-        for value in values:
-            if "," in value:
-                return f"{value[:40]!r} is not a number"
-        return identifier, ",".join(values).encode()
+            values = values.replace(",", ".")
+        elif "," in values:
+            value = next(v for v in values.split("\n") if "," in v)
+            return f"{value[:40]!r} is not a number"
+        row = values.encode()
+        if b"N" in row or b"null" in row:
+            row = NULL_FIELD.sub(b"", row)
+        return identifier, row.replace(b"\n", b",")
 
 
 # ---------------------------------------------------------------------------------------------

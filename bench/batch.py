@@ -7,7 +7,10 @@ SageMaker hosting), started here on free ports:
     minutes to hours, so the rate is what is reported);
 (c) the job (`python -m batch_processor.job`, its own process: wall time and peak RSS, the
     VmHWM of its own image);
-raw: the endpoint fed 1,000-row requests by 4 threads (the job's default batch and concurrency).
+(d) the job on the same rows as Excel writes them in a European locale (sep=; first line, a
+    header, decimal commas, CRLF): the dialect path, each line normalised (first size only);
+raw: the endpoint fed requests of the job's default batch size by as many threads as its default
+    concurrency (1,000 rows, 4 threads).
 
     python -m bench.batch        # this section alone, printed (a model trained on 50k rows)
 """
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import boto3
 
+from batch_processor.job import Settings
 from bench import free_port
 from localaws.emulator import endpoint_url, wait_ready
 from sample.generate import FEATURES, generate, write_csv
@@ -110,18 +114,19 @@ def vm_hwm_kib(pid: int) -> int:
 
 
 def raw_rate(runtime, lines: list[bytes]) -> float:
-    body = b"\n".join(lines[:1000]) + b"\n"
-    calls = 60
+    rows, threads_count = Settings.batch_rows, Settings.concurrency
+    body = b"\n".join(lines[:rows]) + b"\n"
+    calls = 15 * threads_count
     errors: list[Exception] = []
 
     def worker() -> None:
         try:
-            for _ in range(calls // 4):
+            for _ in range(calls // threads_count):
                 runtime.invoke_endpoint(EndpointName="bench", ContentType="text/csv", Body=body)
         except Exception as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
+    threads = [threading.Thread(target=worker) for _ in range(threads_count)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -129,7 +134,39 @@ def raw_rate(runtime, lines: list[bytes]) -> float:
         thread.join()
     if errors:
         raise errors[0]
-    return calls * 1000 / (time.perf_counter() - began)
+    return calls * rows / (time.perf_counter() - began)
+
+
+def run_job(key: str, env: dict[str, str]) -> tuple[float, int]:
+    """`python -m batch_processor.job` on s3://bench/<key>: its wall time and peak RSS (KiB)."""
+    began = time.perf_counter()
+    job = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "batch_processor.job",
+            "--bucket",
+            "bench",
+            "--key",
+            key,
+            "--endpoint",
+            "bench",
+            "--job-table",
+            "",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    # VmHWM of the job's own image (wait4's maxrss would count the fork of this process).
+    peak_kib = 0
+    while job.poll() is None:
+        peak_kib = max(peak_kib, vm_hwm_kib(job.pid))
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - began
+    if job.returncode != 0:
+        raise RuntimeError(f"job failed: {job.stderr.read().decode()[-2000:]}")
+    return elapsed, peak_kib
 
 
 def measure(s3, runtime, env: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -162,33 +199,7 @@ def measure(s3, runtime, env: dict[str, str]) -> list[tuple[str, str, str]]:
             per_row = PER_ROW_SAMPLE / (time.perf_counter() - began)
 
             # (c) the job, in its own process
-            began = time.perf_counter()
-            job = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "batch_processor.job",
-                    "--bucket",
-                    "bench",
-                    "--key",
-                    key,
-                    "--endpoint",
-                    "bench",
-                    "--job-table",
-                    "",
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            # VmHWM of the job's own image (wait4's maxrss would count the fork of this process).
-            peak_kib = 0
-            while job.poll() is None:
-                peak_kib = max(peak_kib, vm_hwm_kib(job.pid))
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - began
-            if job.returncode != 0:
-                raise RuntimeError(f"job failed: {job.stderr.read().decode()[-2000:]}")
+            elapsed, peak_kib = run_job(key, env)
             rate = size / elapsed
             rss_mib = peak_kib / 1024
             raw = raw_rate(runtime, lines)
@@ -207,10 +218,28 @@ def measure(s3, runtime, env: dict[str, str]) -> list[tuple[str, str, str]]:
                     f"{rate / 1e3:,.1f}k rows/s ({elapsed:.1f} s), peak RSS {rss_mib:,.0f} MiB; "
                     f"{rate / per_row:,.0f}x (b); {rate / raw:.0%} of raw serving "
                     f"{raw / 1e3:,.1f}k rows/s",
-                    f">= 100x (b): {'met' if rate >= 100 * per_row else 'missed'}; >= 50% of raw: "
-                    f"{'met' if rate >= 0.5 * raw else 'missed'}",
+                    f">= 100x (b): {'met' if rate >= 100 * per_row else 'missed'}; >= 70% of raw: "
+                    f"{'met' if rate >= 0.7 * raw else 'missed'}",
                 )
             )
+            if size == SIZES[0]:
+                # (d) the same rows as Excel writes them in a European locale
+                european = Path(tmp) / f"rows-{size}-excel-european.csv"
+                header = ";".join(FEATURES).encode()
+                body = path.read_bytes().translate(bytes.maketrans(b",.", b";,"))
+                european.write_bytes(b"sep=;\r\n" + header + b"\r\n" + body.replace(b"\n", b"\r\n"))
+                s3.upload_file(str(european), "bench", f"input/{european.name}")
+                dialect_elapsed, _ = run_job(f"input/{european.name}", env)
+                dialect_rate = size / dialect_elapsed
+                rows.append(
+                    (
+                        f"batch, {size:,} rows: (d) the job, Excel European CSV (sep=;, header, "
+                        "decimal commas, CRLF)",
+                        f"{dialect_rate / 1e3:,.1f}k rows/s ({dialect_elapsed:.1f} s); "
+                        f"{dialect_rate / raw:.0%} of raw serving",
+                        "",
+                    )
+                )
         ratio = results[SIZES[1]] / results[SIZES[0]]
         rows.append(
             (
