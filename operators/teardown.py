@@ -4,7 +4,9 @@ Order: model versions in the registry (the group can only go once empty) → Sag
 `byo pipeline upsert` made (tagged byo:pipeline, named after the stack) → endpoint configs and
 models the operators created (tagged by `byo deploy`) → the data bucket's objects, all versions
 (unless --keep-data) → the audit trail stopped and its bucket's log files, all versions (unless
---keep-data) → `terraform destroy` (with --keep-data, every module but storage, and of the audit
+--keep-data) → the Batch job queue disabled and deleted, polled every 2 s (Terraform's own
+delete of a queue sleeps a fixed 30 s twice before it looks: a minute of every destroy, in every
+region) → `terraform destroy` (with --keep-data, every module but storage, and of the audit
 trail only the trail, its alarms and filters: the log files and the log group are data too).
 A second run finds nothing and exits 0. Log files under S3 Object Lock cannot be deleted before
 their retention ends: the teardown then fails naming the bucket (keep them with --keep-data).
@@ -13,6 +15,8 @@ their retention ends: the teardown then fails naming the bucket (keep them with 
 from __future__ import annotations
 
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +63,7 @@ class Plan:
     trail: str | None = None  # the audit trail, stopped before its bucket is emptied
     audit_bucket: str | None = None
     audit_objects: int = 0
+    job_queue: str | None = None  # the Batch job queue, deleted before terraform destroy
     stack: bool = False
 
     def empty(self) -> bool:
@@ -69,6 +74,7 @@ class Plan:
             or self.models
             or self.objects
             or self.audit_objects
+            or self.job_queue
             or self.stack
         )
 
@@ -82,6 +88,7 @@ class Plan:
             "objects": self.objects,
             "audit_bucket": self.audit_bucket,
             "audit_objects": self.audit_objects,
+            "job_queue": self.job_queue,
             "stack": self.stack,
         }
 
@@ -121,6 +128,7 @@ def plan(clients: Clients, settings: Settings, keep_data: bool) -> Plan:
         for model in sagemaker.list_models(NameContains=endpoint)["Models"]:
             if _tagged(sagemaker, model["ModelArn"], "byo:model-version"):
                 result.models.append(model["ModelName"])
+    result.job_queue = _live_job_queue(clients, outputs.get("job_queue"))
     audit = outputs.get("audit") or {}
     if not keep_data:
         result.bucket, result.objects = _to_empty(clients, outputs.get("data_bucket"))
@@ -131,7 +139,12 @@ def plan(clients: Clients, settings: Settings, keep_data: bool) -> Plan:
 
 
 def execute(
-    clients: Clients, settings: Settings, todo: Plan, keep_data: bool, report=lambda line: None
+    clients: Clients,
+    settings: Settings,
+    todo: Plan,
+    keep_data: bool,
+    report=lambda line: None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     sagemaker = clients.client("sagemaker")
     for arn in todo.model_packages:
@@ -158,9 +171,63 @@ def execute(
     if todo.audit_bucket and todo.audit_objects:
         _empty(clients, todo.audit_bucket)
         report(f"emptied s3://{todo.audit_bucket} ({todo.audit_objects} log file versions)")
+    if todo.job_queue:
+        delete_job_queue(clients, todo.job_queue, sleep)
+        report(f"deleted the Batch job queue {todo.job_queue}")
     if todo.stack:
         destroy_stack(settings, keep_data)
         report("terraform destroy: done" + (" (storage kept)" if keep_data else ""))
+
+
+JOB_QUEUE_TIMEOUT_S = 600
+
+
+def _job_queue(clients: Clients, queue: str) -> dict[str, Any] | None:
+    """The queue's description; None once it is gone (AWS lists a deleted queue as DELETED for
+    a while)."""
+    found = clients.client("batch").describe_job_queues(jobQueues=[queue])["jobQueues"]
+    return found[0] if found and found[0].get("status") != "DELETED" else None
+
+
+def _live_job_queue(clients: Clients, queue: str | None) -> str | None:
+    if not queue:
+        return None
+    try:
+        return queue if _job_queue(clients, queue) else None
+    except ClientError:
+        return None
+
+
+def delete_job_queue(
+    clients: Clients, queue: str, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Disable the queue (jobs still in it are cancelled by AWS), wait until it is VALID and
+    DISABLED, delete it and wait until it is gone, polling every 2 s. Terraform then finds it
+    gone and drops it from the state. A queue that does not settle within 10 minutes fails the
+    teardown naming its status."""
+    batch = clients.client("batch")
+
+    def wait(done: Callable[[dict[str, Any] | None], bool], what: str) -> None:
+        deadline = time.monotonic() + JOB_QUEUE_TIMEOUT_S
+        while not done(found := _job_queue(clients, queue)):
+            if time.monotonic() > deadline:
+                status = "gone" if found is None else f"{found['state']}, {found['status']}"
+                raise ByoError(
+                    f"Batch job queue {queue} did not {what} within "
+                    f"{JOB_QUEUE_TIMEOUT_S // 60} minutes (it is {status}); run byo teardown "
+                    "again once it has"
+                )
+            sleep(2)
+
+    found = _job_queue(clients, queue)
+    if found is None:
+        return
+    if found["state"] != "DISABLED":
+        batch.update_job_queue(jobQueue=queue, state="DISABLED")
+    wait(lambda q: q is None or (q["state"] == "DISABLED" and q["status"] == "VALID"), "disable")
+    if _job_queue(clients, queue) is not None:
+        batch.delete_job_queue(jobQueue=queue)
+    wait(lambda q: q is None, "delete")
 
 
 def _to_empty(clients: Clients, bucket: str | None) -> tuple[str | None, int]:

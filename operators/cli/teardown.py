@@ -76,6 +76,8 @@ def teardown_cmd(
                     f"s3://{todo.audit_bucket}: {todo.audit_objects} versions",
                 )
             )
+        if todo.job_queue:
+            listing.append((f"Batch job queue{where}", todo.job_queue))
         if todo.stack:
             listing.append(("terraform", "destroy" + (" (all but storage)" if keep_data else "")))
     title = "teardown" + (" (dry run)" if dry_run else "")
