@@ -93,11 +93,12 @@ def test_weighted_routing_follows_live_weights(emulator, runtime, model_url):
     endpoint = make_endpoint(emulator, model_url, {"a": 9, "b": 1})
     row = SAMPLE.read_bytes().splitlines()[0]
     counts = {"a": 0, "b": 0}
-    for _ in range(1000):
+    for _ in range(400):
         response = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=row)
         counts[response["InvokedProductionVariant"]] += 1
-    # Binomial(1000, 0.1): mean 100, sd 9.5; 5 sd either side fails about once in 3.5 million runs.
-    assert 53 <= counts["b"] <= 147, counts
+    # Binomial(400, 0.1): mean 40, sd 6; 5 sd either side fails about once in 3.5 million runs,
+    # and excludes an even split (200) or all to one variant.
+    assert 10 <= counts["b"] <= 70, counts
 
     emulator.client("sagemaker").update_endpoint_weights_and_capacities(
         EndpointName=endpoint,
