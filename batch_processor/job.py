@@ -5,14 +5,15 @@
 
 How it works:
 - The dialect is decided once, from the object's first 64 KiB (every shard reads them itself, so
-  all decide alike): the encoding (a UTF-8 or UTF-16 LE/BE BOM; cp1252 when the bytes are not
-  UTF-8 and there is text to read: a header or the id column), Excel's `sep=X` first line, the
-  delimiter (, ; tab |: the one giving NUM_FEATURES values, a rarer one on a tie), a decimal comma
-  (with ; or tab, a comma in a number is its decimal point), a header (a first line of names, not
-  numbers: skipped, reported as `header`). Every line is normalised to the plain text/csv the
-  endpoint takes: quotes removed ("1,5"; "" inside quotes is one), null markers (empty, NULL,
-  null, \\N, NA, NaN) sent as empty fields, which the container reads as missing. Plain UTF-8
-  comma-separated lines go through as they are, checked a window at a time (no per-line Python).
+  all decide alike): the encoding (a UTF-8 or UTF-16 LE/BE BOM, or UTF-16's zero bytes; cp1252
+  when the bytes are not UTF-8 and there is text to read: a header or the id column), Excel's
+  `sep=X` first line, the delimiter (, ; tab |: the one giving NUM_FEATURES values, a rarer one
+  on a tie), a decimal comma (with ; or tab, a comma in a number is its decimal point), a header
+  (a first line of names, not numbers: skipped, reported as `header`). Every line is normalised
+  to the plain text/csv the endpoint takes: quotes removed ("1,5"; "" inside quotes is one), null
+  markers (empty, NULL, null, \\N, NA, NaN) sent as empty fields, which the container reads as
+  missing. Plain UTF-8 comma-separated lines go through as they are, checked a window at a time
+  (no per-line Python).
 - The object is read with ranged GETs (a window at a time; never the whole file). An array child
   takes the line-aligned byte range [i*size/N, (i+1)*size/N) of the rows (after the sep= line and
   the header, which are shard 0's): a line belongs to the shard holding its first byte. With
@@ -183,10 +184,14 @@ def detect_dialect(sample: bytes, whole: bool, settings: Settings) -> Dialect:
     for mark, name in BOMS:
         if sample.startswith(mark):
             bom, encoding = mark, name
+    if not bom and sample[1::2].count(0) * 4 > len(sample):  # ASCII as UTF-16: every other 0
+        encoding = "utf-16-le"
+    elif not bom and sample[0::2].count(0) * 4 > len(sample):
+        encoding = "utf-16-be"
     newline = "\n".encode(encoding)
     lines = split_lines(sample[len(bom) :], newline)
-    if not whole and len(lines) > 1:
-        lines.pop()  # cut by the sample's end
+    if not whole:
+        lines.pop()  # cut by the sample's end (a first line longer than the sample: no lines)
     lines = lines[:SAMPLE_LINES]
     try:
         texts = [line.decode(encoding, errors="replace" if bom else "strict") for line in lines]

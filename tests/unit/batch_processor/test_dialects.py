@@ -179,6 +179,18 @@ def utf16_rows(count: int) -> list[list[str]]:
     return [[f"id-{i}-\u0a41\u0100", f"{i}.5", str(-i), ""] for i in range(count)]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_told_by_its_zero_bytes(s3, encoding):
+    body = write(ROWS, "\t", encoding, HEADER)
+    assert detect_dialect(body[:64], False, settings_for("x")).encoding == encoding
+    assert score(s3, body)[1] == sent(ROWS)
+
+
+def test_a_first_line_longer_than_the_sample_is_not_taken_for_a_header():
+    body = b"a,b,c" + b"x" * 70_000 + b"\n1,2,3\n"
+    assert detect_dialect(body[: 64 * 2**10], False, settings_for("x")) == Dialect()
+
+
 def test_a_2_byte_line_end_only_counts_at_an_even_offset():
     line = "a\u0a41\u0100b".encode("utf-16-le")
     assert b"\n\x00" in line
