@@ -269,11 +269,9 @@ def _decode_csv(body: bytes, num_features: int | None) -> Features:
         return _parse_csv_rows(body, ",", num_features)  # which says what is wrong
     first_line = data[:2048].split(b"\n", 1)[0].decode("utf-8", errors="replace")
     delimiter = _csv_delimiter(first_line)
-    features = _loadtxt(data, delimiter)
+    features = _arrow_csv(data, delimiter) if len(data) >= ARROW_CSV_MIN_BYTES else None
     if features is None:
-        filled = _fill_empty_fields(data, delimiter.encode())
-        if filled != data:
-            features = _loadtxt(filled, delimiter)
+        features = _numpy_csv(data, delimiter)
     if (
         features is None
         # loadtxt skips blank lines: a row would be lost
@@ -283,6 +281,64 @@ def _decode_csv(body: bytes, num_features: int | None) -> Features:
     ):
         return _parse_csv_rows(body, delimiter, num_features)
     return features
+
+
+# From this many bytes on, Arrow's CSV reader decodes a body faster than numpy's loadtxt. CPU
+# time per decode of the sample's rows (30 features, one thread, 2026-12-04): 10 rows 0.47 vs
+# 0.07 ms (Arrow's fixed cost), 100 rows 0.76 vs 0.67, 200 rows 0.88 vs 1.32, 1,000 rows 1.8
+# vs 6.4 ms, 10,000 rows 16 vs 65 ms: break-even near 110 rows, ~30 KiB.
+ARROW_CSV_MIN_BYTES = 32 * 1024
+
+
+def _numpy_csv(data: bytes, delimiter: str) -> np.ndarray | None:
+    """loadtxt, and again with empty fields (missing values) as nan if it failed on them."""
+    features = _loadtxt(data, delimiter)
+    if features is None:
+        filled = _fill_empty_fields(data, delimiter.encode())
+        if filled != data:
+            features = _loadtxt(filled, delimiter)
+    return features
+
+
+def _arrow_csv(data: bytes, delimiter: str) -> np.ndarray | None:
+    """The rows as float64 by pyarrow's CSV reader, or None for anything it does not read as
+    _numpy_csv would (then _numpy_csv and the row-by-row parse decide, as for a small body).
+    Only unquoted numbers and empty fields (missing: NaN) are taken; quotes, "NULL" and the
+    other markers Arrow reads as null, booleans, a row of another width are not. The same
+    checks as for loadtxt's matrix follow (row count, width, infinities)."""
+    import pyarrow as pa  # here: `serve` loads it only once a body this large comes
+    import pyarrow.csv as pa_csv
+
+    columns = data[: data.find(b"\n")].count(delimiter.encode()) + 1
+    names = [f"c{i}" for i in range(columns)]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=True,  # loadtxt too: a lost row sends both to the slow path
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.float64()),
+                null_values=[""],
+                true_values=[],
+                false_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_columns != columns:
+        return None
+    matrix = np.empty((table.num_rows, columns), dtype=np.float64)
+    for index, column in enumerate(table.columns):
+        matrix[:, index] = column.to_numpy()  # nulls (empty fields) become NaN
+    return matrix
 
 
 def _loadtxt(data: bytes, delimiter: str) -> np.ndarray | None:

@@ -92,3 +92,60 @@ def test_jsonlines_errors_name_the_line_as_before(body):
         row_by_row(codecs._decode_jsonlines), body, None
     )
     assert outcome(codecs._decode_jsonlines, body, None)[0] == "error"
+
+
+# text/csv: Arrow's reader (bodies of ARROW_CSV_MIN_BYTES and more) against numpy's loadtxt path
+csv_field = st.one_of(
+    finite.map(repr),
+    finite.map(str),
+    finite.map(lambda v: f"{v:.3e}"),
+    st.integers(-(10**20), 10**20).map(str),
+    st.sampled_from(
+        ["", " 1", "2 ", "\t3", "+4", ".5", "6.", "-0", "nan", "NaN", "-nan", "inf", "-Infinity"]
+    ),
+    st.sampled_from(["1e400", "1e-400", "0x1", "1_0", "NULL", "N/A", "#N/A", "true", '"7"', "a"]),
+)
+
+
+@st.composite
+def csv_bodies(draw: st.DrawFn) -> tuple[bytes, str, int | None]:
+    delimiter = draw(st.sampled_from([",", ",", ";", "\t", "|", " "]))
+    width = draw(st.integers(1, 6))
+    lines = []
+    for _ in range(draw(st.integers(1, 20))):
+        row_width = width if draw(st.floats(0, 1)) < 0.95 else draw(st.integers(1, 7))
+        plain = draw(st.floats(0, 1)) < 0.8
+        kind = finite.map(repr) if plain else csv_field
+        lines.append(delimiter.join(draw(st.lists(kind, min_size=row_width, max_size=row_width))))
+    if draw(st.floats(0, 1)) < 0.1:
+        lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(["", " "])))
+    ending = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    body = ending.join(lines) + draw(st.sampled_from(["", ending, ending * 2]))
+    return body.encode(), delimiter, draw(st.sampled_from([None, width, width + 1]))
+
+
+@given(csv_bodies())
+@SETTINGS
+def test_arrow_csv_is_the_numpy_parse(case):
+    body, _, num_features = case
+
+    def with_arrow(threshold: int):
+        def decode(body: bytes, num_features: int | None):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(codecs, "ARROW_CSV_MIN_BYTES", threshold)
+                return codecs._decode_csv(body, num_features)
+
+        return decode
+
+    arrow = outcome(with_arrow(0), body, num_features)
+    assert arrow == outcome(with_arrow(2**62), body, num_features)
+
+
+def test_arrow_csv_takes_large_plain_bodies():
+    rows = [[float(i) + 0.25, -1.5e-7 * i, 3.0] for i in range(5_000)]
+    body = "".join(",".join(map(repr, row)) + "\n" for row in rows).encode()
+    assert len(body) >= codecs.ARROW_CSV_MIN_BYTES
+    data = body.strip(b"\r\n")
+    taken = codecs._arrow_csv(data, ",")
+    assert taken is not None  # the large body is Arrow's, and reads as loadtxt reads it
+    assert taken.tobytes() == codecs._numpy_csv(data, ",").tobytes()
