@@ -90,7 +90,8 @@ class Settings:
     concurrency: int = 4
     chunk_rows: int = 50_000
     max_line_bytes: int = 64 * 2**10
-    read_window_bytes: int = 16 * 2**20
+    read_window_bytes: int = 8 * 2**20
+    fetch_bytes: int = 64 * 2**20
     max_attempts: int = 6
     shards: int = 1
     shard: int = 0
@@ -315,6 +316,10 @@ class RangeReader:
         self.newline = newline
 
     def get(self, first: int, last: int) -> bytes:
+        with contextlib.closing(self.stream(first, last)) as body:
+            return body.read()
+
+    def stream(self, first: int, last: int) -> Any:
         extra = {"VersionId": self.settings.version_id} if self.settings.version_id else {}
         if self.settings.etag and not self.settings.version_id:
             extra["IfMatch"] = self.settings.etag
@@ -324,7 +329,7 @@ class RangeReader:
             Range=f"bytes={first}-{last}",
             **extra,
         )
-        return response["Body"].read()
+        return response["Body"]
 
     def line_start(self, offset: int, first_row: int = 0) -> int:
         """The first line start at or after `offset` (`first_row`, where rows begin, is one)."""
@@ -341,15 +346,39 @@ class RangeReader:
             position += len(window)
         return self.size
 
+    def windows(self, position: int, end: int) -> Iterator[bytes]:
+        """The object from `position`, read_window_bytes at a time, fetched up to fetch_bytes a
+        GET (fewer, larger GETs: the embedded AWS reads the whole object for each ranged GET),
+        never more than a window past `end`."""
+        step = self.settings.read_window_bytes
+        while position < self.size:
+            last = min(self.size, position + self.settings.fetch_bytes, max(end, position) + step)
+            # Streamed a window at a time: only one window of the GET is held.
+            with contextlib.closing(self.stream(position, last - 1)) as body:
+                while position < last:
+                    window = self._read(body, min(step, last - position))
+                    position += len(window)
+                    yield window
+
+    def _read(self, body: Any, size: int) -> bytes:
+        """`size` bytes of a response (one read may return fewer)."""
+        parts = []
+        while size:
+            part = body.read(size)
+            if not part:
+                raise JobFailed(f"s3://{self.settings.bucket}/{self.settings.key} ended early")
+            parts.append(part)
+            size -= len(part)
+        return b"".join(parts)
+
     def pieces(self, start: int, end: int, first_number: int) -> Iterator[Piece]:
         """The lines starting in [start, end), in pieces of at most a window."""
         unit, limit = len(self.newline), self.settings.max_line_bytes
-        position = line_start = start  # the next byte to fetch; where the current line starts
+        position = line_start = start  # the next byte to read; where the current line starts
         number, pending, skipping = first_number, b"", False
-        while position < self.size and line_start < end:
-            window = self.get(
-                position, min(self.size, position + self.settings.read_window_bytes) - 1
-            )
+        for window in self.windows(start, end):
+            if line_start >= end:
+                break
             base = position - len(pending)  # where the first line starts
             position += len(window)
             lines = split_lines(window, self.newline)
