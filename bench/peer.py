@@ -45,8 +45,8 @@ REQUIREMENTS = (
     f"xgboost-cpu=={xgb.__version__}",
     f"scikit-learn=={version('scikit-learn')}",
     # MLServer 1.7.1's parallel workers call asyncio.get_event_loop() before setting one, which
-    # uvloop 0.22 turned into an error (every worker dies at start); 0.21 is the release
-    # MLServer 1.7.1 shipped against.
+    # uvloop 0.23 (the newest) makes an error: every worker dies at start. 0.21, current when
+    # MLServer 1.7.1 came out, does not.
     "uvloop==0.21.0",
     # uvicorn parses HTTP with httptools when it is installed (uvicorn[standard]), else with h11
     # in pure Python: the peer gets the faster one.
