@@ -5,8 +5,11 @@ The emulator runs as its own process and is stopped by PID at the end of the ses
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,22 +59,46 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         stop_process(emu.proc)
 
 
+@contextmanager
+def shared(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[Path, bool]]:
+    """A directory every xdist worker of this run shares (the base temp's parent under xdist),
+    held exclusively: (directory, whether it is complete already). The first worker makes what
+    goes in it while the others wait, instead of each making its own at the same time."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / ".complete"
+        yield root, done.exists()
+        done.touch()
+
+
 @pytest.fixture(scope="session")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default synthetic dataset (full size, default seed) as CSV."""
+    """The default synthetic dataset (full size, default seed) as CSV, made once per run. Tests
+    read it and never write it."""
     from sample.generate import generate, write_csv
 
-    path = tmp_path_factory.mktemp("data") / "creditcard.csv"
-    write_csv(generate(), path)
+    with shared(tmp_path_factory, "data") as (directory, complete):
+        path = directory / "creditcard.csv"
+        if not complete:
+            write_csv(generate(), path)
     return path
 
 
 @pytest.fixture(scope="session")
 def trained_model(dataset: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The model `make model` builds, trained once per test session."""
-    from operators.pipeline.training import train
+    """The model `make model` builds, trained once per run. Tests read it and never write it."""
+    from operators.pipeline.training import TrainResult, train
 
-    return train(dataset, tmp_path_factory.mktemp("model"))
+    with shared(tmp_path_factory, "model") as (directory, complete):
+        if not complete:
+            return train(dataset, directory)
+        evaluation_path = directory / "evaluation.json"
+        return TrainResult(
+            directory / "model.tar.gz", evaluation_path, json.loads(evaluation_path.read_text())
+        )
 
 
 # Wall times that tests report with `record_property("timing:<what>", seconds)` are printed at the
