@@ -14,7 +14,6 @@ driven by wrk (bench.wrk) on the same rows in the same run, the issue's targets 
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import os
 import signal
@@ -36,7 +35,7 @@ import numpy as np
 import xgboost as xgb
 
 from bench import free_port, peer, wrk
-from bench.wrk import cpu_seconds
+from bench.wrk import cpu_seconds, running_in_group
 from serving.artifact import MODEL_FILE
 from serving.inference import invoke, load_model
 
@@ -197,19 +196,20 @@ def wait_ready(port: int, server: subprocess.Popen, log: Any = None) -> None:
 
 def stop(server: subprocess.Popen, grace: float = STOP_SECONDS) -> bool:
     """SIGTERM to the server's PID (gunicorn's graceful stop); then SIGKILL to its process group
-    (its own session, so the group id is its PID) when anything of it is still there after
-    `grace` seconds, a hung worker too. True when it had to."""
+    (its own session, so the group id is its PID) when anything of it still runs after `grace`
+    seconds, a hung worker too. True when it had to. Zombies do not count: a helper that exits
+    after its parent (multiprocessing's resource tracker) is left for init to reap."""
+    deadline = time.monotonic() + grace
     if server.poll() is None:
         os.kill(server.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(timeout=grace)
-    try:
-        os.killpg(server.pid, 0)
-    except ProcessLookupError:
-        return False
-    os.killpg(server.pid, signal.SIGKILL)
+    while running_in_group(server.pid):
+        if time.monotonic() > deadline:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+            return True
+        time.sleep(0.05)
     server.wait(timeout=10)
-    return True
+    return False
 
 
 def run(model_tarball: Path, data_csv: Path) -> list[tuple[str, str, str]]:

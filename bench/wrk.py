@@ -129,16 +129,29 @@ def machine_cpu_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def descendants(pid: int) -> list[int]:
-    """Every live process below `pid`, found by parent pid in /proc (children first seen first)."""
-    parents: dict[int, int] = {}
+def process_table() -> dict[int, tuple[str, int, int]]:
+    """pid → (state, parent pid, process group) of every process, from /proc/PID/stat."""
+    table = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
             except OSError:  # gone meanwhile
                 continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            state, ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
+            table[int(entry.name)] = (state, int(ppid), int(pgrp))
+    return table
+
+
+def running_in_group(pgid: int) -> bool:
+    """Whether a process of the group still runs (a zombie, exited and waiting to be reaped,
+    does not)."""
+    return any(pgrp == pgid and state != "Z" for state, _, pgrp in process_table().values())
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, found by parent pid in /proc (children first seen first)."""
+    parents = {child: ppid for child, (_, ppid, _) in process_table().items()}
     found: list[int] = []
     frontier = [pid]
     while frontier:

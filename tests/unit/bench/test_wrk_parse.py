@@ -115,11 +115,16 @@ def test_an_error_answer_fails_the_run_loudly(port: int) -> None:
         wrk.run(f"http://127.0.0.1:{port}/other", b"1,2,3\n", "text/csv", 1, 1, os.getpid())
 
 
-def test_descendants_and_their_cpu_seconds() -> None:
-    child = subprocess.Popen(["sleep", "5"])
+def test_descendants_their_cpu_seconds_and_their_group() -> None:
+    child = subprocess.Popen(["sleep", "5"], start_new_session=True)
     try:
         assert child.pid in wrk.descendants(os.getpid())
         assert wrk.server_cpu([child.pid])[child.pid] >= 0
+        assert wrk.running_in_group(child.pid)
+        child.kill()
+        while wrk.process_table()[child.pid][0] != "Z":  # exited, not yet reaped
+            pass
+        assert not wrk.running_in_group(child.pid)
     finally:
         child.kill()
         child.wait()
