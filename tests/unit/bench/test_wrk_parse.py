@@ -104,8 +104,9 @@ def test_a_real_run_posts_the_body_and_accounts_for_the_cpu(port: int) -> None:
     assert usage.server[os.getpid()] > 0
     assert 0 < usage.wrk <= 1.05  # one thread: one core at most
     assert usage.machine >= usage.server[os.getpid()] + usage.wrk - 0.05
+    # The server's descendants count too (under xdist: the session's emulator, a child).
     assert usage.others == pytest.approx(
-        max(0.0, usage.machine - usage.server[os.getpid()] - usage.wrk)
+        max(0.0, usage.machine - sum(usage.server.values()) - usage.wrk)
     )
 
 
