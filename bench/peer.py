@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 
 import xgboost as xgb
 
-from bench import free_port
+from bench import free_port, wait_http_ready
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / "build" / "bench" / "mlserver-venv"
@@ -191,22 +190,4 @@ def post(port: int, body: bytes) -> bytes:
 
 
 def wait_ready(port: int, server: subprocess.Popen, log: Any) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError(
-                f"MLServer exited with code {server.returncode} before its model was ready: "
-                f"{Path(log.name).read_text(errors='replace')[-3000:]}"
-            )
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", f"/v2/models/{MODEL_NAME}/ready")
-            ready = conn.getresponse().status == 200
-            conn.close()
-            if ready:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"MLServer's model was not ready in {READY_SECONDS} s")
-        time.sleep(0.2)
+    wait_http_ready("MLServer", port, f"/v2/models/{MODEL_NAME}/ready", server, log, READY_SECONDS)

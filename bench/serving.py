@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-from bench import free_port, peer, wrk
+from bench import free_port, peer, wait_http_ready, wrk
 from bench.wrk import cpu_seconds, running_in_group
 from serving.artifact import MODEL_FILE
 from serving.inference import invoke, load_model
@@ -173,25 +173,7 @@ def start_serve(model_dir: Path, workers: int, stderr: Any) -> tuple[subprocess.
 
 
 def wait_ready(port: int, server: subprocess.Popen, log: Any = None) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError(
-                f"serve exited with code {server.returncode} before answering /ping: "
-                f"{Path(log.name).read_text(errors='replace')[-2000:] if log else ''}"
-            )
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/ping")
-            ready = conn.getresponse().status == 200
-            conn.close()
-            if ready:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"serve on port {port} did not answer /ping in {READY_SECONDS} s")
-        time.sleep(0.1)
+    wait_http_ready("serve", port, "/ping", server, log, READY_SECONDS)
 
 
 def stop(server: subprocess.Popen, grace: float = STOP_SECONDS) -> bool:
