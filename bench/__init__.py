@@ -14,6 +14,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def post(name: str, port: int, path: str, body: bytes, content_type: str) -> bytes:
+    """POST `body` to 127.0.0.1:`port``path` on a connection of its own (closed after: an idle
+    keep-alive connection would delay the server's stop); anything but 200 fails naming `name`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", path, body=body, headers={"Content-Type": content_type})
+        response = conn.getresponse()
+        answer = response.read()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"{name} answered {response.status}: {answer[:500]!r}")
+    return answer
+
+
 def wait_http_ready(
     name: str, port: int, path: str, server: subprocess.Popen, log: Any, timeout_s: float
 ) -> None:

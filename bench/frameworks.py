@@ -19,7 +19,6 @@ core's before they are timed, so every framework is measured doing the same, cor
 
 from __future__ import annotations
 
-import http.client
 import os
 import statistics
 import tempfile
@@ -33,7 +32,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from bench.serving import STOP_SECONDS, drive, payloads, start_serve, stop, wait_ready
+from bench.serving import (
+    STOP_SECONDS,
+    drive,
+    payloads,
+    post_csv,
+    start_serve,
+    stop,
+    wait_ready,
+)
 from operators.pipeline.training import SEED, train
 from sample.generate import FEATURES, LABEL, read_csv, write_csv
 from serving.artifact import unpack
@@ -159,19 +166,6 @@ def in_process(model: Predictor, body: bytes, features: np.ndarray) -> tuple[flo
 # ---------------------------------------------------------------------------------------------
 # Served
 # ---------------------------------------------------------------------------------------------
-def post(port: int, body: bytes) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("POST", "/invocations", body=body, headers={"Content-Type": "text/csv"})
-        response = conn.getresponse()
-        answer = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"HTTP {response.status}: {answer[:200]!r}")
-        return answer
-    finally:
-        conn.close()  # an idle keep-alive connection would delay shutdown
-
-
 def served(
     model_dir: Path, body: bytes, expected: np.ndarray, workers: int
 ) -> tuple[dict[tuple[int, int], float], bool]:
@@ -182,7 +176,7 @@ def served(
         try:
             wait_ready(port, server, log)
             time.sleep(1)  # let every worker boot
-            if not np.allclose(answer_scores(post(port, body)), expected, atol=1e-6):
+            if not np.allclose(answer_scores(post_csv(port, body)), expected, atol=1e-6):
                 raise RuntimeError(f"serve of {model_dir} answers other scores than invoke")
             rates = {}
             for concurrency in CONCURRENCY:

@@ -18,7 +18,6 @@ thread setting: xgboost's OpenMP threads follow OMP_NUM_THREADS, set per configu
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
@@ -30,6 +29,7 @@ from typing import Any
 
 import xgboost as xgb
 
+import bench
 from bench import free_port, wait_http_ready
 
 REPO = Path(__file__).resolve().parent.parent
@@ -167,26 +167,15 @@ def start(
     return server, port
 
 
+INFER_PATH = f"/v2/models/{MODEL_NAME}/infer"
+
+
 def url(port: int) -> str:
-    return f"http://127.0.0.1:{port}/v2/models/{MODEL_NAME}/infer"
+    return f"http://127.0.0.1:{port}{INFER_PATH}"
 
 
 def post(port: int, body: bytes) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(
-            "POST",
-            f"/v2/models/{MODEL_NAME}/infer",
-            body=body,
-            headers={"Content-Type": "application/json"},
-        )
-        response = conn.getresponse()
-        answer = response.read()
-    finally:
-        conn.close()
-    if response.status != 200:
-        raise RuntimeError(f"MLServer answered {response.status}: {answer[:500]!r}")
-    return answer
+    return bench.post("MLServer", port, INFER_PATH, body, "application/json")
 
 
 def wait_ready(port: int, server: subprocess.Popen, log: Any) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-from bench import free_port, peer, wait_http_ready, wrk
+from bench import free_port, peer, post, wait_http_ready, wrk
 from bench.wrk import cpu_seconds, running_in_group
 from serving.artifact import MODEL_FILE
 from serving.inference import invoke, load_model
@@ -309,16 +309,7 @@ def wrk_cells(targets: list[Target]) -> dict[str, dict[tuple[int, int], Cell]]:
 
 
 def post_csv(port: int, body: bytes) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("POST", "/invocations", body=body, headers={"Content-Type": "text/csv"})
-        response = conn.getresponse()
-        answer = response.read()
-    finally:
-        conn.close()
-    if response.status != 200:
-        raise RuntimeError(f"serve answered {response.status}: {answer[:500]!r}")
-    return answer
+    return post("serve", port, "/invocations", body, "text/csv")
 
 
 SERVE = "serve"
