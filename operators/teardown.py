@@ -207,7 +207,8 @@ def delete_job_queue(
     teardown naming its status."""
     batch = clients.client("batch")
 
-    def wait(done: Callable[[dict[str, Any] | None], bool], what: str) -> None:
+    def wait(done: Callable[[dict[str, Any] | None], bool], what: str) -> dict[str, Any] | None:
+        """The queue once `done` says so (None: gone)."""
         deadline = time.monotonic() + JOB_QUEUE_TIMEOUT_S
         while not done(found := _job_queue(clients, queue)):
             if time.monotonic() > deadline:
@@ -218,14 +219,17 @@ def delete_job_queue(
                     "again once it has"
                 )
             sleep(2)
+        return found
 
     found = _job_queue(clients, queue)
     if found is None:
         return
     if found["state"] != "DISABLED":
         batch.update_job_queue(jobQueue=queue, state="DISABLED")
-    wait(lambda q: q is None or (q["state"] == "DISABLED" and q["status"] == "VALID"), "disable")
-    if _job_queue(clients, queue) is not None:
+    disabled = wait(
+        lambda q: q is None or (q["state"] == "DISABLED" and q["status"] == "VALID"), "disable"
+    )
+    if disabled is not None:
         batch.delete_job_queue(jobQueue=queue)
     wait(lambda q: q is None, "delete")
 
