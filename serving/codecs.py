@@ -309,7 +309,7 @@ def _arrow_csv(data: bytes, delimiter: str) -> np.ndarray | None:
     import pyarrow as pa  # here: `serve` loads it only once a body this large comes
     import pyarrow.csv as pa_csv
 
-    columns = data[: data.find(b"\n")].count(delimiter.encode()) + 1
+    columns = data.split(b"\n", 1)[0].count(delimiter.encode()) + 1
     names = [f"c{i}" for i in range(columns)]
     try:
         table = pa_csv.read_csv(
