@@ -27,18 +27,18 @@ def test_the_job_queue_is_disabled_deleted_and_listed_before_the_destroy(emulato
     listed = CliRunner().invoke(cli, byo)
     assert "Batch job queue" in listed.output and name in listed.output
 
-    batch = emulator.client("batch")
-    polls: list[str] = []
-
-    def sleep(seconds: float) -> None:  # each poll sees the queue as it is now
-        found = batch.describe_job_queues(jobQueues=[queue])["jobQueues"]
-        polls.append(found[0]["state"] if found else "gone")
-
-    todo = teardown.plan(Clients(), _settings(outputs), keep_data=True)
+    clients = Clients()
+    calls: list[str] = []  # the Batch API calls the teardown makes, in order
+    clients.client("batch").meta.events.register(
+        "before-call.batch.*", lambda model, **_: calls.append(model.name)
+    )
+    todo = teardown.plan(clients, _settings(outputs), keep_data=True)
     todo.stack = False  # no Terraform here: the queue alone
-    teardown.execute(Clients(), _settings(outputs), todo, keep_data=True, sleep=sleep)
-    assert batch.describe_job_queues(jobQueues=[queue])["jobQueues"] == []
-    assert "ENABLED" not in polls  # disabled before it was deleted
+    teardown.execute(clients, _settings(outputs), todo, keep_data=True)
+    assert emulator.client("batch").describe_job_queues(jobQueues=[queue])["jobQueues"] == []
+    changes = [c for c in calls if c != "DescribeJobQueues"]
+    assert changes == ["UpdateJobQueue", "DeleteJobQueue"]  # disabled, then deleted
+    assert calls[calls.index("UpdateJobQueue") + 1] == "DescribeJobQueues"  # waited for it
 
     # Gone already (a second teardown, or a queue deleted by hand): nothing to do, no error.
     assert teardown.plan(Clients(), _settings(outputs), keep_data=True).job_queue is None
