@@ -236,9 +236,10 @@ def selected_records(
 
 
 def default_csv(signature: Signature, predictions: np.ndarray, batch: bool) -> bytes:
-    if signature.objective == TRANSFORM or not batch:
+    if signature.objective == TRANSFORM or not batch or predictions.ndim == 1:
         # The container's sagemaker_inference encoder (np.savetxt, fmt "%s"): one row per
-        # line, a row's values joined by ","; a transformer's rows always so.
+        # line, a row's values joined by ","; a transformer's rows always so. (SAGEMAKER_BATCH's
+        # lines of one value each are the same bytes.)
         return rows_csv(predictions)
     # SAGEMAKER_BATCH: "\n".join(map(str, predictions)) + "\n" — a row of several values is
     # its Python list ("[0.1, 0.9]"), as the container writes it.
@@ -247,9 +248,59 @@ def default_csv(signature: Signature, predictions: np.ndarray, batch: bool) -> b
 
 def rows_csv(matrix: np.ndarray) -> bytes:
     """Rows of numbers as CSV, one row per line (a transformer's output, the next container's
-    input)."""
+    input), each value as `str()` of the Python number `tolist()` gives."""
     matrix = matrix.reshape(len(matrix), -1)
-    return "".join(",".join(map(str, row)) + "\n" for row in matrix.tolist()).encode()
+    text = None
+    if matrix.dtype.kind == "f" and matrix.size >= ARROW_FORMAT_MIN_VALUES:
+        text = float_strings(matrix.ravel())
+    if text is None:
+        return "".join(",".join(map(str, row)) + "\n" for row in matrix.tolist()).encode()
+    width = matrix.shape[1]
+    if width == 1:
+        return ("\n".join(text) + "\n").encode()
+    return "".join(
+        ",".join(text[i : i + width]) + "\n" for i in range(0, len(text), width)
+    ).encode()
+
+
+# From this many values on, Arrow formats floats faster than str() one by one (~0.55 us a value
+# for float32 scores widened to float64, 17 significant digits: 1,000 scores 1.05 -> 0.2 ms).
+ARROW_FORMAT_MIN_VALUES = 128
+# Values Arrow lays out unlike str() are written by str(); past this share of them, all are.
+ARROW_FORMAT_MAX_REDONE = 0.25
+
+
+def float_strings(values: np.ndarray) -> list[str] | None:
+    """`str()` of each value as a Python float (float32 widened to float64, as tolist() does),
+    Arrow formatting them in bulk; None when too many would need str() anyway.
+
+    Arrow (double-conversion's shortest mode) writes the same shortest round-trip digits as
+    Python's repr, laid out alike for non-whole numbers from 1e-4 to 1e10: Python writes an
+    exponent below 1e-4 and from 1e16, Arrow below 1e-6 and from 1e10, and Arrow writes whole
+    numbers without ".0". Those values are written by str() instead. Should Arrow write an
+    exponent anywhere else, str() writes all of them."""
+    import pyarrow as pa  # here: `serve` loads it only once an answer this large is written
+    import pyarrow.compute as pc
+
+    wide = values.astype(np.float64, copy=False)
+    magnitude = np.abs(wide)
+    with np.errstate(invalid="ignore"):
+        redo = np.isfinite(wide) & (
+            (magnitude >= 1e10) | ((magnitude < 1e-4) & (magnitude > 0)) | (wide == np.trunc(wide))
+        )
+    redone = np.flatnonzero(redo)
+    if len(redone) > ARROW_FORMAT_MAX_REDONE * len(wide):
+        return None
+    strings = pc.cast(pa.array(wide), pa.string())
+    _, offsets, data = strings.buffers()
+    offsets = np.frombuffer(offsets, np.int32, len(wide) + 1)
+    exponents = np.flatnonzero(np.frombuffer(data, np.uint8, offsets[-1]) == ord("e"))
+    if not redo[np.searchsorted(offsets, exponents, "right") - 1].all():
+        return None  # pragma: no cover - an Arrow that lays numbers out otherwise
+    text = strings.to_pylist()
+    for index in redone.tolist():
+        text[index] = str(float(wide[index]))
+    return text
 
 
 def default_json(signature: Signature, predictions: np.ndarray) -> bytes:

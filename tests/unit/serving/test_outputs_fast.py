@@ -1,0 +1,105 @@
+"""The bulk float formatting of CSV answers against what it stands in for: str() of each value
+as tolist() gives it, byte for byte, for any float32 or float64 values, any row width."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from serving import outputs
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def reference(matrix: np.ndarray) -> bytes:
+    """The value-by-value encoder (the container's np.savetxt fmt "%s" as the core wrote it)."""
+    matrix = matrix.reshape(len(matrix), -1)
+    return "".join(",".join(map(str, row)) + "\n" for row in matrix.tolist()).encode()
+
+
+# Every layout the two formatters differ on: whole numbers, both exponent thresholds (Python's
+# 1e-4 and 1e16, Arrow's 1e-6 and 1e10), signed zeros, subnormals, non-finite values.
+EDGES = [
+    1.0,
+    0.0,
+    -0.0,
+    100.0,
+    -3.0,
+    1e15,
+    1e16,
+    1.5e16,
+    9_999_999_999.5,
+    1e10,
+    10_000_000_001.5,
+    1e-4,
+    9.99e-5,
+    1.5e-6,
+    9.9e-7,
+    1e-7,
+    123456789012345.6,
+    5e-324,
+    2.2e-308,
+    1.7976931348623157e308,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    0.1,
+    0.5,
+    2.5,
+]
+
+magnitudes = st.sampled_from([1e-9, 1e-6, 1e-4, 1e-2, 1.0, 1e3, 1e9, 1e10, 1e15, 1e17, 1e300])
+
+
+@st.composite
+def predictions(draw: st.DrawFn) -> np.ndarray:
+    rows = draw(st.integers(1, 400))
+    width = draw(st.sampled_from([1, 1, 1, 2, 3]))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    scale = draw(magnitudes)
+    values = (
+        draw(hnp.arrays(np.float64, rows * width, elements=st.floats(-1.0, 1.0, allow_nan=False)))
+        * scale
+    )
+    edges = draw(st.lists(st.sampled_from(EDGES), max_size=20))
+    places = draw(st.permutations(range(len(values))))
+    for index, value in zip(places, edges, strict=False):
+        values[index] = value
+    if draw(st.booleans()):
+        values = np.round(values, draw(st.integers(0, 3)))
+    with np.errstate(over="ignore"):
+        return values.astype(dtype).reshape(rows, width) if width > 1 else values.astype(dtype)
+
+
+@SETTINGS
+@given(predictions())
+def test_rows_csv_is_str_of_every_value(values):
+    assert outputs.rows_csv(values) == reference(values)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_layout_edge_among_ordinary_scores(dtype):
+    """Each edge once among 1,000 ordinary scores: the bulk path runs and writes them all."""
+    values = np.random.default_rng(1).uniform(0.001, 0.999, 1000)
+    values[:: 1000 // len(EDGES)][: len(EDGES)] = EDGES
+    with np.errstate(over="ignore"):
+        values = values.astype(dtype)
+    assert outputs.float_strings(values) == [str(v) for v in values.tolist()]
+    assert outputs.rows_csv(values) == reference(values)
+    assert outputs.rows_csv(values.reshape(-1, 4)) == reference(values.reshape(-1, 4))
+
+
+def test_scores_in_arrows_range_are_formatted_in_bulk():
+    """The bulk path is taken for typical scores (not every value sent back to str())."""
+    scores = np.random.default_rng(0).uniform(0.001, 0.999, 1000).astype(np.float32)
+    text = outputs.float_strings(scores)
+    assert text == [str(v) for v in scores.tolist()]
+
+
+def test_mostly_whole_numbers_are_left_to_str():
+    labels = np.arange(1000, dtype=np.float64) % 3
+    assert outputs.float_strings(labels) is None
+    assert outputs.rows_csv(labels) == reference(labels)
