@@ -85,6 +85,25 @@ def test_xgboost_every_objective_answers_what_booster_predict_on_a_dmatrix_answe
     assert np.array_equal(sparse, built.expected)
 
 
+@pytest.mark.parametrize("objective", ["binary:logistic", "multi:softprob", "reg:squarederror"])
+def test_xgboost_dense_rows_answer_inplace_predict_bit_for_bit(tmp_path, objective, monkeypatch):
+    """The C call the predictor makes for dense float rows is inplace_predict's own: the same
+    scores, dtype and shape for float64, float32, one row, a strided view and none."""
+    built = models.xgboost_model(tmp_path, objective)
+    predictor = frameworks.load(built.model_dir)
+    booster = xgb.Booster()
+    booster.load_model(str(next(built.model_dir.iterdir())))
+    X = built.X
+    for rows in (X, X.astype(np.float32), X[:1], X[::2], X[:, :][::-1], X[:0]):
+        expected = booster.inplace_predict(rows, validate_features=False)
+        got = predictor.predict(rows)
+        assert (got.dtype, got.shape) == (expected.dtype, expected.shape)
+        assert np.array_equal(got, expected)
+    # and it is that call, not the wrapper, that answers them
+    monkeypatch.setattr(xgb.Booster, "inplace_predict", lambda *a, **k: pytest.fail("wrapper"))
+    assert np.array_equal(predictor.predict(X), built.expected)
+
+
 @pytest.mark.parametrize(
     ("fmt", "name"),
     [
