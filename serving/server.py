@@ -20,8 +20,8 @@
 Why gunicorn: a pre-fork server that loads the model once and shares it copy-on-write across
 worker processes, so CPU-bound predictions run in parallel without the GIL; gthread workers keep
 SageMaker's connections alive, and close a busy connection about once a second so that the
-clients' connections spread over the workers (BalancingWorker). Flask is the thin routing layer
-on top.
+clients' connections spread over the workers (BalancingWorker). The application is a plain WSGI
+callable.
 """
 
 from __future__ import annotations
@@ -31,12 +31,14 @@ import logging
 import os
 import sys
 import time
+from concurrent import futures
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import _DEFER, ThreadWorker
+from werkzeug.utils import get_content_type
 
 from serving.inference import (
     ConfigurationError,
@@ -52,40 +54,64 @@ from serving.predictor import ArtifactError, Predictor
 log = logging.getLogger("serving")
 
 
-def create_app(model: Predictor, options: Options | None = None, workers: int = 1) -> Flask:
+def create_app(model: Predictor, options: Options | None = None, workers: int = 1) -> Any:
+    """The WSGI application: three routes, no web framework (Flask's request and response
+    machinery took a third of a small request's time). Content types are written as Flask wrote
+    them (werkzeug's get_content_type: `; charset=utf-8` on text/*)."""
     options = options or Options()
-    app = Flask("serving")
+    parameters = json.dumps(execution_parameters(workers, options)).encode()
 
-    @app.get("/ping")
-    def ping() -> Response:
-        return Response(status=200)
-
-    @app.post("/invocations")
-    def invocations() -> Response:
+    def invocations(environ: dict[str, Any]) -> tuple[str, bytes, str | None]:
         try:
             answer = invoke(
                 model,
-                request.get_data(cache=False),
-                request.headers.get("Content-Type"),
-                request.headers.get("Accept"),
+                environ["wsgi.input"].read(),
+                environ.get("CONTENT_TYPE"),
+                environ.get("HTTP_ACCEPT"),
                 options,
             )
         except InferenceError as exc:
-            return Response(f"{exc}\n", status=exc.status, mimetype="text/plain")
+            return _status(exc.status), f"{exc}\n".encode(), "text/plain"
         except Exception:  # never a traceback to the client; the log keeps it
             log.exception("invocation failed")
-            return Response("internal error while predicting\n", status=500, mimetype="text/plain")
+            return _status(500), b"internal error while predicting\n", "text/plain"
         if answer.status == 204:
-            return Response(status=204)
-        return Response(answer.body, status=answer.status, mimetype=answer.content_type)
+            return _status(204), b"", None
+        return _status(answer.status), answer.body, answer.content_type
 
-    @app.get("/execution-parameters")
-    def parameters() -> Response:
-        return Response(
-            json.dumps(execution_parameters(workers, options)), mimetype="application/json"
-        )
+    routes = {
+        ("GET", "/ping"): lambda environ: ("200 OK", b"", "text/html"),
+        ("POST", "/invocations"): invocations,
+        ("GET", "/execution-parameters"): lambda environ: (
+            "200 OK",
+            parameters,
+            "application/json",
+        ),
+    }
+    paths = {path: method for method, path in routes}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
+        route = routes.get(("GET" if method == "HEAD" else method, path))
+        if route is not None:
+            status, body, mimetype = route(environ)
+        elif path in paths:
+            status, body, mimetype = _status(405), b"method not allowed\n", "text/plain"
+        else:
+            status, body, mimetype = _status(404), b"not found\n", "text/plain"
+        headers = [("Content-Length", str(len(body)))]
+        if mimetype is not None:
+            headers.append(("Content-Type", get_content_type(mimetype, "utf-8")))
+        if method == "HEAD":
+            body = b""
+        start_response(status, headers)
+        return [body]
 
     return app
+
+
+def _status(code: int) -> str:
+    return f"{code} {HTTPStatus(code).phrase}"
 
 
 def exit_worker(server: object, worker: object) -> None:
@@ -107,6 +133,33 @@ class BalancingWorker(ThreadWorker):
     for as long as they reuse them. A reconnect goes to a worker that is free to accept it, so
     the connections spread within about CONNECTION_SECONDS. The request count keeps a connection
     that carries few requests (where balance does not matter) alive however old it is."""
+
+    # Set by main(): whether requests may run in the worker's main thread (see enqueue_req).
+    inline = True
+
+    def enqueue_req(self, conn: Any) -> None:
+        """A request is handled here, in the worker's one thread, not handed to a thread pool
+        and back: with one thread per worker the pool's handoffs (submit, a wake-up pipe, the
+        poller again) were a third of a small request's time (GET /ping at concurrency 1: 0.13
+        of 0.35 ms), and a worker that is busy does not accept, so a new connection goes to one
+        that is free. A new connection with nothing to read yet waits in the poller, never in
+        this thread.
+
+        Not when the model predicts with several threads per worker (fewer workers than CPUs):
+        the model was loaded before the fork, with OpenMP's thread team made in the master, and
+        libgomp's next parallel region in the forked main thread waits for that team's threads,
+        which the fork did not copy (a new thread starts a team of its own). Then gunicorn's
+        thread pool runs the requests, as it did before."""
+        if not self.inline:
+            super().enqueue_req(conn)
+            return
+        if not conn.initialized and not conn.data_ready and not conn.wait_for_data(0):
+            result = _DEFER
+        else:
+            result = self.handle(conn)
+        done: futures.Future = futures.Future()
+        done.set_result(result)
+        self.finish_request(conn, done)
 
     def handle_request(self, req: Any, conn: Any) -> bool:
         now = time.monotonic()
@@ -172,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # SM_MODEL_DIR is the configured model location: what SageMaker extracted from the
         # model's own ModelDataUrl, so its pickles may be unpickled (README, security).
-        model = load_model(config["model_dir"], threads=default_threads(config["workers"]))
+        threads = default_threads(config["workers"])
+        model = load_model(config["model_dir"], threads=threads)
     except (ArtifactError, FileNotFoundError, OSError) as exc:
         print(f"error: cannot load the model: {exc}", file=sys.stderr)
         return 1
@@ -186,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         signature.num_features if signature.num_features is not None else "any number of",
     )
     app = create_app(model, options, workers=config["workers"])
+    BalancingWorker.inline = threads == 1
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -201,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             self.cfg.set("control_socket_disable", True)
             self.cfg.set("worker_exit", exit_worker)
 
-        def load(self) -> Flask:
+        def load(self) -> Any:
             return app
 
     Server().run()

@@ -330,12 +330,15 @@ def csv_rows(X: np.ndarray) -> bytes:
 )
 def test_every_framework_is_served_by_the_serve_process(tmp_path, build):
     """Real serve processes, one per framework: the default answer and the selectable outputs
-    equal the framework's own predictions."""
+    equal the framework's own predictions. The default answer comes from a worker per CPU (each
+    request run in the worker's main thread), the selected outputs from one worker predicting
+    with several threads (requests run in gunicorn's thread: the model's OpenMP team was made
+    before the fork)."""
     built = build(tmp_path)
     body = csv_rows(built.X)
     classifier = built.objective in ("binary:logistic", "multi:softprob")
     keys = "predicted_label,probabilities" if classifier else "predicted_score"
-    plain = Server(built.model_dir, workers=1)
+    plain = Server(built.model_dir, workers=os.cpu_count() or 1)
     selected = Server(built.model_dir, workers=1, SAGEMAKER_INFERENCE_OUTPUT=keys)
     try:
         status, _, answer = plain.post(body)
