@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.body import LengthReader
 from gunicorn.workers.gthread import _DEFER, ThreadWorker
 from werkzeug.utils import get_content_type
 
@@ -65,7 +66,7 @@ def create_app(model: Predictor, options: Options | None = None, workers: int = 
         try:
             answer = invoke(
                 model,
-                environ["wsgi.input"].read(),
+                request_body(environ["wsgi.input"]),
                 environ.get("CONTENT_TYPE"),
                 environ.get("HTTP_ACCEPT"),
                 options,
@@ -108,6 +109,17 @@ def create_app(model: Predictor, options: Options | None = None, workers: int = 
         return [body]
 
     return app
+
+
+def request_body(stream: Any) -> bytes:
+    """The whole body of a request. gunicorn's wsgi.input reads 1 KiB at a time, copying what it
+    holds buffered at each step (0.76 ms for a 1,000-row, 274 KB CSV body); its reader of a
+    Content-Length body, asked for the whole length, reads it in socket-sized pieces (0.2 ms).
+    Anything else (chunked, partly read) is read by wsgi.input itself."""
+    reader = getattr(stream, "reader", None)
+    if isinstance(reader, LengthReader) and not stream.buf.tell():
+        return reader.read(reader.length)
+    return stream.read()
 
 
 def _status(code: int) -> str:

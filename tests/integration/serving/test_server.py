@@ -116,6 +116,36 @@ def test_csv_in_csv_out_one_probability_per_line(server, expected):
     np.testing.assert_allclose([float(x) for x in body.decode().splitlines()], expected, rtol=1e-6)
 
 
+def test_large_bodies_by_length_and_chunked_on_one_connection(server, expected):
+    """A body of ~1 MB sent with Content-Length and then chunked, on one keep-alive connection:
+    both whole (the length's is read by gunicorn's reader at once), the next request after each
+    one intact."""
+    sample = SAMPLE.read_bytes()
+    copies = max(1, (1 << 20) // len(sample))
+    body = sample * copies
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        answers = []
+        for chunked in (False, True, False):
+            payload = iter([body[i : i + 65536] for i in range(0, len(body), 65536)])
+            conn.request(
+                "POST",
+                "/invocations",
+                body=payload if chunked else body,
+                headers={"Content-Type": "text/csv"},
+                encode_chunked=chunked,
+            )
+            response = conn.getresponse()
+            answers.append((response.status, response.read()))
+    finally:
+        conn.close()
+    for status, answer in answers:
+        assert status == 200
+        np.testing.assert_allclose(
+            [float(x) for x in answer.split()], np.tile(expected, copies), rtol=1e-6
+        )
+
+
 def test_empty_csv_fields_are_missing_values_xgboost_handles(server, trained_model):
     rows = SAMPLE.read_bytes().splitlines()
     # column 2 empty on line 1, "nan" in column 30 on line 2
