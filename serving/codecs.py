@@ -283,11 +283,11 @@ def _decode_csv(body: bytes, num_features: int | None) -> Features:
     return features
 
 
-# From this many bytes on, Arrow's CSV reader decodes a body faster than numpy's loadtxt. CPU
-# time per decode of the sample's rows (30 features, one thread, 2026-12-04): 10 rows 0.47 vs
-# 0.07 ms (Arrow's fixed cost), 100 rows 0.76 vs 0.67, 200 rows 0.88 vs 1.32, 1,000 rows 1.8
-# vs 6.4 ms, 10,000 rows 16 vs 65 ms: break-even near 110 rows, ~30 KiB.
-ARROW_CSV_MIN_BYTES = 32 * 1024
+# From this many bytes on, Arrow's CSV reader decodes a body faster than numpy's loadtxt. Time per
+# decode of the sample's rows (30 features, ~273 bytes a row, one thread, warm, 2026-12-04; CPU
+# equal to wall): 20 rows 0.34 vs 0.12 ms (Arrow's fixed cost), 60 rows 0.39 vs 0.36, 80 rows
+# 0.41 vs 0.47, 100 rows 0.43 vs 0.59, 1,000 rows 1.56 vs 5.8 ms: break-even near 65 rows, 18 KB.
+ARROW_CSV_MIN_BYTES = 20 * 1024
 
 
 def _numpy_csv(data: bytes, delimiter: str) -> np.ndarray | None:
