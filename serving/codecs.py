@@ -30,8 +30,10 @@ import json
 import math
 import struct
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
+import orjson
 import scipy.sparse
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
@@ -526,9 +528,21 @@ def _json_row(row: object, where: str, rows: _Rows) -> None:
     raise BadRequest(f"{where}: expected a row: {_ROW_SHAPES}")
 
 
+def _json_loads(data: bytes | str) -> Any:
+    """json.loads's document, parsed by orjson where orjson takes the text (1,000 rows of 30
+    floats: 11 -> 1.5 ms): both round decimal numbers to the nearest double, and integers past
+    64 bits, which orjson reads as floats, become floats in the rows anyway. Whatever orjson
+    refuses (NaN and Infinity, numbers past a double's range, UTF-16/32 or a BOM, lone
+    surrogates, deep nesting) json.loads reads, or rejects as it always did."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
 def _decode_json(body: bytes, num_features: int | None) -> Features:
     try:
-        document = json.loads(body)
+        document = _json_loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"body is not JSON: {exc}") from None
     except RecursionError:
@@ -584,7 +598,7 @@ def _decode_jsonlines(body: bytes, num_features: int | None) -> Features:
     text, first = _trim(_text(body))
     lines = text.split("\n")
     try:
-        matrix = _json_matrix([json.loads(line) for line in lines], body, num_features)
+        matrix = _json_matrix([_json_loads(line) for line in lines], body, num_features)
     except (json.JSONDecodeError, RecursionError):
         matrix = None
     if matrix is not None:

@@ -83,6 +83,72 @@ def test_jsonlines_matrix_is_the_row_by_row_parse(case, ending, trailer):
     assert fast == outcome(row_by_row(codecs._decode_jsonlines), body, num_features)
 
 
+def with_json_loads_only(decode):
+    """decode with every document parsed by json.loads, as before orjson: the reference."""
+
+    def reference(body: bytes, num_features: int | None):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(codecs, "_json_loads", json.loads)
+            return decode(body, num_features)
+
+    return reference
+
+
+# Texts orjson and json.loads read differently, or one of them not at all.
+JSON_EDGES = [
+    b"[1, NaN]",
+    b"[[1, Infinity], [2, -Infinity]]",
+    b"[1e400, 2]",
+    b"[-1e400]",
+    b"[1e-400]",
+    b"[123456789012345678901234567890, 1.5]",
+    b"[123456789012345678901234567890]",
+    b"[" + b"9" * 400 + b"]",
+    b"[18446744073709551616]",
+    b"[-9223372036854775809, 1]",
+    b"[9007199254740993, 1.0]",
+    b'{"instances": [[1, 2]], "instances": [[3, 4]]}',
+    b"\xef\xbb\xbf[1, 2]",
+    "[1, 2]".encode("utf-16"),
+    "[[1, 2]]".encode("utf-32-le"),
+    b'[1, "\\ud800"]',
+    b"[" * 2000 + b"]" * 2000,
+    b"[1, 2,]",
+    b"[01, 2]",
+    b"[1.e5]",
+    b"[.5]",
+    b"[-0, -0.0]",
+    b"[1 2]",
+    b" \n[1, 2]\n ",
+    b'{"features": [1e308, 1.7976931348623157e308]}',
+    b"[2.2250738585072011e-308, 4.9e-324, 2.4703282292062327e-324]",
+]
+
+
+@pytest.mark.parametrize("body", JSON_EDGES)
+@pytest.mark.parametrize("kind", ["json", "jsonlines"])
+def test_orjson_reads_every_edge_as_json_loads_did(body, kind):
+    decode = codecs._decode_json if kind == "json" else codecs._decode_jsonlines
+    for num_features in (None, 1, 2):
+        assert outcome(decode, body, num_features) == outcome(
+            with_json_loads_only(decode), body, num_features
+        )
+
+
+@given(json_rows(), st.sampled_from(["instances", "list", "lines"]))
+@SETTINGS
+def test_orjson_documents_are_json_loads_documents(case, document):
+    rows, num_features = case
+    if document == "lines":
+        body, decode = "\n".join(json.dumps(row) for row in rows).encode(), codecs._decode_jsonlines
+    else:
+        body = json.dumps({"instances": rows} if document == "instances" else rows).encode()
+        decode = codecs._decode_json
+    assert outcome(decode, body, num_features) == outcome(
+        with_json_loads_only(decode), body, num_features
+    )
+
+
 @pytest.mark.parametrize(
     "body",
     [b"[1, 2]\n\n[3, 4]", b'{"features": [1,\n2]}', b"[1, true]", b"[1, NaN]", b"[1, 2] [3, 4]"],
