@@ -307,6 +307,9 @@ def default_json(signature: Signature, predictions: np.ndarray) -> bytes:
     if signature.objective == TRANSFORM:
         rows = predictions.reshape(len(predictions), -1).tolist()
         return json.dumps({"instances": [{"features": row} for row in rows]}).encode()
+    scores = _json_numbers(predictions)
+    if scores is not None:
+        return ('{"predictions": [{"score": ' + '}, {"score": '.join(scores) + "}]}").encode()
     return json.dumps({"predictions": [{"score": v} for v in predictions.tolist()]}).encode()
 
 
@@ -314,7 +317,28 @@ def default_jsonlines(signature: Signature, predictions: np.ndarray) -> bytes:
     if signature.objective == TRANSFORM:
         rows = predictions.reshape(len(predictions), -1).tolist()
         return "".join(json.dumps({"features": row}) + "\n" for row in rows).encode()
+    scores = _json_numbers(predictions)
+    if scores is not None:
+        return ('{"score": ' + '}\n{"score": '.join(scores) + "}\n").encode()
     return "".join(json.dumps({"score": v}) + "\n" for v in predictions.tolist()).encode()
+
+
+_JSON_CONSTANTS = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _json_numbers(predictions: np.ndarray) -> list[str] | None:
+    """One score per row as json.dumps writes each (float.__repr__, NaN and Infinity as its
+    constants), formatted in bulk (float_strings); None for anything else (rows of several
+    values, integers, too few values, too many Arrow would not lay out as Python)."""
+    if predictions.ndim != 1 or predictions.dtype.kind != "f":
+        return None
+    if len(predictions) < ARROW_FORMAT_MIN_VALUES:
+        return None
+    text = float_strings(predictions)
+    if text is not None:
+        for index in np.flatnonzero(~np.isfinite(predictions)).tolist():
+            text[index] = _JSON_CONSTANTS[text[index]]
+    return text
 
 
 def default_records(predictions: np.ndarray) -> list[dict[str, list[float]]]:

@@ -1,7 +1,10 @@
-"""The bulk float formatting of CSV answers against what it stands in for: str() of each value
-as tolist() gives it, byte for byte, for any float32 or float64 values, any row width."""
+"""The bulk float formatting of answers against what it stands in for, byte for byte, for any
+float32 or float64 values: CSV's str() of each value as tolist() gives it (any row width), JSON's
+and JSON Lines' json.dumps of the scores."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -10,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from serving import outputs
+from serving.predictor import Signature
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -103,3 +107,33 @@ def test_mostly_whole_numbers_are_left_to_str():
     labels = np.arange(1000, dtype=np.float64) % 3
     assert outputs.float_strings(labels) is None
     assert outputs.rows_csv(labels) == reference(labels)
+
+
+def json_reference(values: np.ndarray) -> tuple[bytes, bytes]:
+    rows = values.tolist()
+    return (
+        json.dumps({"predictions": [{"score": v} for v in rows]}).encode(),
+        "".join(json.dumps({"score": v}) + "\n" for v in rows).encode(),
+    )
+
+
+@SETTINGS
+@given(predictions())
+def test_json_answers_are_json_dumps(values):
+    signature = Signature("xgboost", "binary:logistic", 30, "xgboost-model")
+    document, lines = json_reference(values)
+    assert outputs.default_json(signature, values) == document
+    assert outputs.default_jsonlines(signature, values) == lines
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_json_answers_with_every_edge_among_ordinary_scores(dtype):
+    values = np.random.default_rng(2).uniform(0.001, 0.999, 1000)
+    values[:: 1000 // len(EDGES)][: len(EDGES)] = EDGES
+    with np.errstate(over="ignore"):
+        values = values.astype(dtype)
+    signature = Signature("xgboost", "binary:logistic", 30, "xgboost-model")
+    assert outputs._json_numbers(values) is not None
+    document, lines = json_reference(values)
+    assert outputs.default_json(signature, values) == document
+    assert outputs.default_jsonlines(signature, values) == lines
