@@ -46,8 +46,15 @@ chooses which one fires (against DRIFT_THRESHOLDS; "linf" keeps the constraints'
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor, Executor, Future, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
 import numpy as np
@@ -69,6 +76,12 @@ PSI_EPSILON = 1e-4
 DRIFT_METHODS = ("linf", "psi", "js", "wasserstein")
 DRIFT_THRESHOLDS = {"psi": 0.2, "js": 0.1, "wasserstein": 0.1}
 NUMERIC_TYPES = ("Integral", "Fractional")
+# The sketches are built in worker processes too (see _Sketches) once a table has this many
+# numeric values: about 0.1 s of sketching, as long as a worker takes to start.
+PARALLEL_MIN_VALUES = 2_000_000
+# Each worker is an interpreter with numpy and pyarrow (about 70 MiB); this process feeds ~7.
+SKETCH_WORKERS_MAX = 3
+SKETCH_WORKERS_IDLE_S = 60
 
 DEFAULT_MONITORING_CONFIG = {
     "evaluate_constraints": "Enabled",
@@ -112,6 +125,133 @@ def sketch_of(values: np.ndarray) -> kll_doubles_sketch:
         # datasketches takes a writable array (a zero-copy view of arrow's buffer is not).
         sketch.update(np.require(values, np.float64, ["C", "W"]))
     return sketch
+
+
+def _sketch_shared(segment: str, length: int) -> bytes:
+    """In a worker process: the serialized sketch of a shared memory segment's first `length`
+    float64 values."""
+    shared = SharedMemory(name=segment)
+    try:
+        values = np.ndarray((length,), np.float64, shared.buf)
+        sketch = sketch_of(values)
+        del values  # the segment cannot close while a view of it is alive
+        return sketch.serialize()
+    finally:
+        shared.close()
+
+
+def _sketch_worker_count() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min((cores or 1) - 1, SKETCH_WORKERS_MAX)
+
+
+@functools.cache
+def _sketch_executor() -> Executor | None:
+    """The worker processes, started once and kept until idle for SKETCH_WORKERS_IDLE_S (None on
+    one core, or where multiprocessing has no semaphores). loky's (joblib's) rather than
+    multiprocessing's: its workers are fresh interpreters that do not run the main script again
+    (multiprocessing's spawn does, a script without a __main__ guard included), and none is a
+    fork: each seeds datasketches' random generator itself, as a process of its own does, and
+    none inherits arrow's threads."""
+    workers = _sketch_worker_count()
+    if workers < 1:
+        return None
+    from joblib.externals.loky import ProcessPoolExecutor  # only where sketching in parallel pays
+
+    try:
+        return ProcessPoolExecutor(workers, timeout=SKETCH_WORKERS_IDLE_S)
+    except OSError:
+        return None
+
+
+class _Sketches:
+    """The KLL sketches of one statistics pass. Updating a sketch holds the GIL (about 50 ns a
+    value: most of a pass's time), so with more than one core the columns' values go to worker
+    processes through a few shared memory slots the pass reuses, and this process sketches a
+    column itself whenever every slot is taken: however the cores are shared, neither waits.
+
+    A sketch is randomized (datasketches seeds its generator from std::random_device in every
+    process), so a column's sketch is not the same twice either way; it is the same sketch of the
+    same values in the same order with the same k, wherever it is built (exact below k values)."""
+
+    def __init__(self, rows: int = 0, numeric_columns: int = 0) -> None:
+        self._free: list[SharedMemory] = []
+        self._slots: list[SharedMemory] = []
+        self._pending: list[tuple[Future, SharedMemory, int, dict[str, Any]]] = []
+        self._executor = None
+        if rows * numeric_columns < PARALLEL_MIN_VALUES or numeric_columns < 2:
+            return
+        executor = _sketch_executor()
+        slots = 2 * _sketch_worker_count()  # one being sketched, one waiting, per worker
+        # A container's /dev/shm can be small (Docker's 64 MiB): a write past it is a SIGBUS.
+        if executor is None or _shared_memory_free() < 2 * slots * rows * 8:
+            return
+        try:
+            for _ in range(slots):
+                self._slots.append(SharedMemory(create=True, size=rows * 8))
+        except OSError:  # no shared memory here after all: sketched serially
+            self.release()
+            return
+        self._executor = executor
+        self._free = list(self._slots)
+
+    def add(self, values: np.ndarray, sketch: dict[str, Any]) -> None:
+        """Sets sketch["data"] to the values' sketch levels, now or by the end of the pass."""
+        self._collect(block=False)
+        if not self._free:
+            sketch["data"] = sketch_levels(sketch_of(values))
+            return
+        slot = self._free.pop()
+        np.ndarray(values.shape, np.float64, slot.buf)[:] = values
+        try:
+            future = self._executor.submit(_sketch_shared, slot.name, len(values))
+        except BrokenExecutor:
+            future = Future()
+            future.set_exception(BrokenExecutor("the sketch workers stopped"))
+        self._pending.append((future, slot, len(values), sketch))
+
+    def _collect(self, block: bool) -> None:
+        waiting = []
+        for future, slot, length, sketch in self._pending:
+            if not (block or future.done()):
+                waiting.append((future, slot, length, sketch))
+                continue
+            try:
+                built = kll_doubles_sketch.deserialize(future.result())
+            except (BrokenExecutor, OSError):  # a worker died: sketched here instead
+                _sketch_executor.cache_clear()
+                built = sketch_of(np.ndarray((length,), np.float64, slot.buf))
+            sketch["data"] = sketch_levels(built)
+            self._free.append(slot)
+        self._pending = waiting
+
+    def finish(self) -> None:
+        self._collect(block=True)
+
+    def release(self) -> None:
+        wait([future for future, *_ in self._pending])
+        self._pending = []
+        for slot in self._slots:
+            slot.close()
+            slot.unlink()
+        self._slots = self._free = []
+
+
+def _shared_memory_free() -> int:
+    try:
+        return shutil.disk_usage("/dev/shm").free
+    except OSError:  # not Linux: no way to tell, so no shared memory
+        return 0
+
+
+@contextmanager
+def _sketching(rows: int, numeric_columns: int) -> Iterator[_Sketches]:
+    sketches = _Sketches(rows, numeric_columns)
+    try:
+        yield sketches
+        sketches.finish()
+    finally:
+        sketches.release()
 
 
 def sketch_levels(sketch: kll_doubles_sketch) -> list[list[float]]:
@@ -293,7 +433,7 @@ def _present_numbers(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.drop_null(numbers).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def _numeric_statistics(column: pa.ChunkedArray) -> dict[str, Any]:
+def _numeric_statistics(column: pa.ChunkedArray, sketches: _Sketches) -> dict[str, Any]:
     values = _present_numbers(column)
     nan = np.isnan(values)
     if nan.any():
@@ -305,6 +445,8 @@ def _numeric_statistics(column: pa.ChunkedArray) -> dict[str, Any]:
     low, high = float(values.min()), float(values.max())
     counts, edges = _histogram(values, low, high if high > low else low + 1)
     total = float(values.sum())
+    sketch: dict[str, Any] = {"parameters": {"c": KLL_C, "k": float(KLL_K)}, "data": None}
+    sketches.add(values, sketch)
     stats.update(
         {
             "mean": total / len(values),  # as numpy's mean: the same sum, divided
@@ -322,10 +464,7 @@ def _numeric_statistics(column: pa.ChunkedArray) -> dict[str, Any]:
                         }
                         for i in range(BUCKETS)
                     ],
-                    "sketch": {
-                        "parameters": {"c": KLL_C, "k": float(KLL_K)},
-                        "data": sketch_levels(sketch_of(values)),
-                    },
+                    "sketch": sketch,
                 }
             },
         }
@@ -348,24 +487,47 @@ def _string_statistics(column: pa.ChunkedArray) -> dict[str, Any]:
     }
 
 
-def feature_statistics(name: str, column: pa.ChunkedArray, kind: str | None = None) -> dict:
+def feature_statistics(
+    name: str, column: pa.ChunkedArray, kind: str | None = None, sketches: _Sketches | None = None
+) -> dict:
     kind = kind or inferred_type(column.type)
     feature: dict[str, Any] = {"name": name, "inferred_type": kind}
     if kind in NUMERIC_TYPES:
-        feature["numerical_statistics"] = _numeric_statistics(column)
+        feature["numerical_statistics"] = _numeric_statistics(column, sketches or _Sketches())
     else:
         feature["string_statistics"] = _string_statistics(column)
     return feature
+
+
+def _features_statistics(
+    columns: list[tuple[str, pa.ChunkedArray, str | None]], rows: int
+) -> list[dict[str, Any] | Exception]:
+    """feature_statistics of each (name, column, kind) in order, the sketches built in parallel
+    where it pays; the first that raises ends the list with its exception, for the caller to
+    raise where the serial loop did."""
+    numeric = sum((kind or inferred_type(c.type)) in NUMERIC_TYPES for _, c, kind in columns)
+    features: list[dict[str, Any] | Exception] = []
+    with _sketching(rows, numeric) as sketches:
+        for name, column, kind in columns:
+            try:
+                features.append(feature_statistics(name, column, kind, sketches))
+            except Exception as error:  # the caller raises it, in its turn
+                features.append(error)
+                break
+    return features
 
 
 def statistics(table: pa.Table, types: dict[str, str] | None = None) -> dict[str, Any]:
     """statistics.json for a table (one column per feature). `types` (name → inferred_type, the
     baseline's) forces a feature's type; its values that are not of that type count as missing."""
     types = types or {}
-    features = [
-        feature_statistics(name, column, types.get(name))
+    columns = [
+        (name, column, types.get(name))
         for name, column in zip(table.column_names, table.columns, strict=True)
     ]
+    features = _features_statistics(columns, table.num_rows)
+    if features and isinstance(features[-1], Exception):
+        raise features[-1]
     return {"version": 0.0, "dataset": {"item_count": table.num_rows}, "features": features}
 
 
@@ -602,6 +764,7 @@ def check(
     distances: dict[str, dict[str, float]] = {}
     metrics: dict[str, float] = {}
     current_features = []
+    computed = iter(_features_statistics(_checked_columns(constraints, table), table.num_rows))
 
     for constraint in constraints["features"]:
         name = constraint["name"]
@@ -610,7 +773,9 @@ def check(
         config = feature_config(constraints, constraint)
         column = table.column(name)
         expected = constraint["inferred_type"]
-        stats = feature_statistics(name, column, expected)
+        stats = next(computed)
+        if isinstance(stats, Exception):
+            raise stats
         current_features.append(stats)
         found = []
 
@@ -654,6 +819,24 @@ def check(
         "features": current_features,
     }
     return DataQualityResult(current_stats, violations, drift, distances, metrics, evaluated)
+
+
+def _checked_columns(
+    constraints: dict[str, Any], table: pa.Table
+) -> list[tuple[str, pa.ChunkedArray, str | None]]:
+    """(name, column, expected type) of each feature check() computes the statistics of, in its
+    order, so they are computed at once. It stops at a feature that check() fails on before
+    computing its statistics (a constraint without a name, a type): check() raises there."""
+    columns = []
+    for constraint in constraints["features"]:
+        try:
+            name = constraint["name"]
+            if name not in table.column_names:
+                continue
+            columns.append((name, table.column(name), constraint["inferred_type"]))
+        except Exception:  # check() meets it too, before it asks for these statistics
+            break
+    return columns
 
 
 def _drift(
