@@ -47,6 +47,7 @@ chooses which one fires (against DRIFT_THRESHOLDS; "linf" keeps the constraints'
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import shutil
@@ -164,6 +165,21 @@ def _sketch_executor() -> Executor | None:
         return None
 
 
+def start_sketch_workers(values: int) -> None:
+    """Starts the sketch workers for a table of about `values` numbers about to be read, so that
+    they are ready for its statistics: a worker takes ~0.5 s of CPU to start, which the CSV
+    reader's threads leave room for (they keep two cores ~90% busy) and a statistics pass does
+    not (the first pass took 1.29 s instead of 0.99 s)."""
+    if values < PARALLEL_MIN_VALUES:
+        return
+    executor = _sketch_executor()
+    if executor is not None:
+        try:
+            executor.submit(int)  # loky starts its workers with the first task
+        except BrokenExecutor:
+            _sketch_executor.cache_clear()
+
+
 class _Sketches:
     """The KLL sketches of one statistics pass. Updating a sketch holds the GIL (about 50 ns a
     value: most of a pass's time), so with more than one core the columns' values go to worker
@@ -256,7 +272,8 @@ def _sketching(rows: int, numeric_columns: int) -> Iterator[_Sketches]:
 
 def sketch_levels(sketch: kll_doubles_sketch) -> list[list[float]]:
     """The sketch's retained items by compactor level (an item at level i stands for 2**i)."""
-    pairs = np.array(list(sketch), dtype=np.float64).reshape(-1, 2)
+    flat = itertools.chain.from_iterable(sketch)  # (item, weight) pairs, without a list of them
+    pairs = np.fromiter(flat, np.float64, count=2 * sketch.num_retained).reshape(-1, 2)
     items, level = pairs[:, 0], np.frexp(pairs[:, 1])[1] - 1  # weight 2**i -> i
     return [np.sort(items[level == i]).tolist() for i in range(level.max(initial=-1) + 1)]
 
