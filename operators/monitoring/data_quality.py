@@ -165,21 +165,6 @@ def _sketch_executor() -> Executor | None:
         return None
 
 
-def start_sketch_workers(values: int) -> None:
-    """Starts the sketch workers for a table of about `values` numbers about to be read, so that
-    they are ready for its statistics: a worker takes ~0.5 s of CPU to start, which the CSV
-    reader's threads leave room for (they keep two cores ~90% busy) and a statistics pass does
-    not (the first pass took 1.29 s instead of 0.99 s)."""
-    if values < PARALLEL_MIN_VALUES:
-        return
-    executor = _sketch_executor()
-    if executor is not None:
-        try:
-            executor.submit(int)  # loky starts its workers with the first task
-        except BrokenExecutor:
-            _sketch_executor.cache_clear()
-
-
 class _Sketches:
     """The KLL sketches of one statistics pass. Updating a sketch holds the GIL (about 50 ns a
     value: most of a pass's time), so with more than one core the columns' values go to worker

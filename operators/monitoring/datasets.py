@@ -6,7 +6,6 @@ so a categorical feature whose values look like numbers keeps its categories."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from operators.errors import ConfigError
-from operators.monitoring.data_quality import CurrentData, start_sketch_workers
+from operators.monitoring.data_quality import CurrentData
 
 
 @dataclass(frozen=True)
@@ -52,12 +51,6 @@ def _read_csv(
 
     def opened():
         return pa.BufferReader(source) if isinstance(source, bytes) else source
-
-    try:
-        size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
-    except OSError:  # read_csv says what is wrong
-        size = 0
-    start_sketch_workers(size // 8)  # about a number per 8 bytes, its delimiter included
 
     def attempt(convert: pacsv.ConvertOptions) -> tuple[pa.Table, list[int], list[int]]:
         short: list[int] = []
