@@ -250,17 +250,11 @@ def rows_csv(matrix: np.ndarray) -> bytes:
     """Rows of numbers as CSV, one row per line (a transformer's output, the next container's
     input), each value as `str()` of the Python number `tolist()` gives."""
     matrix = matrix.reshape(len(matrix), -1)
-    text = None
     if matrix.dtype.kind == "f" and matrix.size >= ARROW_FORMAT_MIN_VALUES:
-        text = float_strings(matrix.ravel())
-    if text is None:
-        return "".join(",".join(map(str, row)) + "\n" for row in matrix.tolist()).encode()
-    width = matrix.shape[1]
-    if width == 1:
-        return ("\n".join(text) + "\n").encode()
-    return "".join(
-        ",".join(text[i : i + width]) + "\n" for i in range(0, len(text), width)
-    ).encode()
+        text = _float_text(matrix.ravel(), matrix.shape[1])
+        if text is not None:
+            return text
+    return "".join(",".join(map(str, row)) + "\n" for row in matrix.tolist()).encode()
 
 
 # From this many values on, Arrow formats floats faster than str() one by one (~0.55 us a value
@@ -272,35 +266,108 @@ ARROW_FORMAT_MAX_REDONE = 0.25
 
 def float_strings(values: np.ndarray) -> list[str] | None:
     """`str()` of each value as a Python float (float32 widened to float64, as tolist() does),
-    Arrow formatting them in bulk; None when too many would need str() anyway.
+    formatted in bulk (_float_text); None when too many would need str() anyway."""
+    text = _float_text(values, 1)
+    return None if text is None else text[:-1].decode().split("\n")
+
+
+def _float_text(values: np.ndarray, width: int) -> bytes | None:
+    """`str()` of each value as a Python float, `width` values a line joined by ",", each line
+    ended by "\n"; None when too many values would need str() anyway.
 
     Arrow (double-conversion's shortest mode) writes the same shortest round-trip digits as
-    Python's repr, laid out alike for non-whole numbers from 1e-4 to 1e10: Python writes an
-    exponent below 1e-4 and from 1e16, Arrow below 1e-6 and from 1e10, and Arrow writes whole
-    numbers without ".0". Those values are written by str() instead. Should Arrow write an
-    exponent anywhere else, str() writes all of them."""
+    Python's repr, laid out alike for non-whole numbers from 1e-4 to 1e10. From 1e-6 to 1e-4
+    (most scores of a model of rare events) Arrow writes "0.0000123" where Python writes
+    "1.23e-05": those are rewritten from Arrow's digits. Python writes an exponent from 1e16,
+    Arrow from 1e10 and below 1e-6 ("1.5e-7" for "1.5e-07"), and Arrow writes whole numbers
+    without ".0": those are written by str(). Should Arrow lay out anything else otherwise,
+    None. The values are laid out in a byte matrix, one row each, so that every step is one
+    numpy operation, not one per value."""
     import pyarrow as pa  # here: `serve` loads it only once an answer this large is written
     import pyarrow.compute as pc
 
     wide = values.astype(np.float64, copy=False)
+    count = len(wide)
     magnitude = np.abs(wide)
+    finite = np.isfinite(wide)
     with np.errstate(invalid="ignore"):
-        redo = np.isfinite(wide) & (
-            (magnitude >= 1e10) | ((magnitude < 1e-4) & (magnitude > 0)) | (wide == np.trunc(wide))
+        small = finite & (magnitude >= 1e-6) & (magnitude < 1e-4)
+        redo = finite & (
+            (magnitude >= 1e10) | ((magnitude < 1e-6) & (magnitude > 0)) | (wide == np.trunc(wide))
         )
     redone = np.flatnonzero(redo)
-    if len(redone) > ARROW_FORMAT_MAX_REDONE * len(wide):
+    if len(redone) > ARROW_FORMAT_MAX_REDONE * count:
         return None
     strings = pc.cast(pa.array(wide), pa.string())
     _, offsets, data = strings.buffers()
-    offsets = np.frombuffer(offsets, np.int32, len(wide) + 1)
-    exponents = np.flatnonzero(np.frombuffer(data, np.uint8, offsets[-1]) == ord("e"))
-    if not redo[np.searchsorted(offsets, exponents, "right") - 1].all():
+    offsets = np.frombuffer(offsets, np.int32, count + 1)
+    lengths = np.diff(offsets)
+    data = np.frombuffer(data, np.uint8, offsets[-1])
+    if not redo[np.searchsorted(offsets, np.flatnonzero(data == ord("e")), "right") - 1].all():
         return None  # pragma: no cover - an Arrow that lays numbers out otherwise
-    text = strings.to_pylist()
-    for index in redone.tolist():
-        text[index] = str(float(wide[index]))
-    return text
+    again = [str(float(wide[index])).encode() for index in redone.tolist()]
+    columns = max(int(lengths.max()), max(map(len, again), default=0)) + 1  # + the separator
+    padded = pc.utf8_rpad(strings, width=columns, padding="\x00")  # one value a row of bytes
+    table = np.frombuffer(padded.buffers()[2], np.uint8, count * columns).reshape(count, columns)
+    table = table.copy()
+    if small.any():
+        picked = np.flatnonzero(small)
+        rewritten = _exponent_form(table[picked], lengths[picked], wide[picked] < 0)
+        if rewritten is None:
+            return None  # pragma: no cover - the same
+        table[picked], lengths = rewritten[0], lengths.copy()
+        lengths[picked] = rewritten[1]
+    if again:
+        lengths = lengths.copy()
+        for index, text in zip(redone.tolist(), again, strict=True):
+            table[index] = 0
+            table[index, : len(text)] = np.frombuffer(text, np.uint8)
+            lengths[index] = len(text)
+    separators = np.full(count, ord(","), np.uint8)
+    separators[width - 1 :: width] = ord("\n")
+    table[np.arange(count), lengths] = separators
+    return table[table != 0].tobytes()
+
+
+def _exponent_form(
+    table: np.ndarray, lengths: np.ndarray, negative: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows of Arrow's "0.0000123" / "-0.00000456" (values from 1e-6 to 1e-4), one value a row
+    of a zero-padded byte matrix, as Python writes them: "1.23e-05" / "-4.56e-06" (one digit:
+    "1e-05"); with their new lengths. None if a row is not laid out so."""
+    rows, columns = table.shape
+    signs = negative.any()
+    body = table
+    if signs:  # the sign aside
+        body = table.copy()
+        body[negative, :-1] = table[negative, 1:]
+        body[negative, -1] = 0
+    size = lengths - negative
+    if (size < 7).any() or (body[:, :6] != np.frombuffer(b"0.0000", np.uint8)).any():
+        return None  # pragma: no cover - not "0.0000" and a digit
+    five = body[:, 6] == ord("0")  # 0.00000d: 1e-06 and up; else 0.0000d: 1e-05 and up
+    lead = np.where(five, body[:, 7], body[:, 6])  # the first significant digit
+    if ((lead < ord("1")) | (lead > ord("9"))).any():
+        return None  # pragma: no cover
+    digits = size - np.where(five, 7, 6)
+    out = np.empty_like(body)
+    out[:, 0] = lead
+    out[:, 1] = ord(".")
+    out[:, 2 : columns - 5] = body[:, 7:columns]
+    if five.any():
+        out[five, 2 : columns - 6] = body[five, 8:columns]
+    new_size = np.where(digits > 1, digits + 5, 5)  # d[.ddd] then e-0K
+    suffix = new_size - 4
+    at = np.arange(rows)
+    out[at, suffix] = ord("e")
+    out[at, suffix + 1] = ord("-")
+    out[at, suffix + 2] = ord("0")
+    out[at, suffix + 3] = np.where(five, ord("6"), ord("5"))
+    out *= np.arange(columns) < new_size[:, None]
+    if signs:
+        out[negative, 1:] = out[negative, :-1].copy()
+        out[negative, 0] = ord("-")
+    return out, new_size + negative
 
 
 def default_json(signature: Signature, predictions: np.ndarray) -> bytes:

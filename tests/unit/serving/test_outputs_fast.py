@@ -137,3 +137,27 @@ def test_json_answers_with_every_edge_among_ordinary_scores(dtype):
     document, lines = json_reference(values)
     assert outputs.default_json(signature, values) == document
     assert outputs.default_jsonlines(signature, values) == lines
+
+
+@pytest.mark.parametrize("sign", [1, -1, 0])
+def test_scores_of_rare_events_are_rewritten_in_exponent_form(sign):
+    """Scores from 1e-6 to 1e-4 (Arrow: "0.0000123", Python: "1.23e-05"), most of a fraud
+    model's, signed or of either sign, one significant digit or seventeen: in bulk, as str()."""
+    rng = np.random.default_rng(7)
+    scores = np.exp(rng.uniform(np.log(1e-6), np.log(1e-4), 2000))
+    scores[:10] = [
+        1e-6,
+        1e-5,
+        2e-5,
+        9e-6,
+        3e-06,
+        9.999999999999999e-06,
+        1e-4 * (1 - 1e-16),
+        5e-05,
+        7e-6,
+        1.5e-5,
+    ]
+    scores *= sign or rng.choice([-1, 1], len(scores))
+    for values in (scores, scores.astype(np.float32)):
+        assert outputs.float_strings(values) == [str(v) for v in values.tolist()]
+        assert outputs.rows_csv(values) == reference(values)
