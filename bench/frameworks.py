@@ -40,6 +40,7 @@ from bench.serving import (
     start_serve,
     stop,
     wait_ready,
+    workers_of,
 )
 from operators.pipeline.training import SEED, train
 from sample.generate import FEATURES, LABEL, read_csv, write_csv
@@ -179,13 +180,14 @@ def served(
             if not np.allclose(answer_scores(post_csv(port, body)), expected, atol=1e-6):
                 raise RuntimeError(f"serve of {model_dir} answers other scores than invoke")
             rates = {}
+            pids = workers_of(server)
             for concurrency in CONCURRENCY:
-                warm = drive(port, body, ROWS, concurrency, concurrency)
+                warm = drive(port, body, ROWS, concurrency, concurrency, pids)
                 fits = int(SERVED_SECONDS * warm.rows_per_s / ROWS)
                 total = min(MAX_REQUESTS, max(2 * concurrency, fits))
                 total -= total % concurrency
                 rates[(workers, concurrency)] = drive(
-                    port, body, ROWS, concurrency, total
+                    port, body, ROWS, concurrency, total, pids
                 ).rows_per_s
         finally:
             forced = stop(server)
