@@ -84,13 +84,18 @@ def test_rows_csv_is_str_of_every_value(values):
     assert outputs.rows_csv(values) == reference(values)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_every_layout_edge_among_ordinary_scores(dtype):
-    """Each edge once among 1,000 ordinary scores: the bulk path runs and writes them all."""
-    values = np.random.default_rng(1).uniform(0.001, 0.999, 1000)
+def edges_among_ordinary_scores(dtype, seed: int) -> np.ndarray:
+    """Each edge once among 1,000 ordinary scores (so that the bulk path runs)."""
+    values = np.random.default_rng(seed).uniform(0.001, 0.999, 1000)
     values[:: 1000 // len(EDGES)][: len(EDGES)] = EDGES
     with np.errstate(over="ignore"):
-        values = values.astype(dtype)
+        return values.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_layout_edge_among_ordinary_scores(dtype):
+    """The bulk path runs and writes every edge as str() does."""
+    values = edges_among_ordinary_scores(dtype, seed=1)
     assert outputs.float_strings(values) == [str(v) for v in values.tolist()]
     assert outputs.rows_csv(values) == reference(values)
     assert outputs.rows_csv(values.reshape(-1, 4)) == reference(values.reshape(-1, 4))
@@ -128,10 +133,7 @@ def test_json_answers_are_json_dumps(values):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_json_answers_with_every_edge_among_ordinary_scores(dtype):
-    values = np.random.default_rng(2).uniform(0.001, 0.999, 1000)
-    values[:: 1000 // len(EDGES)][: len(EDGES)] = EDGES
-    with np.errstate(over="ignore"):
-        values = values.astype(dtype)
+    values = edges_among_ordinary_scores(dtype, seed=2)
     signature = Signature("xgboost", "binary:logistic", 30, "xgboost-model")
     assert outputs._json_numbers(values) is not None
     document, lines = json_reference(values)
