@@ -89,7 +89,7 @@ def create_app(model: Predictor, options: Options | None = None, workers: int = 
             "application/json",
         ),
     }
-    paths = {path: method for method, path in routes}
+    paths = {path for _, path in routes}
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
