@@ -250,30 +250,33 @@ def rows_csv(matrix: np.ndarray) -> bytes:
     """Rows of numbers as CSV, one row per line (a transformer's output, the next container's
     input), each value as `str()` of the Python number `tolist()` gives."""
     matrix = matrix.reshape(len(matrix), -1)
-    if matrix.dtype.kind == "f" and matrix.size >= ARROW_FORMAT_MIN_VALUES:
-        text = _float_text(matrix.ravel(), matrix.shape[1])
-        if text is not None:
-            return text
+    text = _float_text(matrix.ravel(), matrix.shape[1])
+    if text is not None:
+        return text
     return "".join(",".join(map(str, row)) + "\n" for row in matrix.tolist()).encode()
 
 
-# From this many values on, Arrow formats floats faster than str() one by one (~0.55 us a value
-# for float32 scores widened to float64, 17 significant digits: 1,000 scores 1.05 -> 0.2 ms).
-ARROW_FORMAT_MIN_VALUES = 128
+# From this many values on, the bulk formatting is faster than str() one by one (~0.55 us a value
+# for float32 scores widened to float64, 17 significant digits). Per CSV answer, bulk vs str(),
+# uniform scores / log-uniform from 1e-6 (2026-12-04): 128 values 0.18 vs 0.13 / 0.27 vs 0.15 ms,
+# 192 0.18 vs 0.20 / 0.28 vs 0.24, 256 0.20 vs 0.27 / 0.30 vs 0.30, 512 0.23 vs 0.54 / 0.36 vs
+# 0.60, 1,000 0.30 vs 1.04 / 0.46 vs 1.15.
+ARROW_FORMAT_MIN_VALUES = 256
 # Values Arrow lays out unlike str() are written by str(); past this share of them, all are.
 ARROW_FORMAT_MAX_REDONE = 0.25
 
 
 def float_strings(values: np.ndarray) -> list[str] | None:
     """`str()` of each value as a Python float (float32 widened to float64, as tolist() does),
-    formatted in bulk (_float_text); None when too many would need str() anyway."""
+    formatted in bulk (_float_text); None where _float_text is."""
     text = _float_text(values, 1)
     return None if text is None else text[:-1].decode().split("\n")
 
 
 def _float_text(values: np.ndarray, width: int) -> bytes | None:
     """`str()` of each value as a Python float, `width` values a line joined by ",", each line
-    ended by "\n"; None when too many values would need str() anyway.
+    ended by "\n"; None for anything but floats, fewer than ARROW_FORMAT_MIN_VALUES of them, or
+    when too many would need str() anyway.
 
     Arrow (double-conversion's shortest mode) writes the same shortest round-trip digits as
     Python's repr, laid out alike for non-whole numbers from 1e-4 to 1e10. From 1e-6 to 1e-4
@@ -283,6 +286,8 @@ def _float_text(values: np.ndarray, width: int) -> bytes | None:
     without ".0": those are written by str(). Should Arrow lay out anything else otherwise,
     None. The values are laid out in a byte matrix, one row each, so that every step is one
     numpy operation, not one per value."""
+    if values.dtype.kind != "f" or len(values) < ARROW_FORMAT_MIN_VALUES:
+        return None
     import pyarrow as pa  # here: `serve` loads it only once an answer this large is written
     import pyarrow.compute as pc
 
@@ -301,7 +306,7 @@ def _float_text(values: np.ndarray, width: int) -> bytes | None:
     strings = pc.cast(pa.array(wide), pa.string())
     _, offsets, data = strings.buffers()
     offsets = np.frombuffer(offsets, np.int32, count + 1)
-    lengths = np.diff(offsets)
+    lengths = np.diff(offsets)  # a new array: updated below as values are rewritten
     data = np.frombuffer(data, np.uint8, offsets[-1])
     if not redo[np.searchsorted(offsets, np.flatnonzero(data == ord("e")), "right") - 1].all():
         return None  # pragma: no cover - an Arrow that lays numbers out otherwise
@@ -315,10 +320,8 @@ def _float_text(values: np.ndarray, width: int) -> bytes | None:
         rewritten = _exponent_form(table[picked], lengths[picked], wide[picked] < 0)
         if rewritten is None:
             return None  # pragma: no cover - the same
-        table[picked], lengths = rewritten[0], lengths.copy()
-        lengths[picked] = rewritten[1]
+        table[picked], lengths[picked] = rewritten
     if again:
-        lengths = lengths.copy()
         for index, text in zip(redone.tolist(), again, strict=True):
             table[index] = 0
             table[index, : len(text)] = np.frombuffer(text, np.uint8)
@@ -397,9 +400,7 @@ def _json_numbers(predictions: np.ndarray) -> list[str] | None:
     """One score per row as json.dumps writes each (float.__repr__, NaN and Infinity as its
     constants), formatted in bulk (float_strings); None for anything else (rows of several
     values, integers, too few values, too many Arrow would not lay out as Python)."""
-    if predictions.ndim != 1 or predictions.dtype.kind != "f":
-        return None
-    if len(predictions) < ARROW_FORMAT_MIN_VALUES:
+    if predictions.ndim != 1:
         return None
     text = float_strings(predictions)
     if text is not None:
