@@ -741,6 +741,68 @@ def _tensor_values(tensor: object, where: str) -> list[float]:
 
 
 def _decode_recordio(body: bytes, num_features: int | None) -> Features:
+    features = _recordio_dense(body, num_features)
+    if features is not None:
+        return features
+    return _decode_recordio_records(body, num_features)
+
+
+# From this many records on, the strided view decodes faster than record by record: it has a
+# fixed cost (parse and re-serialize the first record). Time per decode of 30 float64 values a
+# record (one thread, warm, CPU time, 2026-12-05): 1 record 0.031 vs 0.011 ms, 3 0.034 vs 0.030,
+# 4 0.034 vs 0.040, 100 0.039 vs 0.96, 10,000 0.65 vs 107 ms.
+RECORDIO_MIN_RECORDS = 4
+
+# Fixed-width value tensors; int32 is packed as varints (records of one width differ in length).
+_FIXED_TENSORS = {"float32_tensor": "<f4", "float64_tensor": "<f8"}
+
+
+def _recordio_dense(body: bytes, num_features: int | None) -> np.ndarray | None:
+    """Records as SageMaker clients write them, as one strided view: every record the same
+    length, the first one exactly the serialization of a Record holding only a dense float32 or
+    float64 features["values"] tensor (whose packed values are then its last bytes), and every
+    other record byte-identical to it outside the values. Then every record parses to a tensor
+    of the same width and its values are those bytes. None otherwise (or for ±inf, or not the
+    model's width): the record-by-record parse decides and names what is wrong."""
+    if len(body) < _RECORDIO_HEADER.size:
+        return None
+    magic, length = _RECORDIO_HEADER.unpack_from(body)
+    stride = _RECORDIO_HEADER.size + (length + 3) // 4 * 4
+    if magic != _RECORDIO_MAGIC or len(body) % stride or len(body) // stride < RECORDIO_MIN_RECORDS:
+        return None
+    first = Record()
+    try:
+        first.ParseFromString(body[_RECORDIO_HEADER.size : _RECORDIO_HEADER.size + length])
+    except DecodeError:
+        return None
+    value = first.features.get("values")
+    kind = value.WhichOneof("value") if value is not None else None
+    if kind not in _FIXED_TENSORS:
+        return None
+    tensor = getattr(value, kind)
+    dtype = np.dtype(_FIXED_TENSORS[kind])
+    width = len(tensor.values)
+    if width == 0 or tensor.keys or tensor.shape or (num_features not in (None, width)):
+        return None
+    canonical = Record()
+    getattr(canonical.features["values"], kind).values.extend(tensor.values)
+    payload = body[_RECORDIO_HEADER.size : _RECORDIO_HEADER.size + length]
+    if canonical.SerializeToString() != payload:
+        return None
+    records = len(body) // stride
+    start = _RECORDIO_HEADER.size + length - width * dtype.itemsize  # the values' first byte
+    framed = np.frombuffer(body, dtype=np.uint8).reshape(records, stride)
+    outside = np.ones(stride, dtype=bool)
+    outside[start : start + width * dtype.itemsize] = False
+    if not (framed[:, outside] == framed[0, outside]).all():
+        return None
+    values = np.ndarray(
+        (records, width), dtype=dtype, buffer=body, offset=start, strides=(stride, dtype.itemsize)
+    ).astype(np.float64)
+    return None if np.isinf(values).any() else values
+
+
+def _decode_recordio_records(body: bytes, num_features: int | None) -> Features:
     rows = _Rows(num_features)
     for where, record in _records(body):
         if "values" not in record.features:
