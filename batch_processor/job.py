@@ -58,7 +58,7 @@ from datetime import UTC, datetime
 from itertools import accumulate, chain, repeat
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -66,6 +66,7 @@ log = logging.getLogger("batch_processor.job")
 
 LINE_ERROR = re.compile(r"^line (\d+)\b")
 MULTIPART_MIN = 8 * 2**20  # S3 parts but the last must be >= 5 MiB
+FIRST_WINDOW_BYTES = 2**20  # the first read window; they double up to read_window_bytes
 
 
 class JobFailed(Exception):
@@ -349,8 +350,9 @@ class RangeReader:
     def windows(self, position: int, end: int) -> Iterator[bytes]:
         """The object from `position`, read_window_bytes at a time, fetched up to fetch_bytes a
         GET (fewer, larger GETs: the embedded AWS reads the whole object for each ranged GET),
-        never more than a window past `end`."""
-        step = self.settings.read_window_bytes
+        never more than a window past `end`. The first windows are smaller (FIRST_WINDOW_BYTES,
+        doubling): the first mini-batches go out while the rest of the first window streams in."""
+        step = min(FIRST_WINDOW_BYTES, self.settings.read_window_bytes)
         while position < self.size:
             last = min(self.size, position + self.settings.fetch_bytes, max(end, position) + step)
             # Streamed a window at a time: only one window of the GET is held.
@@ -358,6 +360,7 @@ class RangeReader:
                 while position < last:
                     window = self._read(body, min(step, last - position))
                     position += len(window)
+                    step = min(2 * step, self.settings.read_window_bytes)
                     yield window
 
     def _read(self, body: Any, size: int) -> bytes:
@@ -1046,7 +1049,10 @@ def settings_from(args: argparse.Namespace, env: dict[str, str]) -> Settings:
 
 
 def clients(settings: Settings) -> tuple[Any, Any, Any]:
-    session = boto3.session.Session()
+    """The S3, SageMaker runtime and (with a job table) DynamoDB clients. botocore's own
+    session: boto3's import (s3transfer and its dependencies, unused here) was 90 of the job's
+    170 ms of imports, measured with -X importtime."""
+    session = botocore.session.get_session()
     pool = Config(max_pool_connections=settings.concurrency + 4)
     runtime_config = pool.merge(
         Config(
@@ -1055,9 +1061,9 @@ def clients(settings: Settings) -> tuple[Any, Any, Any]:
         )
     )
     return (
-        session.client("s3", config=pool),
-        session.client("sagemaker-runtime", config=runtime_config),
-        session.client("dynamodb", config=pool),
+        session.create_client("s3", config=pool),
+        session.create_client("sagemaker-runtime", config=runtime_config),
+        session.create_client("dynamodb", config=pool) if settings.job_table else None,
     )
 
 
