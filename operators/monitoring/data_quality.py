@@ -65,8 +65,8 @@ from datasketches import kll_doubles_sketch
 
 from operators.errors import ConfigError
 from operators.monitoring.files import number
+from operators.monitoring.sketch_worker import KLL_K, sketch_of, sketch_shared
 
-KLL_K = 2048
 # DataSketches' KLL shrinks each level's capacity by 2/3 (Model Monitor's Deequ sketch: 0.64).
 KLL_C = 2 / 3
 BUCKETS = 10
@@ -80,7 +80,7 @@ NUMERIC_TYPES = ("Integral", "Fractional")
 # The sketches are built in worker processes too (see _Sketches) once a table has this many
 # numeric values: about 0.1 s of sketching, as long as a worker takes to start.
 PARALLEL_MIN_VALUES = 2_000_000
-# Each worker is an interpreter with numpy and pyarrow (about 70 MiB); this process feeds ~7.
+# Each worker is an interpreter with numpy and datasketches (about 50 MiB); this process feeds ~7.
 SKETCH_WORKERS_MAX = 3
 SKETCH_WORKERS_IDLE_S = 60
 
@@ -120,27 +120,6 @@ def types_of(document: dict[str, Any]) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Sketches and distances
 # ---------------------------------------------------------------------------------------------
-def sketch_of(values: np.ndarray) -> kll_doubles_sketch:
-    sketch = kll_doubles_sketch(KLL_K)
-    if len(values):
-        # datasketches takes a writable array (a zero-copy view of arrow's buffer is not).
-        sketch.update(np.require(values, np.float64, ["C", "W"]))
-    return sketch
-
-
-def _sketch_shared(segment: str, length: int) -> bytes:
-    """In a worker process: the serialized sketch of a shared memory segment's first `length`
-    float64 values."""
-    shared = SharedMemory(name=segment)
-    try:
-        values = np.ndarray((length,), np.float64, shared.buf)
-        sketch = sketch_of(values)
-        del values  # the segment cannot close while a view of it is alive
-        return sketch.serialize()
-    finally:
-        shared.close()
-
-
 def _sketch_worker_count() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return min((cores or 1) - 1, SKETCH_WORKERS_MAX)
@@ -205,7 +184,7 @@ class _Sketches:
         slot = self._free.pop()
         np.ndarray(values.shape, np.float64, slot.buf)[:] = values
         try:
-            future = self._executor.submit(_sketch_shared, slot.name, len(values))
+            future = self._executor.submit(sketch_shared, slot.name, len(values))
         except BrokenExecutor:
             future = Future()
             future.set_exception(BrokenExecutor("the sketch workers stopped"))
