@@ -27,7 +27,8 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule
 from moto.iam.access_control import IAMPolicy, PermissionResult
-from moto.s3.models import FakeBucket
+from moto.s3.models import FakeBucket, FakeKey
+from moto.s3.responses import S3Response
 from moto.sagemaker.exceptions import ConflictException, ValidationError
 from moto.sagemaker.models import FakeEndpoint, Model, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
@@ -1522,6 +1523,59 @@ def _patch_per_request_lookups() -> None:
     )
 
 
+class _ObjectBytes:
+    """An object's value for a ranged GET, read from its buffer only where sliced."""
+
+    def __init__(self, key: FakeKey) -> None:
+        self.key = key
+
+    def __len__(self) -> int:
+        return self.key.size
+
+    def __getitem__(self, part: slice) -> bytes:
+        start, stop, _ = part.indices(self.key.size)
+        with self.key.lock:
+            buffer = self.key._value_buffer
+            buffer.seek(start)
+            return buffer.read(max(0, stop - start))
+
+
+def _patch_ranged_get_reads_the_range() -> None:
+    """A ranged GetObject reads the range, not the whole object.
+
+    moto's get_object reads the whole value (a copy of the object), and its range handler slices
+    that (a second copy): a 64 KiB GET of a 270 MiB object copied 540 MiB. While get_object runs
+    for a request with a Range header, a key's value is an _ObjectBytes, which moto's range
+    handler sizes and slices as it did the bytes; whatever it does not slice (a multi-range or
+    unparsable Range: the whole object, as moto answers) is read whole, as before.
+    """
+    lazy = threading.local()
+    value = FakeKey.value
+
+    def key_value(self: FakeKey) -> Any:
+        return _ObjectBytes(self) if getattr(lazy, "on", False) else value.fget(self)
+
+    FakeKey.value = property(key_value, value.fset)
+    original_get_object = S3Response.get_object
+    original_key_response = S3Response.key_response
+
+    def get_object(self: S3Response) -> Any:
+        lazy.on = bool(self.headers.get("range"))
+        try:
+            return original_get_object(self)
+        finally:
+            lazy.on = False
+
+    def key_response(self: S3Response, *args: Any, **kwargs: Any) -> Any:
+        response = original_key_response(self, *args, **kwargs)
+        if isinstance(response, tuple) and isinstance(response[-1], _ObjectBytes):
+            response = (*response[:-1], response[-1][:])
+        return response
+
+    S3Response.get_object = get_object
+    S3Response.key_response = key_response
+
+
 def apply() -> None:
     """Install every shim (idempotent)."""
     global _applied
@@ -1551,4 +1605,5 @@ def apply() -> None:
     _patch_object_lock_on_buckets_with_objects()
     _patch_cloudtrail_delete_by_arn()
     _patch_per_request_lookups()
+    _patch_ranged_get_reads_the_range()
     _applied = True

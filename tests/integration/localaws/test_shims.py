@@ -769,3 +769,66 @@ def test_delete_trail_takes_the_trails_arn_as_terraform_passes_it(emulator):
     assert name not in [t["Name"] for t in cloudtrail.describe_trails()["trailList"]]
     with pytest.raises(cloudtrail.exceptions.TrailNotFoundException):
         cloudtrail.delete_trail(Name=arn)
+
+
+@pytest.mark.parametrize(
+    "range_header, status, part",
+    [
+        ("bytes=0-9", 206, slice(0, 10)),
+        ("bytes=100-199", 206, slice(100, 200)),
+        ("bytes=-10", 206, slice(-10, None)),
+        ("bytes=5-", 206, slice(5, None)),
+        ("bytes=4000-999999", 206, slice(4000, None)),
+        ("bytes=4095-4095", 206, slice(4095, 4096)),
+        ("bytes=0-9,20-29", 200, slice(None)),
+        ("bytes=a-b", 200, slice(None)),
+        ("bytes=9-3", 200, slice(None)),
+        ("bytes=-", 200, slice(None)),
+        ("", 200, slice(None)),
+    ],
+)
+def test_ranged_get_answers_the_range_as_s3_does(emulator, range_header, status, part):
+    s3 = emulator.client("s3")
+    bucket = unique("ranges")
+    s3.create_bucket(Bucket=bucket)
+    body = bytes(range(256)) * 16  # 4,096 bytes, every offset distinguishable
+    s3.put_object(Bucket=bucket, Key="object", Body=body)
+    kwargs = {"Range": range_header} if range_header else {}
+    got = s3.get_object(Bucket=bucket, Key="object", **kwargs)
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert got["Body"].read() == body[part]
+    assert got["ContentLength"] == len(body[part])
+    if status == 206:
+        first = part.indices(len(body))[0]
+        last = first + len(body[part]) - 1
+        assert got["ContentRange"] == f"bytes {first}-{last}/{len(body)}"
+
+
+def test_ranged_get_past_the_end_is_invalid_range_and_head_answers_416(emulator):
+    s3 = emulator.client("s3")
+    bucket = unique("ranges")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="object", Body=b"0123456789")
+    with pytest.raises(ClientError) as refused:
+        s3.get_object(Bucket=bucket, Key="object", Range="bytes=10-20")
+    assert refused.value.response["Error"]["Code"] == "InvalidRange"
+    with pytest.raises(ClientError) as refused:
+        s3.head_object(Bucket=bucket, Key="object", Range="bytes=10-20")
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
+    head = s3.head_object(Bucket=bucket, Key="object", Range="bytes=2-4")
+    assert head["ContentLength"] == 3
+    assert head["ContentRange"] == "bytes 2-4/10"
+    # the object is unchanged and whole after ranged reads
+    assert s3.get_object(Bucket=bucket, Key="object")["Body"].read() == b"0123456789"
+    empty = unique("empty")
+    s3.put_object(Bucket=bucket, Key=empty, Body=b"")
+    assert s3.get_object(Bucket=bucket, Key=empty, Range="bytes=-")["Body"].read() == b""
+
+
+def test_ranged_get_of_a_part_number_answers_the_whole_single_part_object(emulator):
+    s3 = emulator.client("s3")
+    bucket = unique("ranges")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="object", Body=b"0123456789")
+    got = s3.get_object(Bucket=bucket, Key="object", PartNumber=1)
+    assert got["Body"].read() == b"0123456789"
