@@ -454,3 +454,34 @@ def test_null_markers_score_as_missing_values_in_every_shard(emulator, platform,
     expected = load_booster(trained_model.model_path).predict(xgb.DMatrix(features))
     scores = [float(x) for x in read(emulator, results[2]["output"]).splitlines()]
     np.testing.assert_allclose(scores, expected, rtol=1e-6)
+
+
+def test_an_errors_file_over_a_part_is_uploaded_in_parts(emulator, platform):
+    """Under MULTIPART_MIN an output is one PutObject; over it, a multipart upload (S3's parts
+    are >= 5 MiB but the last). 12,000 over-wide rows: a 12 MiB errors file, every row in it."""
+    wide = "1," * 600 + "1"  # 601 values: rejected by the job itself, 1,000 of its bytes kept
+    good = platform["lines"][:10]
+    rows = good[:5] + [wide] * 12_000 + good[5:]
+    obj = upload(emulator, platform, rows)
+    settings = job_settings(platform, obj, job_table="", chunk_rows=3000)  # 3 MiB of errors each
+    calls: list[str] = []
+    job = Job(settings, *clients(settings))
+    job.s3.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    summary = job.run()
+    assert calls.count("UploadPart") == 2 and calls.count("CompleteMultipartUpload") == 1
+    assert calls.count("PutObject") >= 1  # the output's 10 scores: one PutObject
+    errors = list(csv.reader(io.StringIO(read(emulator, summary["errors"]))))
+    assert errors[0] == ["line", "reason", "row"]
+    assert [int(row[0]) for row in errors[1:]] == list(range(6, 12_006))
+    assert {row[1] for row in errors[1:]} == {"expected 30 values, got 601"}
+    assert all(row[2] == wide[:1000] for row in errors[1:])
+    scores = [float(x) for x in read(emulator, summary["output"]).splitlines()]
+    np.testing.assert_allclose(scores, platform["expected"][:10], rtol=1e-6)
+    assert (summary["rows_in"], summary["rows_rejected"]) == (12_010, 12_000)
+
+
+def test_an_empty_object_succeeds_with_no_rows(emulator, platform):
+    obj = upload(emulator, platform, b"")
+    summary = run_job(job_settings(platform, obj))
+    assert (summary["rows_in"], summary["rows_scored"], summary["rows_rejected"]) == (0, 0, 0)
+    assert read(emulator, summary["output"]) == ""
