@@ -98,6 +98,11 @@ class Settings:
     shard: int = 0
 
     @property
+    def version(self) -> dict[str, str]:
+        """The object version's argument to S3 calls (none without a version id)."""
+        return {"VersionId": self.version_id} if self.version_id else {}
+
+    @property
     def record_key(self) -> str:
         return f"s3://{self.bucket}/{self.key}#{self.version_id or self.etag}"
 
@@ -131,6 +136,14 @@ class Progress:
 DELIMITERS = (";", "\t", "|", ",")  # on a tie, the rarer one wins: "1,5;2,5" is ;-separated
 NULLS = frozenset({"", "NULL", "null", "\\N", "NA", "NaN"})  # a missing value
 NULL_FIELD = re.compile(rb"(?<![^,\n])(?:NULL|null|\\N|NA|NaN)(?![^,\n])")
+
+
+def may_hold_nulls(data: bytes) -> bool:
+    """Whether NULL_FIELD can match: every marker has an N or an n (byte searches, where a
+    search for "null" took 22 ms per 100k rows)."""
+    return b"N" in data or b"n" in data
+
+
 SEP_LINE = re.compile(r'"?sep=(.)"?', re.IGNORECASE)  # Excel's first line naming the delimiter
 BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 SAMPLE_BYTES = 64 * 2**10
@@ -321,7 +334,7 @@ class RangeReader:
             return body.read()
 
     def stream(self, first: int, last: int) -> Any:
-        extra = {"VersionId": self.settings.version_id} if self.settings.version_id else {}
+        extra = self.settings.version
         if self.settings.etag and not self.settings.version_id:
             extra["IfMatch"] = self.settings.etag
         response = self.s3.get_object(
@@ -485,7 +498,7 @@ class Normaliser:
             block = block.replace(b"\r\n", b"\n").removesuffix(b"\r")
             lines = block.split(b"\n")
         rows = lines
-        if b"N" in block or b"n" in block:  # every null marker has one (a byte search)
+        if may_hold_nulls(block):
             rows = NULL_FIELD.sub(b"", block).split(b"\n")
         if set(map(bytes.count, rows, repeat(b","))) != {self.expected - 1}:
             return None
@@ -542,7 +555,7 @@ class Normaliser:
             value = next(v for v in values.split("\n") if "," in v)
             return f"{value[:40]!r} is not a number"
         row = values.encode()
-        if b"N" in row or b"n" in row:
+        if may_hold_nulls(row):
             row = NULL_FIELD.sub(b"", row)
         return identifier, row.replace(b"\n", b",")
 
@@ -753,7 +766,7 @@ class Job:
 
     # -- one shard ----------------------------------------------------------------------------
     def object_size(self) -> int:
-        extra = {"VersionId": self.settings.version_id} if self.settings.version_id else {}
+        extra = self.settings.version
         head = self.s3.head_object(Bucket=self.settings.bucket, Key=self.settings.key, **extra)
         self._check_etag(head["ETag"])
         return head["ContentLength"]
@@ -768,7 +781,7 @@ class Job:
     def first_bytes(self) -> tuple[int, bytes]:
         """The object's size and its first SAMPLE_BYTES, from one ranged GET (its Content-Range
         names the size); a HEAD only for an empty object, which has no range to answer."""
-        extra = {"VersionId": self.settings.version_id} if self.settings.version_id else {}
+        extra = self.settings.version
         try:
             response = self.s3.get_object(
                 Bucket=self.settings.bucket,
