@@ -397,10 +397,15 @@ def the_loops(emulator, terraform, outputs: dict, dataset, record_property) -> N
     cloudwatch = emulator.client("cloudwatch")
     drift = outputs["alarm_names"]["monitoring/drift"]
     cloudwatch.set_alarm_state(AlarmName=drift, StateValue="ALARM", StateReason="e2e: drift")
+    # Registered, and in its CoolDown wait: the clock advanced below counts from the wait's
+    # start, so an advance made before it (while the machine still read and notified the
+    # outcome) was lost, and the cool-down then took its 60 s of real time.
     wait_for(
         "the alarm's retraining to register and cool down",
         lambda: (
-            record("retraining", finished_running(sfn, loops, 5)[-1]).get("Outcome") == "registered"
+            (run := finished_running(sfn, loops, 5)[-1]).get("executionArn")
+            and record("retraining", run).get("Outcome") == "registered"
+            and in_wait(sfn, run["executionArn"], "CoolDown")
         ),
         timeout_s=240,
         poll_s=0.5,
@@ -478,6 +483,17 @@ def the_loops(emulator, terraform, outputs: dict, dataset, record_property) -> N
     assert state_outputs(terraform).get("loops") is None
     names = [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
     assert not [n for n in names if n.startswith(terraform.name)], names
+
+
+def in_wait(sfn, execution_arn: str, state: str) -> bool:
+    """Whether the execution has entered the Wait state `state` and not left it."""
+    events = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True)["events"]
+    for event in events:
+        if event["type"] == "WaitStateExited":
+            return False
+        if event["type"] == "WaitStateEntered":
+            return event["stateEnteredEventDetails"]["name"] == state
+    return False
 
 
 def finished_running(sfn, loops: dict, count: int) -> list[dict]:
