@@ -22,11 +22,11 @@ import xgboost as xgb
 
 from sample.generate import FEATURES, LABEL, generate
 from serving.artifact import MODEL_FILE
-from serving.codecs import CSV, JSON, JSONLINES, RECORDIO, encode_recordio_features
+from serving.codecs import CSV, JSON, JSONLINES, LIBSVM, RECORDIO, encode_recordio_features
 from serving.inference import invoke, load_model
 
 SIZES = (1, 10, 100, 1_000, 10_000)
-TYPES = (CSV, JSON, JSONLINES, RECORDIO)
+TYPES = (CSV, LIBSVM, JSON, JSONLINES, RECORDIO)
 RUNS = 3
 CALL_ROWS = 5_000  # rows per timed batch of calls: few calls for big payloads, many for small
 
@@ -39,6 +39,10 @@ def body(kind: str, rows: np.ndarray) -> bytes:
         return ('{"instances": [' + ", ".join(map(str, rows.tolist())) + "]}").encode()
     if kind == JSONLINES:
         return "".join(str(row) + "\n" for row in rows.tolist()).encode()
+    if kind == LIBSVM:  # a label (ignored), then index:value for every feature, 0-based
+        return "".join(
+            "0 " + " ".join(f"{i}:{v}" for i, v in enumerate(row)) + "\n" for row in rows.tolist()
+        ).encode()
     return encode_recordio_features(rows)
 
 
@@ -58,7 +62,10 @@ def measure(model_dir: Path, features: np.ndarray) -> dict[tuple[str, int], tupl
         for kind in TYPES:
             payload = body(kind, chunk)
             cases[kind, rows] = (
-                lambda payload=payload, kind=kind: invoke(model, payload, kind, kind),
+                # libsvm is a request type only: its answer is CSV
+                lambda payload=payload, kind=kind: invoke(
+                    model, payload, kind, CSV if kind == LIBSVM else kind
+                ),
                 lambda chunk=chunk: model.predict(chunk),
             )
     times: dict[tuple[str, int], tuple[list[float], list[float]]] = {

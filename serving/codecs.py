@@ -200,16 +200,19 @@ class _Rows:
                 "no row holds a feature, so the number of features is unknown: "
                 "send at least one value"
             )
-        matrix = scipy.sparse.csr_matrix(
-            (
-                np.array(self.data, dtype=np.float64),
-                np.array(self.indices, dtype=np.int64),
-                np.array(self.indptr, dtype=np.int64),
-            ),
-            shape=(len(self.indptr) - 1, width),
+        return _csr(
+            np.array(self.data, dtype=np.float64),
+            np.array(self.indices, dtype=np.int64),
+            np.array(self.indptr, dtype=np.int64),
+            width,
         )
-        matrix.sort_indices()
-        return matrix
+
+
+def _csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, width: int) -> Features:
+    """Sparse rows as every decoder gives them: each row's keys sorted, explicit zeros kept."""
+    matrix = scipy.sparse.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, width))
+    matrix.sort_indices()
+    return matrix
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,7 +400,131 @@ def _parse_csv_rows(body: bytes, delimiter: str, num_features: int | None) -> Fe
 def _decode_libsvm(body: bytes, num_features: int | None) -> Features:
     """libsvm rows. Indices as the newest container reads them (serve_utils
     _get_sparse_matrix_from_libsvm): 0-based, but when no index in the whole request is 0 they
-    are taken as 1-based and shifted down by one (XGBoost's own heuristic for libsvm files)."""
+    are taken as 1-based and shifted down by one (XGBoost's own heuristic for libsvm files).
+
+    A body of LIBSVM_FAST_MIN_BYTES or more is read by _libsvm_matrix, with numpy over its
+    bytes; whatever that does not take (or would refuse) is read here token by token, which
+    names the line and token at fault."""
+    if len(body) >= LIBSVM_FAST_MIN_BYTES:
+        matrix = _libsvm_matrix(body, num_features)
+        if matrix is not None:
+            return matrix
+    return _parse_libsvm_rows(body, num_features)
+
+
+# From this size on, _libsvm_matrix is faster than the token-by-token parse. Per decode, one
+# thread, warm (2026-12-07, a machine at about half the speed of the CSV figures' above): 30
+# features a row, 2 rows (703 bytes) 0.27 vs 0.23 ms, 5 rows (1,763) 0.41 vs 0.41, 10 rows 0.57
+# vs 0.73, 100 rows 1.98 vs 5.24, 1,000 rows 13 vs 62 ms; 3 features, 30 rows (912 bytes) 0.36
+# vs 0.40.
+LIBSVM_FAST_MIN_BYTES = 1024
+# The bytes _libsvm_matrix takes: digits, signs, points, exponents, colons and ASCII blanks.
+_LIBSVM_BYTES = b"0123456789+-.eE: \t\r\n"
+_LIBSVM_SPLIT = bytes.maketrans(b":\t\r\n", b"    ")
+_EXACT_INDEX = 2**31  # indices above are left to the row-by-row parse (range, width)
+
+
+def _libsvm_matrix(body: bytes, num_features: int | None) -> Features | None:
+    """The rows of a libsvm body with numpy over its bytes (its numbers read by
+    _libsvm_numbers), or None for anything the token-by-token parse must judge: a byte other than
+    _LIBSVM_BYTES (nan, inf, non-ASCII, ...), an empty line, a token that is not index:value
+    after a line's first, an index that is not digits, an empty value, a number float() does not
+    take, an infinity, a repeated index in a row, an index out of range, no index at all. The
+    same matrix otherwise: the same shift to 0-based, the same CSR (_csr)."""
+    data = body.strip(b"\r\n")
+    if not data or data.translate(None, _LIBSVM_BYTES):
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)
+    newline = raw == 10
+    blank = raw <= 32  # of _LIBSVM_BYTES, only the blanks (\t \n \r and space) are below 33
+    begins = ~blank
+    begins[1:] &= blank[:-1]
+    starts = np.flatnonzero(begins)  # where each token begins
+    line_ends = np.flatnonzero(newline)
+    lines = len(line_ends) + 1
+    line_of = np.searchsorted(line_ends, starts)  # each token's line
+    first = np.ones(len(starts), dtype=bool)
+    first[1:] = line_of[1:] != line_of[:-1]
+    if np.count_nonzero(first) != lines:
+        return None  # a line without a token: an empty line
+    colons = np.flatnonzero(raw == 58)
+    owner = np.searchsorted(starts, colons, side="right") - 1  # each colon's token
+    if len(colons) == 0:
+        return None
+    # Nothing before or after a colon is a number too few, which _libsvm_numbers sees; a second
+    # colon in a token repeats the token's pair, which the matrix's check of repeats sees.
+    paired = np.zeros(len(starts), dtype=bool)
+    paired[owner] = True
+    if not (paired | first).all():
+        return None  # a token without a colon after a line's first (the label)
+    # Every index's bytes (from its token's start to its colon), gathered: all digits?
+    begin = starts[owner]
+    lengths = colons - begin
+    offsets = np.cumsum(lengths) - lengths
+    index_bytes = raw[np.repeat(begin - offsets, lengths) + np.arange(int(lengths.sum()))]
+    if ((index_bytes < 48) | (index_bytes > 57)).any():
+        return None  # an index that is not digits
+    numbers = _libsvm_numbers(data, len(starts) + len(colons))
+    if numbers is None:
+        return None
+    # A token's numbers: one (a label), or two (index, value); where each token's first is.
+    at = np.cumsum(paired + 1) - (paired + 1)
+    indices, values = numbers[at[owner]], numbers[at[owner] + 1]
+    if np.isinf(values).any() or indices.max() >= _EXACT_INDEX:
+        return None
+    keys = indices.astype(np.int64)
+    keys -= int(not (keys == 0).any())  # no index 0 anywhere: 1-based (see _decode_libsvm)
+    width = num_features if num_features is not None else int(keys.max()) + 1
+    if keys.max() >= width:
+        return None
+    indptr = np.zeros(lines + 1, dtype=np.int64)
+    np.cumsum(np.bincount(line_of[owner], minlength=lines), out=indptr[1:])
+    matrix = _csr(values, keys, indptr, width)
+    # sorted now, so an index twice in a row is a repeat next to itself (checked in C)
+    return matrix if matrix.has_canonical_format else None
+
+
+def _libsvm_numbers(data: bytes, count: int) -> np.ndarray | None:
+    """Every number of a libsvm body in order (labels, indices, values), as float() reads each,
+    or None if one is not a number or there are not `count`. Arrow's CSV reader, one number a
+    line, from LIBSVM_ARROW_MIN_BYTES on (it reads as float() does, bit for bit, and refuses
+    what float() refuses: checked in the tests); below, float() itself, mapped in C."""
+    if len(data) < LIBSVM_ARROW_MIN_BYTES:
+        pieces = data.translate(_LIBSVM_SPLIT).split()
+        try:
+            numbers = np.fromiter(map(float, pieces), dtype=np.float64, count=len(pieces))
+        except ValueError:
+            return None
+    else:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
+        try:
+            table = pa_csv.read_csv(
+                pa.py_buffer(data.translate(_LIBSVM_LINES)),
+                read_options=pa_csv.ReadOptions(column_names=["n"], use_threads=False),
+                parse_options=pa_csv.ParseOptions(
+                    quote_char=False, escape_char=False, ignore_empty_lines=True
+                ),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={"n": pa.float64()}, null_values=[], strings_can_be_null=False
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        numbers = table.column(0).to_numpy()
+    return numbers if len(numbers) == count else None
+
+
+# Arrow's reader costs ~0.8 ms more to start than float() (same machine): _libsvm_matrix with
+# it vs with float(), 30 features a row: 3,536 bytes 1.12 vs 0.59 ms, 10,640 bytes 1.53 vs 1.15,
+# 15,951 bytes 1.64 vs 1.68; 1,000 rows 4.9 vs 23 ms for the numbers alone.
+LIBSVM_ARROW_MIN_BYTES = 16 * 1024
+_LIBSVM_LINES = bytes.maketrans(b": \t\r", b"\n\n\n\n")
+
+
+def _parse_libsvm_rows(body: bytes, num_features: int | None) -> Features:
+    """Token by token: names the line and token of whatever is wrong."""
     text, first = _trim(_text(body))
     rows = _Rows(num_features, key_name="index")
     parsed: list[tuple[list[int], list[float], str]] = []
