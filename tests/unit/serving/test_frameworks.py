@@ -81,8 +81,14 @@ def test_xgboost_every_objective_answers_what_booster_predict_on_a_dmatrix_answe
     dense = predictor.predict(built.X)  # inplace_predict
     assert dense.shape == built.expected.shape
     assert np.array_equal(dense, built.expected)
-    sparse = predictor.predict(absent_where_missing(built.X))  # DMatrix: absent = missing
+    sparse = predictor.predict(absent_where_missing(built.X))  # in place: absent = missing
     assert np.array_equal(sparse, built.expected)
+    # A CSR matrix narrower than the model (libsvm rows without the last features): its absent
+    # trailing columns are missing values, as in booster.predict(DMatrix(rows)).
+    narrow = absent_where_missing(built.X[:, :-2])
+    booster = xgb.Booster(model_file=str(built.model_dir / "xgboost-model"))
+    reference = booster.predict(xgb.DMatrix(narrow), validate_features=False)
+    assert np.array_equal(predictor.predict(narrow), reference)
 
 
 @pytest.mark.parametrize("objective", ["binary:logistic", "multi:softprob", "reg:squarederror"])
