@@ -8,30 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.sparse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from serving import codecs
 from serving.codecs import BadRequest
+from tests.unit.serving.test_codecs_sparse_fast import outcome  # the same comparison
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def outcome(decode, body: bytes, num_features: int | None) -> tuple:
-    try:
-        result = decode(body, num_features)
-    except BadRequest as exc:
-        return ("error", exc.status, str(exc))
-    assert scipy.sparse.issparse(result)
-    return (
-        "csr",
-        result.dtype,
-        result.shape,
-        result.data.tobytes(),
-        result.indices.tolist(),
-        result.indptr.tolist(),
-    )
 
 
 def number_text(value: float, style: int) -> str:
