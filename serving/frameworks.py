@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 
 from serving.artifact import unpack
 from serving.predictor import TRANSFORM, ArtifactError, PredictionError, Predictor, Signature
@@ -579,6 +578,8 @@ class XGBoostPredictor(Predictor):
                 # model's width only: a narrower matrix's absent trailing columns are made so.
                 width = self.signature.num_features
                 if width is not None and rows.shape[1] != width:
+                    import scipy.sparse  # here: the CLI imports this module without SciPy
+
                     rows = scipy.sparse.csr_matrix(
                         (rows.data, rows.indices, rows.indptr), shape=(rows.shape[0], width)
                     )
