@@ -311,13 +311,25 @@ def _arrow_csv(data: bytes, delimiter: str) -> np.ndarray | None:
     Only unquoted numbers and empty fields (missing: NaN) are taken; quotes, "NULL" and the
     other markers Arrow reads as null, booleans, a row of another width are not. The same
     checks as for loadtxt's matrix follow (row count, width, infinities)."""
+    columns = data.split(b"\n", 1)[0].count(delimiter.encode()) + 1
+    table = _arrow_floats(data, columns, delimiter)
+    if table is None or table.num_columns != columns:
+        return None
+    matrix = np.empty((table.num_rows, columns), dtype=np.float64)
+    for index, column in enumerate(table.columns):
+        matrix[:, index] = column.to_numpy()  # nulls (empty fields) become NaN
+    return matrix
+
+
+def _arrow_floats(data: bytes, columns: int, delimiter: str) -> Any:
+    """`columns` float64 columns of unquoted numbers by pyarrow's CSV reader, one thread, an
+    empty field null (NaN), blank lines skipped; None if a field is anything else."""
     import pyarrow as pa  # here: `serve` loads it only once a body this large comes
     import pyarrow.csv as pa_csv
 
-    columns = data.split(b"\n", 1)[0].count(delimiter.encode()) + 1
     names = [f"c{i}" for i in range(columns)]
     try:
-        table = pa_csv.read_csv(
+        return pa_csv.read_csv(
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pa_csv.ParseOptions(
@@ -338,12 +350,6 @@ def _arrow_csv(data: bytes, delimiter: str) -> np.ndarray | None:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_columns != columns:
-        return None
-    matrix = np.empty((table.num_rows, columns), dtype=np.float64)
-    for index, column in enumerate(table.columns):
-        matrix[:, index] = column.to_numpy()  # nulls (empty fields) become NaN
-    return matrix
 
 
 def _loadtxt(data: bytes, delimiter: str) -> np.ndarray | None:
@@ -448,9 +454,9 @@ def _libsvm_matrix(body: bytes, num_features: int | None) -> Features | None:
     if np.count_nonzero(first) != lines:
         return None  # a line without a token: an empty line
     colons = np.flatnonzero(raw == 58)
-    owner = np.searchsorted(starts, colons, side="right") - 1  # each colon's token
     if len(colons) == 0:
         return None
+    owner = np.searchsorted(starts, colons, side="right") - 1  # each colon's token
     # Nothing before or after a colon is a number too few, which _libsvm_numbers sees; a second
     # colon in a token repeats the token's pair, which the matrix's check of repeats sees.
     paired = np.zeros(len(starts), dtype=bool)
@@ -496,21 +502,9 @@ def _libsvm_numbers(data: bytes, count: int) -> np.ndarray | None:
         except ValueError:
             return None
     else:
-        import pyarrow as pa
-        import pyarrow.csv as pa_csv
-
-        try:
-            table = pa_csv.read_csv(
-                pa.py_buffer(data.translate(_LIBSVM_LINES)),
-                read_options=pa_csv.ReadOptions(column_names=["n"], use_threads=False),
-                parse_options=pa_csv.ParseOptions(
-                    quote_char=False, escape_char=False, ignore_empty_lines=True
-                ),
-                convert_options=pa_csv.ConvertOptions(
-                    column_types={"n": pa.float64()}, null_values=[], strings_can_be_null=False
-                ),
-            )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # One number a line (one column: no field is empty, blank lines are skipped).
+        table = _arrow_floats(data.translate(_LIBSVM_LINES), 1, ",")
+        if table is None:
             return None
         numbers = table.column(0).to_numpy()
     return numbers if len(numbers) == count else None
