@@ -14,6 +14,7 @@ import pytest
 
 from operators.terraform import write_cli_config
 from tests.helpers.paths import REPO
+from tests.helpers.provider import AttachedProviders, installed_binary
 
 
 def run_blocks(module: str) -> int:
@@ -34,8 +35,17 @@ MODULES = sorted(
 )
 
 
+@pytest.fixture(scope="session")
+def providers(tmp_path_factory):
+    """The AWS provider, started once per worker: every module's `terraform test` attaches to
+    it (tests/helpers/provider.py says why and when that is the same as starting it)."""
+    running = AttachedProviders(tmp_path_factory.mktemp("providers"))
+    yield running
+    running.close()
+
+
 @pytest.mark.parametrize("module", MODULES)
-def test_the_modules_own_tests_pass(module, tmp_path):
+def test_the_modules_own_tests_pass(module, tmp_path, providers):
     env = {
         **os.environ,
         "TF_CLI_CONFIG_FILE": str(write_cli_config(tmp_path / "terraform.rc")),
@@ -44,6 +54,8 @@ def test_the_modules_own_tests_pass(module, tmp_path):
     }
     directory = REPO / "terraform" / "modules" / module
     for args in (("init", "-input=false", "-backend=false"), ("test", "-no-color")):
+        if args[0] == "test":
+            env.update(providers.env(installed_binary(tmp_path / "tf")))
         result = subprocess.run(
             ["terraform", f"-chdir={directory}", *args],
             env=env,
