@@ -8,14 +8,16 @@ started each time, 9 s attached). Started once with `-debug`, the provider print
 TF_REATTACH_PROVIDERS value that makes Terraform use that process instead of starting one; the
 binary is the one `terraform init` installed, so nothing else changes.
 
-Only for configurations with one configuration of the provider and no `configure` call that
-differs between commands: every configuration would share the one process. `terraform test`
-with a `mock_provider` never configures it.
+Only where the provider is never configured, as with `terraform test`'s `mock_provider`: every
+configuration of it would share the one process, and a configured one is not the same as one
+started afresh (provider 5.100 fails its second configure in one process when AWS_CA_BUNDLE is
+set, "unable to add custom RootCAs HTTPClient"). The e2e stacks start theirs as Terraform does.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -41,7 +43,7 @@ class AttachedProviders:
         self.running: dict[Path, tuple[subprocess.Popen, str]] = {}
 
     def env(self, binary: Path, timeout_s: float = 60) -> dict[str, str]:
-        """The environment variable that attaches `terraform` to `binary`'s running process."""
+        """The variable that attaches `terraform` to `binary`'s running process."""
         if binary not in self.running:
             self.running[binary] = self._start(binary, timeout_s)
         proc, reattach = self.running[binary]
@@ -52,9 +54,14 @@ class AttachedProviders:
     def _start(self, binary: Path, timeout_s: float) -> tuple[subprocess.Popen, str]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{binary.name}-{len(self.running)}.log"
+        environ = {k: v for k, v in os.environ.items() if k != "TF_REATTACH_PROVIDERS"}
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [str(binary), "-debug"], stdout=out, stderr=subprocess.STDOUT, cwd=self.log_dir
+                [str(binary), "-debug"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.log_dir,
+                env=environ,
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -40,8 +40,10 @@ def providers(tmp_path_factory):
     """The AWS provider, started once per worker: every module's `terraform test` attaches to
     it (tests/helpers/provider.py says why and when that is the same as starting it)."""
     running = AttachedProviders(tmp_path_factory.mktemp("providers"))
-    yield running
-    running.close()
+    try:
+        yield running
+    finally:
+        running.close()
 
 
 @pytest.mark.parametrize("module", MODULES)
