@@ -29,7 +29,7 @@ import io
 import json
 import math
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -941,12 +941,84 @@ def _decode_recordio_records(body: bytes, num_features: int | None) -> Features:
     return rows.matrix()
 
 
+# From this many rows on, records that differ only in their values are written as one template
+# and a strided copy of the values rather than serialized one by one. Time per encode of a
+# float32 tensor a row (one thread, warm, CPU time, 2026-12-08), record by record vs template:
+# 1 value a row: 1 row 0.007 vs 0.020 ms, 2 0.011 vs 0.018, 3 0.018 vs 0.020, 4 0.015 vs 0.013,
+# 100 0.38 vs 0.029, 10,000 47 vs 0.28 ms; 30 values a row: 4 rows 0.019 vs 0.014, 1,000 5.5 vs
+# 0.083 ms.
+RECORDIO_TEMPLATE_ROWS = 4
+
+
+def _recordio_uniform(template: Callable[[list[float]], object], values: np.ndarray) -> bytes:
+    """One Record per row of `values` (2-D, a little-endian float dtype), each what
+    `template(row)` serializes to: when that is the same bytes for every row but the row's packed
+    values, which it ends with (a record of one fixed-width tensor), the first row's record is
+    the template every row is written in, its values swapped in by one strided copy. Otherwise
+    (or for few rows) record by record."""
+    rows = len(values)
+    if rows < RECORDIO_TEMPLATE_ROWS:
+        return _recordio_each(template, values)
+    raw = np.ascontiguousarray(values).view(np.uint8).reshape(rows, -1)
+    first = template(values[0].tolist()).SerializeToString()
+    width = raw.shape[1]
+    if not first.endswith(raw[0].tobytes()):
+        return _recordio_each(template, values)
+    header = _RECORDIO_HEADER.size
+    stride = header + (len(first) + 3) // 4 * 4
+    values_at = header + len(first) - width
+    out = np.zeros((rows, stride), dtype=np.uint8)
+    out[:, :header] = np.frombuffer(_RECORDIO_HEADER.pack(_RECORDIO_MAGIC, len(first)), np.uint8)
+    out[:, header:values_at] = np.frombuffer(first, np.uint8, count=len(first) - width)
+    out[:, values_at : values_at + width] = raw
+    return out.tobytes()
+
+
+def _recordio_each(template: Callable[[list[float]], object], values: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    for row in values.tolist():
+        _write_recordio(out, template(row).SerializeToString())
+    return out.getvalue()
+
+
+def _tensor_record(section: str, key: str, tensor_name: str) -> Callable[[list[float]], object]:
+    def record(row: list[float]) -> object:
+        made = Record()
+        getattr(getattr(made, section)[key], tensor_name).values.extend(row)
+        return made
+
+    return record
+
+
+def _as_floats(matrix: np.ndarray, dtype: str) -> np.ndarray | None:
+    """`matrix` as the little-endian floats a protobuf float (`<f4`) or double (`<f8`) tensor
+    holds, converted as protobuf converts each Python number (through a double); None for what
+    is not numbers (the record-by-record path raises protobuf's own error)."""
+    if matrix.dtype.kind not in "biuf":
+        return None
+    with np.errstate(over="ignore"):  # a double beyond float32's range is ±inf, as in protobuf
+        return np.asarray(matrix, dtype=np.float64).astype(dtype)
+
+
+def encode_recordio_tensors(matrix: np.ndarray, section: str, key: str) -> bytes | None:
+    """One Record per row, its values a float32 tensor at `section`[`key`] ("features" or
+    "label"); None when the rows are not numbers."""
+    values = _as_floats(matrix.reshape(len(matrix), -1), "<f4")
+    if values is None:
+        return None
+    return _recordio_uniform(_tensor_record(section, key, "float32_tensor"), values)
+
+
 def encode_recordio_features(matrix: Features) -> bytes:
     """Rows as a client sends them: one Record per row, features["values"] a float32 tensor for
     float32 input, else float64; a sparse matrix gives sparse tensors (keys and shape)."""
     if matrix.ndim != 2:
         raise ValueError(f"expected a 2-D matrix of rows, got {matrix.ndim} dimensions")
     tensor_name = "float32_tensor" if matrix.dtype == np.float32 else "float64_tensor"
+    if not scipy.sparse.issparse(matrix):
+        values = _as_floats(np.asarray(matrix), _FIXED_TENSORS[tensor_name])
+        if values is not None:
+            return _recordio_uniform(_tensor_record("features", "values", tensor_name), values)
     out = io.BytesIO()
     if scipy.sparse.issparse(matrix):
         rows = scipy.sparse.csr_matrix(matrix)

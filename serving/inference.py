@@ -38,6 +38,7 @@ from serving.codecs import (
     decode,
     encode_recordio_features,
     encode_recordio_labels,
+    encode_recordio_tensors,
     is_empty,
     request_type,
 )
@@ -200,6 +201,9 @@ def encode(model: Predictor, predictions: np.ndarray, kind: str, options: Option
         return outputs.default_jsonlines(signature, predictions)
     if signature.objective == TRANSFORM:
         return encode_recordio_features(predictions.reshape(len(predictions), -1))
+    encoded = encode_recordio_tensors(predictions, "label", outputs.DEFAULT_RECORD_KEY)
+    if encoded is not None:
+        return encoded
     return encode_recordio_labels(outputs.default_records(predictions))
 
 

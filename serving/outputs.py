@@ -409,7 +409,9 @@ def _json_numbers(predictions: np.ndarray) -> list[str] | None:
     return text
 
 
+DEFAULT_RECORD_KEY = "score"
+
+
 def default_records(predictions: np.ndarray) -> list[dict[str, list[float]]]:
-    key = "score"
     matrix = predictions.reshape(len(predictions), -1).tolist()
-    return [{key: row} for row in matrix]
+    return [{DEFAULT_RECORD_KEY: row} for row in matrix]
