@@ -37,12 +37,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from flask import Flask, Response, request
 
-from localaws import containers
+from localaws import containers, sessions
 from localaws.hosting.asynchronous import AsyncInvocations
 from localaws.hosting.capture import CaptureWriter, capture_record
 from localaws.hosting.metrics import MetricsPublisher
@@ -74,13 +73,17 @@ class Hosting:
         flush_interval_s: float = FLUSH_INTERVAL_S,
     ) -> None:
         self.region = region
-        session = boto3.session.Session(
-            aws_access_key_id="test", aws_secret_access_key="test", region_name=region
-        )
         config = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32)
 
         def client(name: str) -> Any:
-            return session.client(name, endpoint_url=aws_endpoint_url, config=config)
+            return sessions.client(
+                name,
+                region=region,
+                endpoint_url=aws_endpoint_url,
+                access_key="test",
+                secret_key="test",
+                config=config,
+            )
 
         self._own_cache = cache_dir is None
         self.cache_dir = cache_dir or Path(tempfile.mkdtemp(prefix="localaws-hosting-"))

@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import boto3
 from botocore.config import Config
 
+from localaws import sessions
 from localaws.runtime.clock import Clock
 from localaws.runtime.logs import Logs
 from localaws.runtime.processes import Processes
@@ -167,17 +167,15 @@ class Context:
             raise ValueError(f"on_behalf={on_behalf!r}: not one of {', '.join(ON_BEHALF)}")
         with self._lock:
             if (service, region, key) not in self._clients:
-                session = boto3.session.Session(
-                    aws_access_key_id=key,
-                    aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                    region_name=region,
-                )
                 url = self.emulator_url
                 if service == "sagemaker-runtime" and self.hosting_url:
                     url = self.hosting_url
-                self._clients[service, region, key] = session.client(
+                self._clients[service, region, key] = sessions.client(
                     service,
+                    region=region,
                     endpoint_url=url,
+                    access_key=key,
+                    secret_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
                     config=Config(
                         retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32
                     ),
