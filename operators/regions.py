@@ -16,11 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from operators import registry
-from operators.aws import Clients
+from operators.aws import Clients, shared_session
 from operators.config import Settings
 from operators.errors import ByoError, ConfigError
 from operators.s3 import split_uri
@@ -67,7 +66,7 @@ def select(settings: Settings, value: str | None) -> list[str]:
 
 
 def region(settings: Settings, name: str) -> Region:
-    return Region(name, settings.for_region(name), Clients(boto3.session.Session(region_name=name)))
+    return Region(name, settings.for_region(name), Clients(shared_session(name)))
 
 
 def _replica_uri(uri: str, source: Region, target: Region) -> str:
