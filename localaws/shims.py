@@ -19,6 +19,7 @@ from typing import Any
 
 import moto.backends
 import moto.core.responses
+import moto.iam.models
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.awslambda.models import LambdaFunction
@@ -1523,6 +1524,26 @@ def _patch_per_request_lookups() -> None:
     )
 
 
+def _patch_account_lookup_creates_no_backends() -> None:
+    """An access key's account found among the IAM backends that exist, creating none.
+
+    moto's get_account_id_from (every request's account) looked the key up in each of the six
+    partitions' IAM backend of every account, creating the missing ones: five partitions no
+    emulated region is in, each new backend loading AWS's 1,582 managed policies (~170 ms of
+    CPU here), for every account a request named. A backend not created yet holds no access key,
+    so searching only the created ones finds the same account, or none (the default)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    def get_account_id_from(access_key: str) -> str:
+        for account_id, account in list(moto.iam.models.iam_backends.items()):
+            for backend in list(dict.values(account)):  # the created ones, not __getitem__'s
+                if access_key in backend.access_keys:
+                    return account_id
+        return DEFAULT_ACCOUNT_ID
+
+    moto.iam.models.get_account_id_from = get_account_id_from  # type: ignore[assignment]
+
+
 class _ObjectBytes:
     """An object's value for a ranged GET, read from its buffer only where sliced."""
 
@@ -1606,4 +1627,5 @@ def apply() -> None:
     _patch_cloudtrail_delete_by_arn()
     _patch_per_request_lookups()
     _patch_ranged_get_reads_the_range()
+    _patch_account_lookup_creates_no_backends()
     _applied = True
