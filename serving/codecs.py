@@ -961,16 +961,16 @@ def _recordio_uniform(template: Callable[[list[float]], object], values: np.ndar
         return _recordio_each(template, values)
     raw = np.ascontiguousarray(values).view(np.uint8).reshape(rows, -1)
     first = template(values[0].tolist()).SerializeToString()
-    width = raw.shape[1]
+    nbytes = raw.shape[1]  # of one row's values
     if not first.endswith(raw[0].tobytes()):
         return _recordio_each(template, values)
     header = _RECORDIO_HEADER.size
     stride = header + (len(first) + 3) // 4 * 4
-    values_at = header + len(first) - width
+    values_at = header + len(first) - nbytes
     out = np.zeros((rows, stride), dtype=np.uint8)
     out[:, :header] = np.frombuffer(_RECORDIO_HEADER.pack(_RECORDIO_MAGIC, len(first)), np.uint8)
-    out[:, header:values_at] = np.frombuffer(first, np.uint8, count=len(first) - width)
-    out[:, values_at : values_at + width] = raw
+    out[:, header:values_at] = np.frombuffer(first, np.uint8, count=len(first) - nbytes)
+    out[:, values_at : values_at + nbytes] = raw
     return out.tobytes()
 
 
@@ -1016,24 +1016,21 @@ def encode_recordio_features(matrix: Features) -> bytes:
         raise ValueError(f"expected a 2-D matrix of rows, got {matrix.ndim} dimensions")
     tensor_name = "float32_tensor" if matrix.dtype == np.float32 else "float64_tensor"
     if not scipy.sparse.issparse(matrix):
-        values = _as_floats(np.asarray(matrix), _FIXED_TENSORS[tensor_name])
-        if values is not None:
-            return _recordio_uniform(_tensor_record("features", "values", tensor_name), values)
+        dense = np.asarray(matrix)
+        record = _tensor_record("features", "values", tensor_name)
+        values = _as_floats(dense, _FIXED_TENSORS[tensor_name])
+        if values is None:  # not numbers: record by record, where protobuf raises its own error
+            return _recordio_each(record, dense)
+        return _recordio_uniform(record, values)
     out = io.BytesIO()
-    if scipy.sparse.issparse(matrix):
-        rows = scipy.sparse.csr_matrix(matrix)
-        for start, end in zip(rows.indptr[:-1], rows.indptr[1:], strict=True):
-            record = Record()
-            tensor = getattr(record.features["values"], tensor_name)
-            tensor.values.extend(rows.data[start:end].tolist())
-            tensor.keys.extend(rows.indices[start:end].tolist())
-            tensor.shape.append(rows.shape[1])
-            _write_recordio(out, record.SerializeToString())
-    else:
-        for row in np.asarray(matrix):
-            record = Record()
-            getattr(record.features["values"], tensor_name).values.extend(row.tolist())
-            _write_recordio(out, record.SerializeToString())
+    rows = scipy.sparse.csr_matrix(matrix)
+    for start, end in zip(rows.indptr[:-1], rows.indptr[1:], strict=True):
+        record = Record()
+        tensor = getattr(record.features["values"], tensor_name)
+        tensor.values.extend(rows.data[start:end].tolist())
+        tensor.keys.extend(rows.indices[start:end].tolist())
+        tensor.shape.append(rows.shape[1])
+        _write_recordio(out, record.SerializeToString())
     return out.getvalue()
 
 
